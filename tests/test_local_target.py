@@ -91,3 +91,21 @@ def test_close_stops_a_batch_in_progress() -> None:
     err = asyncio.run(go())
     assert isinstance(err, TargetError) and "closed while generating" in str(err)
     assert target._thread is None
+
+
+def test_gguf_conversion_bar_is_silenced() -> None:
+    """The de-quantisation bar ignores transformers' switch and TQDM_DISABLE (read at tqdm import)."""
+    pytest.importorskip("transformers")
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+
+    from assay.targets.local import _silence_gguf_progress
+
+    original = gguf_utils.tqdm
+    try:
+        _silence_gguf_progress()
+        _silence_gguf_progress()  # idempotent: never wraps twice
+        bar = gguf_utils.tqdm(range(3))
+        assert bar.disable
+        assert list(bar) == [0, 1, 2]
+    finally:
+        gguf_utils.tqdm = original

@@ -19,6 +19,7 @@ the batches.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import importlib.util
 import os
@@ -158,11 +159,11 @@ class LocalTarget(Target):
         cache = assay_home() / "models" / "converted" / f"{self.source.name}-{self.source.fingerprint}"
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        os.environ.setdefault("TQDM_DISABLE", "1")  # the GGUF conversion bar would garble the run's output
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
         hf_logging.set_verbosity_error()
+        _silence_gguf_progress()
         model: Any = None
         tok: Any = None
         if (cache / "model.safetensors").exists():
@@ -355,6 +356,22 @@ def _save_converted(cache: Path, tok: Any, model: Any) -> None:
         tmp.replace(cache)
     except Exception:
         return
+
+
+def _silence_gguf_progress() -> None:
+    """Turn off the bar transformers draws while de-quantising a GGUF file.
+
+    It is a bare ``tqdm`` that ignores transformers' own progress-bar switch, and tqdm
+    reads ``TQDM_DISABLE`` only when it is first imported, so the bar would garble the
+    run's progress display on the first (converting) load.
+    """
+    try:
+        from transformers import modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:  # a transformers without GGUF support: nothing to silence
+        return
+    bar = getattr(gguf_utils, "tqdm", None)
+    if bar is not None and not isinstance(bar, functools.partial):
+        gguf_utils.tqdm = functools.partial(bar, disable=True)  # type: ignore[attr-defined]
 
 
 def _load_converted(cache: Path) -> tuple[Any, Any]:
