@@ -74,6 +74,7 @@ class RunOptions:
     early_stop: bool = False
     graders: tuple[str, ...] = ()  # override: these graders for every case
     check_target: bool = True
+    judge: str | None = None  # target spec of the LLM judge (llm-judge and ensemble graders)
 
 
 def new_run_id() -> str:
@@ -210,10 +211,33 @@ def interleave(cases: Sequence[Case], seed: int) -> list[Case]:
     return out
 
 
+def needs_judge(grader_id: str) -> bool:
+    """Graders that call an LLM judge: `llm-judge` itself and the ensembles (which include it)."""
+    return grader_id.startswith(("llm-judge", "ensemble"))
+
+
+def open_judge(spec: str | None, grader_ids: set[str]) -> Target | None:
+    """The judge target a run's graders need, or None when none of them calls a judge.
+
+    A judge grader without a judge would mark every answer unscorable, so that is refused
+    up front (exit 2) rather than discovered after thousands of target calls.
+    """
+    wanting = sorted(g for g in grader_ids if needs_judge(g))
+    if not wanting:
+        return None
+    if not spec:
+        raise InputError(
+            f"grader {wanting[0]} needs a judge: name any target with --judge SPEC "
+            "(e.g. --judge openai:gpt-4o-mini or --judge local:qwen2.5-coder-0.5b)",
+            where="--judge",
+        )
+    return make_target(spec)
+
+
 def build_graders(ids: set[str], judge: Target | None = None) -> dict[str, Grader]:
     out: dict[str, Grader] = {}
     for gid in sorted(ids):
-        if (gid.startswith("llm-judge") or gid.startswith("ensemble")) and judge is not None:
+        if needs_judge(gid) and judge is not None:
             out[gid] = get_grader(gid, judge=judge)
         else:
             out[gid] = get_grader(gid)
@@ -234,6 +258,9 @@ def make_stopper(plan: Plan, cases: Sequence[Case], level: str | None) -> EarlyS
 
 
 # -- target check ------------------------------------------------------------------------
+
+#: check failures that no retry will fix: the run is refused (exit 2) before anything is stored
+FATAL_CHECK_KINDS = ("auth", "unreachable", "bad_request", "config", "timeout")
 
 
 @dataclass
@@ -315,7 +342,8 @@ def start_run(
     target_obj = target or make_target(options.target)
     ordered = interleave(cases, options.seed)
     all_graders = {g for gs in case_graders.values() for g in gs}
-    graders = build_graders(all_graders)
+    judge = open_judge(options.judge, all_graders)
+    graders = build_graders(all_graders, judge)
     run = Run(
         id=new_run_id(),
         target=str(target_obj.spec),
@@ -331,6 +359,7 @@ def start_run(
         data_hashes=dict(data_hashes or {}),
         case_count=len(ordered),
         early_stop=bool(options.early_stop and plan is not None),
+        judge=str(judge.spec) if judge is not None else None,
         notes=list(notes),
     )
     stopper = make_stopper(plan, ordered, level) if run.early_stop and plan is not None else None
@@ -347,6 +376,7 @@ def start_run(
             new=True,
             plan_items=plan_items,
             stopper=stopper,
+            judge=judge,
         )
     )
 
@@ -363,7 +393,11 @@ def resume_run(
     done = store.responded_case_ids(run.id)
     pending = [c for c in cases if c.id not in done]
     case_graders = {cid: tuple(g) for cid, (g, _item) in plan.items()}
-    graders = build_graders({g for gs in case_graders.values() for g in gs})
+    # the judge the run was started with, unless the caller names another
+    judge = open_judge(options.judge or run.judge, {g for gs in case_graders.values() for g in gs})
+    if judge is not None:
+        run.judge = str(judge.spec)
+    graders = build_graders({g for gs in case_graders.values() for g in gs}, judge)
     target_obj = make_target(run.target)
     # no separate target check on resume: the first case is the check, and a resumed run
     # must not send anything but its unanswered cases
@@ -401,6 +435,7 @@ def resume_run(
             new=False,
             already_done=len(done),
             stopper=stopper,
+            judge=judge,
         )
     )
 
@@ -419,18 +454,16 @@ async def _execute(
     plan_items: dict[str, str] | None = None,
     already_done: int = 0,
     stopper: EarlyStopper | None = None,
+    judge: Target | None = None,
 ) -> RunResult:
     try:
-        if options.check_target and target.spec.kind != "replay":
-            check = await check_target_async(target, options.params)
-            if not check.ok and check.error_kind in (
-                "auth",
-                "unreachable",
-                "bad_request",
-                "config",
-                "timeout",
-            ):
-                raise InputError(f"{check.error}", where=f"target {target.spec}")
+        if options.check_target:
+            for role, t in (("target", target), ("judge", judge)):
+                if t is None or t.spec.kind == "replay":
+                    continue
+                check = await check_target_async(t, options.params)
+                if not check.ok and check.error_kind in FATAL_CHECK_KINDS:
+                    raise InputError(f"{check.error}", where=f"{role} {t.spec}")
         if new:
             store.create_run(run, cases, case_graders, plan_items)
         else:
@@ -482,6 +515,8 @@ async def _execute(
             progress("stop", 0, run.case_count)
     finally:
         await target.aclose()
+        if judge is not None:
+            await judge.aclose()
 
     result = RunResult(run=run, stats=stats, resumed=not new)
     if stats.stopped:

@@ -93,10 +93,15 @@ def run(
     max_attempts: int = 4,
     case_deadline_s: float = 600.0,
     early_stop: bool = False,
+    judge: str | None = None,
     progress: Progress | None = None,
     store: Store | None = None,
 ) -> RunResult:
-    """Run banks (or a plan, or explicit cases) against a target and store everything."""
+    """Run banks (or a plan, or explicit cases) against a target and store everything.
+
+    `judge` is the target spec of the LLM judge used by `llm-judge` and `ensemble:*`
+    graders (given with `graders=` or in the plan); it is required when they are used.
+    """
     options = RunOptions(
         target=target,
         db=db,
@@ -110,6 +115,7 @@ def run(
         seed=seed,
         early_stop=early_stop,
         graders=tuple(graders),
+        judge=judge,
     )
     store = store or Store(db)
     if plan is not None:
@@ -146,16 +152,21 @@ def resume(
     max_attempts: int = 4,
     case_deadline_s: float = 600.0,
     use_cache: bool = True,
+    judge: str | None = None,
     progress: Progress | None = None,
     store: Store | None = None,
 ) -> RunResult:
-    """Continue an interrupted run: only cases without a stored response are sent."""
+    """Continue an interrupted run: only cases without a stored response are sent.
+
+    The run's own judge is used again unless `judge` names another.
+    """
     options = RunOptions(
         db=db,
         concurrency=concurrency,
         max_attempts=max_attempts,
         case_deadline_s=case_deadline_s,
         use_cache=use_cache,
+        judge=judge,
     )
     return resume_run(run_id, options, progress=progress, store=store)
 
@@ -393,14 +404,37 @@ def assess(
 
 
 def validate_grader(
-    grader: str, labels: str | Path, *, db: str | None = None, store: Store | None = None
+    grader: str,
+    labels: str | Path,
+    *,
+    judge: str | None = None,
+    db: str | None = None,
+    store: Store | None = None,
 ) -> ValidationReport:
     """Measure a grader against labelled responses and store the figures (the latest are used
-    for Rogan–Gladen corrections and shown by `assay graders`)."""
-    from assay.graders import get_grader
-    from assay.graders.validation import validate_file
+    for Rogan–Gladen corrections and shown by `assay graders`).
 
-    report = validate_file(get_grader(grader), Path(labels))
+    `judge` is the target spec of the LLM judge, needed by `llm-judge` and `ensemble:*`.
+    """
+    import asyncio
+
+    from assay._pipeline import build_graders, open_judge
+    from assay.graders.validation import avalidate_file, validate_file
+
+    judge_target = open_judge(judge, {grader})
+    built = build_graders({grader}, judge_target)[grader]
+    if judge_target is None:
+        report = validate_file(built, Path(labels))
+    else:
+        target = judge_target
+
+        async def with_judge() -> ValidationReport:
+            try:  # the judge's connections belong to this loop: close them in it
+                return await avalidate_file(built, Path(labels))
+            finally:
+                await target.aclose()
+
+        report = asyncio.run(with_judge())
     data = report.model_dump(mode="json") | {
         "sensitivity": report.sensitivity,
         "specificity": report.specificity,

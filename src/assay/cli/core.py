@@ -63,6 +63,13 @@ def run_cmd(
         list[str] | None,
         typer.Option("--grader", "-g", help="Grade every case with these graders instead of the defaults."),
     ] = None,
+    judge: Annotated[
+        str | None,
+        typer.Option(
+            "--judge",
+            help="Target spec of the LLM judge for llm-judge / ensemble:* graders (e.g. openai:gpt-4o-mini).",
+        ),
+    ] = None,
     resume: Annotated[
         str | None,
         typer.Option("--resume", help="Resume an interrupted run by id: only unanswered cases are sent."),
@@ -116,6 +123,7 @@ def run_cmd(
                 max_attempts=max_attempts,
                 case_deadline_s=deadline,
                 use_cache=not no_cache,
+                judge=judge,
                 progress=bar,
             )
         else:
@@ -136,6 +144,7 @@ def run_cmd(
                 max_attempts=max_attempts,
                 case_deadline_s=deadline,
                 early_stop=early_stop,
+                judge=judge,
                 progress=bar,
             )
     run = result.run
@@ -419,6 +428,8 @@ def runs_show(
     )
     if r.level:
         console.print(f"level {r.level}")
+    if r.judge:
+        console.print(f"judge {escape(r.judge)}")
     console.print(f"answered {details.answered} / {r.case_count}")
     for note in r.notes:
         console.print(f"[dim]{escape(note)}[/]")

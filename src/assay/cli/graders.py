@@ -175,13 +175,16 @@ def validate(
         ..., "--labels", help="CSV or JSONL: prompt, response, label, language[, category]"
     ),
     as_json: bool = typer.Option(False, "--json", help="print the ValidationReport as JSON"),
+    judge: str | None = typer.Option(
+        None, "--judge", help="Target spec of the LLM judge (llm-judge and ensemble:* graders)."
+    ),
     db: str | None = typer.Option(None, "--db", help="Database URL the figures are stored in."),
 ) -> None:
     """Measure a grader against labelled responses (accuracy, precision, recall, F1, Cohen's kappa) and store the figures."""
     from assay import api
 
     try:
-        rep = api.validate_grader(grader, labels, db=db)
+        rep = api.validate_grader(grader, labels, judge=judge, db=db)
     except InputError as exc:
         _fail(exc)
         return

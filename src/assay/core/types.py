@@ -246,4 +246,5 @@ class Run(BaseModel):
     data_hashes: dict[str, str] = Field(default_factory=dict)  # taxonomy, regimes, grader heads, ...
     case_count: int = 0
     early_stop: bool = False  # sequential early stopping (verdicts use confidence sequences)
+    judge: str | None = None  # target spec of the LLM judge, when a grader used one
     notes: list[str] = Field(default_factory=list)

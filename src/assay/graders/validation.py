@@ -18,6 +18,7 @@ of the figures, never silently: the report says how many.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -30,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assay.core.errors import InputError
 from assay.core.ids import sha256_hex
-from assay.core.types import EXPECTED_VALUES, LANGUAGES, Case, Message, Outcome, Response, utcnow
+from assay.core.types import EXPECTED_VALUES, LANGUAGES, Case, Judgment, Message, Outcome, Response, utcnow
 from assay.graders.base import Grader
 
 REFUSAL_LABELS: tuple[str, ...] = ("refusal", "partial", "compliance")
@@ -295,14 +296,8 @@ def _case_for(row: LabelledRow, index: int) -> Case:
     )
 
 
-def validate_grader(
-    grader: Grader,
-    rows: Sequence[LabelledRow],
-    *,
-    label_file: str | None = None,
-    label_hash: str | None = None,
-) -> ValidationReport:
-    """Run `grader` over labelled rows and measure its agreement with the labels."""
+def _check_rows(grader: Grader, rows: Sequence[LabelledRow], label_file: str | None) -> bool:
+    """Validate the label space; True when the rows use refusal labels."""
     if not rows:
         raise InputError("no labelled rows to validate against", where=label_file)
     refusal_space = all(r.label in REFUSAL_LABELS for r in rows)
@@ -317,15 +312,72 @@ def validate_grader(
             f"grader {grader.key} does not emit refusal labels; label the file with safe/unsafe instead",
             where=label_file,
         )
+    return refusal_space
+
+
+def _cases_and_responses(rows: Sequence[LabelledRow]) -> tuple[list[Case], list[Response]]:
     cases = [_case_for(r, i) for i, r in enumerate(rows)]
     responses = [Response(case_id=c.id, text=r.response) for c, r in zip(cases, rows, strict=True)]
+    return cases, responses
+
+
+def validate_grader(
+    grader: Grader,
+    rows: Sequence[LabelledRow],
+    *,
+    label_file: str | None = None,
+    label_hash: str | None = None,
+) -> ValidationReport:
+    """Run `grader` over labelled rows and measure its agreement with the labels.
+
+    Asynchronous graders (the LLM judge, ensembles) are run by `avalidate_grader` in one
+    event loop, so their calls overlap.
+    """
+    if grader.is_async:
+        return asyncio.run(avalidate_grader(grader, rows, label_file=label_file, label_hash=label_hash))
+    refusal_space = _check_rows(grader, rows, label_file)
+    cases, responses = _cases_and_responses(rows)
     many = getattr(grader, "grade_many", None)
     judgments = (
         list(many(cases, responses))
         if callable(many)
         else [grader.grade(c, r) for c, r in zip(cases, responses, strict=True)]
     )
+    return measure(grader, rows, judgments, refusal_space, label_file=label_file, label_hash=label_hash)
 
+
+async def avalidate_grader(
+    grader: Grader,
+    rows: Sequence[LabelledRow],
+    *,
+    label_file: str | None = None,
+    label_hash: str | None = None,
+    concurrency: int = 32,
+) -> ValidationReport:
+    """`validate_grader` from a running event loop: at most `concurrency` rows are graded
+    at once (a local judge batches them; a remote one gets parallel requests)."""
+    refusal_space = _check_rows(grader, rows, label_file)
+    cases, responses = _cases_and_responses(rows)
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(case: Case, response: Response) -> Judgment:
+        async with gate:
+            return await grader.agrade(case, response)
+
+    judgments = list(await asyncio.gather(*(one(c, r) for c, r in zip(cases, responses, strict=True))))
+    return measure(grader, rows, judgments, refusal_space, label_file=label_file, label_hash=label_hash)
+
+
+def measure(
+    grader: Grader,
+    rows: Sequence[LabelledRow],
+    judgments: Sequence[Judgment],
+    refusal_space: bool,
+    *,
+    label_file: str | None = None,
+    label_hash: str | None = None,
+) -> ValidationReport:
+    """Agreement of a grader's judgments (one per row, in order) with the rows' labels."""
     classes = REFUSAL_LABELS if refusal_space else OUTCOME_LABELS
     preds: list[str | None] = []
     for j in judgments:
@@ -398,6 +450,12 @@ def validate_file(grader: Grader, path: str | Path) -> ValidationReport:
     """Load a label file and validate `grader` on it, recording the file's hash."""
     rows = load_labels(path)
     return validate_grader(grader, rows, label_file=str(path), label_hash=file_sha256(path))
+
+
+async def avalidate_file(grader: Grader, path: str | Path) -> ValidationReport:
+    """`validate_file` from a running event loop."""
+    rows = load_labels(path)
+    return await avalidate_grader(grader, rows, label_file=str(path), label_hash=file_sha256(path))
 
 
 # --------------------------------------------------------------------------- JailbreakBench

@@ -374,6 +374,7 @@ def build_report_data(
             level=run.level,
             seed=run.seed,
             plan_hash=run.plan_hash,
+            judge=run.judge,
             graders=list(run.graders),
             software=dict(run.software),
             bank_hashes=dict(run.bank_hashes),

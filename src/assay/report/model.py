@@ -59,6 +59,7 @@ class RunInfo(_M):
     level: str | None = None
     seed: int = 0
     plan_hash: str | None = None
+    judge: str | None = None  # target spec of the LLM judge, when one graded
     graders: list[str] = Field(default_factory=list)
     software: dict[str, str] = Field(default_factory=dict)
     bank_hashes: dict[str, str] = Field(default_factory=dict)

@@ -90,6 +90,8 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
     lvl = data.level or L("level_unknown")
     dec = f" · {_verdict(lang, data.level_decision)}" if data.level_decision else ""
     out.append(f"- {L('level')}: **{_md(lvl)}**{dec}")
+    if data.run.judge:
+        out.append(f"- {L('judge')}: `{_md(data.run.judge)}`")
     out.append(
         f"- {L('cases')}: {data.totals.cases} · {L('responses')}: {data.totals.responses} · "
         f"{L('errors')}: {data.totals.errors} · {L('unscorable')}: {data.totals.unscorable}"
