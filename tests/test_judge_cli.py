@@ -122,3 +122,24 @@ def test_validate_the_judge_without_judge_is_bad_input(outcome_labels: Path, sql
         app, ["graders", "validate", "llm-judge", "--labels", str(outcome_labels), "--db", sqlite_url]
     )
     assert res.exit_code == 2 and "--judge" in res.output
+
+
+def test_resume_uses_the_runs_own_judge(tmp_path: Path, sqlite_url: str) -> None:
+    import sqlalchemy as sa
+
+    first = api.run(TARGET, banks=[str(_bank(tmp_path))], graders=["llm-judge"], judge=JUDGE, db=sqlite_url)
+    store = Store(sqlite_url)
+    run = store.get_run(first.run.id)
+    # make it look interrupted with one case unanswered
+    missing = sorted(store.responses(run.id))[0]
+    with sa.create_engine(sqlite_url).begin() as conn:
+        conn.execute(sa.text("DELETE FROM judgments WHERE case_id = :c"), {"c": missing})
+        conn.execute(sa.text("DELETE FROM responses WHERE case_id = :c"), {"c": missing})
+    run.status = "interrupted"
+    store.save_run(run)
+    CALLS.clear()
+    resumed = api.resume(run.id, db=sqlite_url, use_cache=False)  # no judge named: the run's own
+    assert resumed.run.status == "completed" and resumed.run.judge == JUDGE
+    assert len([c for c in CALLS if "DATA-" in c]) == 1
+    after = [j for j in Store(sqlite_url).judgments(run.id) if j.case_id == missing]
+    assert len(after) == 1 and after[0].outcome != Outcome.UNSCORABLE
