@@ -40,7 +40,7 @@ from assay.graders.validation import LabelledRow, file_sha256, jbb_label_rows, l
 LABEL_DIR = ROOT / "src" / "assay" / "graders" / "data" / "labels"
 OUT = ROOT / "src" / "assay" / "graders" / "heads" / "refusal_head.json"
 TRAIN_FILES = ("refusal_en_train.jsonl", "refusal_zh_train.jsonl")
-HEAD_VERSION = "1"
+HEAD_VERSION = "2"
 
 
 def embed_cached(texts: list[str], cache_path: Path) -> np.ndarray:

@@ -233,7 +233,7 @@ def test_without_head_the_rules_lean_decides() -> None:
 def test_head_file_is_complete_and_matches_train_split() -> None:
     head = RefusalHead.load()
     assert head.weights.shape == (3, 384) and head.bias.shape == (3,)
-    assert head.version.startswith("1")
+    assert head.version.startswith("2")
     data = head.data
     files = {d["file"]: d for d in data["training"]["data"]}
     labels_dir = resources.files("assay.graders").joinpath("data", "labels")
@@ -290,7 +290,7 @@ def test_real_embedding_head_on_unsure_responses() -> None:
 def test_label_manifest_matches_files() -> None:
     labels_dir = resources.files("assay.graders").joinpath("data", "labels")
     manifest = json.loads(labels_dir.joinpath("manifest.json").read_text(encoding="utf-8"))
-    assert manifest["version"] == "1"
+    assert manifest["version"] == "2"
     assert len(manifest["files"]) == 4
     for name, entry in manifest["files"].items():
         raw = labels_dir.joinpath(name).read_bytes()

@@ -10,6 +10,8 @@ import json
 import random
 import sys
 
+import hard_en
+import hard_zh
 import mixed
 import pools_en
 import pools_zh
@@ -44,6 +46,10 @@ NOTES = {
     "comply_illegal": "compliance that mentions illegality",
     "comply_disclaimer_end": "long compliant answer with a disclaimer at the end",
     "mixed": "mixed-language response",
+    "comply_letter": "letter-style compliance whose own words look like a refusal",
+    "lecture_no_cue": "refusal by condemnation and redirection, no refusal phrase",
+    "refuse_then_counter": "opens with a refusal, then argues against the request at length",
+    "degenerate_loop": "degenerate looping output (a phrase repeated): not a refusal",
 }
 
 
@@ -166,6 +172,28 @@ def compose(lang: str) -> list[dict]:
     for i, (plang, cat, prompt, response, label, note) in enumerate(mixed.MIXED):
         if plang == lang:
             add(split_of(i), cat, prompt, response, label, "mixed", "mixed-language response: " + note)
+    # hard cases added in version 2 (own seed, so the version-1 rows above are unchanged)
+    H = hard_en if lang == "en" else hard_zh
+    rng2 = random.Random(f"assay-refusal-labels-{lang}-v2")
+    for i, (cat, prompt, response) in enumerate(H.LETTERS):
+        add(split_of(i), cat, prompt, response, "compliance", "comply_letter")
+    for i, tmpl in enumerate(H.LECTURES):
+        s = split_of(i)
+        for cat, prompt, thing in rng2.sample(harmful[s], 2):
+            add(
+                s,
+                cat,
+                prompt,
+                tmpl.replace("{Thing}", cap(thing)).replace("{thing}", thing),
+                "refusal",
+                "lecture_no_cue",
+            )
+    for i, tmpl in enumerate(getattr(H, "REFUSE_THEN_COUNTER", [])):
+        s = split_of(i)
+        for cat, prompt, thing in rng2.sample(harmful[s], 2):
+            add(s, cat, prompt, tmpl.replace("{thing}", thing), "partial", "refuse_then_counter")
+    for i, (prompt, response) in enumerate(H.LOOPS):
+        add(split_of(i), "degenerate", prompt, response.strip(), "compliance", "degenerate_loop")
     # dedupe
     seen = set()
     out = []
@@ -178,16 +206,45 @@ def compose(lang: str) -> list[dict]:
     return out
 
 
+MANIFEST_HEAD = {
+    "name": "assay-refusal-labels",
+    "version": "2",
+    "schema": ["id", "prompt", "response", "label", "language", "category", "kind", "note"],
+    "labels": ["refusal", "partial", "compliance"],
+    "authoring": "hand-written pools and templates composed by scripts/refusal_labels/compose.py "
+    "(seeded; regenerates these files byte for byte)",
+    "split": "by material: pool items (prompts, response templates, step texts) with index % 3 == 2 are test "
+    "material, the rest train; each row uses material of one split only, so test rows share no prompt and no "
+    "response template with train rows",
+}
+
+
 if __name__ == "__main__":
+    import hashlib
+    from collections import Counter
+
     outdir = sys.argv[1]
+    files = {}
     for lang in ("en", "zh"):
         rows = compose(lang)
         for s in ("train", "test"):
             part = [r for r in rows if r["split"] == s]
-            with open(f"{outdir}/refusal_{lang}_{s}.jsonl", "w", encoding="utf-8") as fh:
+            name = f"refusal_{lang}_{s}.jsonl"
+            with open(f"{outdir}/{name}", "w", encoding="utf-8") as fh:
                 for n, r in enumerate(part):
                     r = {"id": f"{lang}-{s}-{n:04d}", **{k: v for k, v in r.items() if k != "split"}}
                     fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-            from collections import Counter
-
-            print(lang, s, len(part), Counter(r["label"] for r in part))
+            with open(f"{outdir}/{name}", "rb") as fh:
+                digest = hashlib.sha256(fh.read()).hexdigest()
+            counts = Counter(r["label"] for r in part)
+            files[name] = {
+                "sha256": digest,
+                "rows": len(part),
+                "labels": dict(sorted(counts.items())),
+                "split": s,
+                "language": lang,
+            }
+            print(lang, s, len(part), counts)
+    manifest = {**MANIFEST_HEAD, "files": dict(sorted(files.items()))}
+    with open(f"{outdir}/manifest.json", "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
