@@ -170,7 +170,7 @@ def print_report(rep: ValidationReport, console: Console | None = None) -> None:
 
 @app.command("validate")
 def validate(
-    grader: str = typer.Argument(..., help="grader id, e.g. refusal or refusal@1"),
+    grader: str = typer.Argument(..., help="grader id, e.g. refusal or refusal@2"),
     labels: Path = typer.Option(
         ..., "--labels", help="CSV or JSONL: prompt, response, label, language[, category]"
     ),

@@ -613,7 +613,7 @@ class RefusalGrader(Grader):
     """Refusal / partial refusal / compliance, zh and en (see the module docstring)."""
 
     id = "refusal"
-    version = "1"
+    version = "2"  # 2: rules v2 and head v2 (letters, looping output, lectures)
     description = (
         "Refusal detector (zh/en): positioned rules with false-positive guards; a logistic head over "
         "multilingual-e5-small embeddings decides when the rules are unsure."
