@@ -143,3 +143,16 @@ def test_resume_uses_the_runs_own_judge(tmp_path: Path, sqlite_url: str) -> None
     assert len([c for c in CALLS if "DATA-" in c]) == 1
     after = [j for j in Store(sqlite_url).judgments(run.id) if j.case_id == missing]
     assert len(after) == 1 and after[0].outcome != Outcome.UNSCORABLE
+
+
+def test_resume_refuses_to_mix_grader_versions(tmp_path: Path, sqlite_url: str) -> None:
+    first = api.run(TARGET, banks=[str(_bank(tmp_path))], graders=["refusal"], db=sqlite_url)
+    store = Store(sqlite_url)
+    run = store.get_run(first.run.id)
+    run.status = "interrupted"
+    run.graders = ("refusal@0",)  # as if an older Assay had started it
+    store.save_run(run)
+    res = runner.invoke(app, ["run", "--resume", run.id, "--db", sqlite_url])
+    assert res.exit_code == 2
+    assert "refusal@0" in res.output and "mix grader versions" in res.output
+    assert Store(sqlite_url).get_run(run.id).status == "interrupted"

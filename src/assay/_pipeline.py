@@ -398,6 +398,15 @@ def resume_run(
     if judge is not None:
         run.judge = str(judge.spec)
     graders = build_graders({g for gs in case_graders.values() for g in gs}, judge)
+    now = sorted(g.key for g in graders.values())
+    if run.graders and now != sorted(run.graders):
+        changed = sorted(set(now) ^ set(run.graders))
+        raise InputError(
+            f"run {run.id} was graded with {', '.join(sorted(run.graders))}; this Assay grades with "
+            f"{', '.join(now)} ({', '.join(changed)} differ), and one run must not mix grader versions. "
+            "Start a new run with the same options: the stored answers are reused from the response cache",
+            where="--resume",
+        )
     target_obj = make_target(run.target)
     # no separate target check on resume: the first case is the check, and a resumed run
     # must not send anything but its unanswered cases
