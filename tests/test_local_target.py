@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +122,26 @@ def test_torch_threads_use_idle_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     assert torch_threads(cpus=16, load=1.0) == 16
     monkeypatch.setenv("ASSAY_TORCH_THREADS", "3")
     assert torch_threads(cpus=2, load=0.0) == 3
+
+
+def test_fingerprint_is_the_content_not_the_place(tmp_path: Path) -> None:
+    """The same model file in two environments has one identity; a changed file has another."""
+    import os
+
+    from assay.targets.local import ModelSource
+
+    a, b = tmp_path / "venv-a", tmp_path / "venv-b"
+    a.mkdir()
+    b.mkdir()
+    (a / "m.gguf").write_bytes(b"GGUF" + bytes(range(256)) * 100)
+    (b / "m.gguf").write_bytes(b"GGUF" + bytes(range(256)) * 100)
+    os.utime(b / "m.gguf", (1_000_000, 1_000_000))  # installed at another time
+    fa = ModelSource("m", a, "m.gguf").fingerprint
+    assert fa == ModelSource("m", b, "m.gguf").fingerprint
+    (b / "m.gguf").write_bytes(b"GGUF" + bytes(range(256)) * 99 + b"x")
+    assert ModelSource("m", b, "m.gguf").fingerprint != fa
+    # a transformers folder: every file counts, by name and content
+    (a / "config.json").write_text("{}")
+    folder = ModelSource("m", a, None).fingerprint
+    (a / "config.json").write_text('{"n": 1}')
+    assert ModelSource("m", a, None).fingerprint != folder

@@ -55,9 +55,30 @@ class ModelSource:
 
     @property
     def fingerprint(self) -> str:
+        """Content hash of the model file (or of every file in a model folder).
+
+        It names the response cache and the converted-weights cache, so the same model
+        installed in another environment (a fresh clone, a new venv) is recognised and
+        its stored answers are reused, while a changed file never is.
+        """
         path = self.directory / self.gguf_file if self.gguf_file else self.directory
-        st = path.stat()
-        return hashlib.sha256(f"{path}:{st.st_size}:{int(st.st_mtime)}".encode()).hexdigest()[:16]
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        h = hashlib.sha256()
+        for f in files:
+            st = f.stat()
+            rel = f.name if f == path else f.relative_to(path).as_posix()
+            h.update(f"{rel}\0{_file_sha256(str(f), st.st_size, st.st_mtime_ns)}\0".encode())
+        return h.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=64)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    """sha256 of a file's bytes, memoised per (path, size, mtime) within the process."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def resolve_model(name: str) -> ModelSource:
