@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,25 @@ def test_fingerprint_is_the_content_not_the_place(tmp_path: Path) -> None:
     folder = ModelSource("m", a, None).fingerprint
     (a / "config.json").write_text('{"n": 1}')
     assert ModelSource("m", a, None).fingerprint != folder
+
+
+def test_busy_cores_sees_a_busy_core() -> None:
+    """The live measure counts a spinning thread at once (the load average would lag)."""
+    import threading
+    import time
+
+    from assay.targets.local import _busy_cores
+
+    stop = time.monotonic() + 1.0
+
+    def spin() -> None:
+        while time.monotonic() < stop:
+            pass
+
+    t = threading.Thread(target=spin)
+    t.start()
+    try:
+        busy = _busy_cores(0.3)
+    finally:
+        t.join()
+    assert 0.6 <= busy <= (os.cpu_count() or 1) + 0.01

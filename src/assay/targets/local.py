@@ -390,11 +390,33 @@ def torch_threads(cpus: int | None = None, load: float | None = None) -> int:
         return max(1, int(env))
     cpus = cpus or os.cpu_count() or 1
     if load is None:
-        try:
-            load = os.getloadavg()[0]
-        except OSError:  # not available on this platform
-            load = 0.0
+        load = _busy_cores()
     return cpus if load < cpus / 2 else max(1, cpus - 1)
+
+
+def _busy_cores(window_s: float = 0.3) -> float:
+    """Cores busy right now: /proc/stat sampled over `window_s` on Linux (the 1-minute load
+    average lags, and would still count a run that just ended), else the load average."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat", encoding="ascii") as fh:
+            ticks = [int(x) for x in fh.readline().split()[1:]]
+        idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+        return sum(ticks), idle
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(window_s)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        try:
+            return os.getloadavg()[0]
+        except OSError:  # neither is available on this platform
+            return 0.0
+    span = total1 - total0
+    if span <= 0:
+        return 0.0
+    return (os.cpu_count() or 1) * (1 - (idle1 - idle0) / span)
 
 
 def _silence_gguf_progress() -> None:
