@@ -117,12 +117,12 @@ def test_torch_threads_use_idle_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     from assay.targets.local import torch_threads
 
     monkeypatch.delenv("ASSAY_TORCH_THREADS", raising=False)
-    assert torch_threads(cpus=2, load=0.2) == 2  # quiet: every core
-    assert torch_threads(cpus=2, load=3.0) == 1  # busy: leave one to the engine and graders
-    assert torch_threads(cpus=1, load=5.0) == 1
-    assert torch_threads(cpus=16, load=1.0) == 16
+    assert torch_threads(cpus=2, busy=0.2) == 2  # quiet: every core
+    assert torch_threads(cpus=2, busy=3.0) == 1  # busy: leave one to the engine and graders
+    assert torch_threads(cpus=1, busy=5.0) == 1
+    assert torch_threads(cpus=16, busy=1.0) == 16
     monkeypatch.setenv("ASSAY_TORCH_THREADS", "3")
-    assert torch_threads(cpus=2, load=0.0) == 3
+    assert torch_threads(cpus=2, busy=0.0) == 3
 
 
 def test_fingerprint_is_the_content_not_the_place(tmp_path: Path) -> None:

@@ -393,11 +393,12 @@ def resume_run(
     done = store.responded_case_ids(run.id)
     pending = [c for c in cases if c.id not in done]
     case_graders = {cid: tuple(g) for cid, (g, _item) in plan.items()}
+    grader_ids = {g for gs in case_graders.values() for g in gs}
     # the judge the run was started with, unless the caller names another
-    judge = open_judge(options.judge or run.judge, {g for gs in case_graders.values() for g in gs})
+    judge = open_judge(options.judge or run.judge, grader_ids)
     if judge is not None:
         run.judge = str(judge.spec)
-    graders = build_graders({g for gs in case_graders.values() for g in gs}, judge)
+    graders = build_graders(grader_ids, judge)
     now = sorted(g.key for g in graders.values())
     if run.graders and now != sorted(run.graders):
         changed = sorted(set(now) ^ set(run.graders))

@@ -377,7 +377,7 @@ def _save_converted(cache: Path, tok: Any, model: Any) -> None:
         return
 
 
-def torch_threads(cpus: int | None = None, load: float | None = None) -> int:
+def torch_threads(cpus: int | None = None, busy: float | None = None) -> int:
     """Threads for generation: `ASSAY_TORCH_THREADS`, else every core on a quiet machine
     and one core fewer on a busy one.
 
@@ -389,9 +389,9 @@ def torch_threads(cpus: int | None = None, load: float | None = None) -> int:
     if env := os.environ.get("ASSAY_TORCH_THREADS"):
         return max(1, int(env))
     cpus = cpus or os.cpu_count() or 1
-    if load is None:
-        load = _busy_cores()
-    return cpus if load < cpus / 2 else max(1, cpus - 1)
+    if busy is None:
+        busy = _busy_cores()
+    return cpus if busy < cpus / 2 else max(1, cpus - 1)
 
 
 def _busy_cores(window_s: float = 0.3) -> float:
