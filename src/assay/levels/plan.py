@@ -2,8 +2,9 @@
 
 One plan item is one draw of cases from one bank through one transform chain (and an
 optional filter); every requirement measured on such a draw is listed on the item, so
-one response serves every regime that needs it. An item's sample is the largest
-`min_sample` among the requirements it serves (per draw, total over languages).
+one response serves every regime that needs it. An item's sample is the largest planned
+need among the requirements it serves (per draw, total over languages): a requirement's
+`min_sample`, raised where needed so that a flawless result can pass (`planned_need`).
 
 Bank statistics (sizes, average prompt tokens, per-category counts) are optional inputs:
 this stage comes before the banks, so the API layer passes them in when it has them.
@@ -17,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assay.core.design import deciding_confidence, flawless_sample
 from assay.core.errors import InputError
 from assay.core.types import Bank
 from assay.levels.classify import Classification, classify
@@ -193,6 +195,16 @@ def estimate_items(
     )
 
 
+def planned_need(req: Requirement) -> int:
+    """The sample a requirement is planned with: its minimum sample, raised where needed so
+    that a flawless result passes under the interval that decides it at the planned sample
+    (early stopping's fixed-n test, the stricter of the two designs; see core.design)."""
+    if req.threshold is None:
+        return req.min_sample
+    flawless = flawless_sample(req.threshold, req.direction, deciding_confidence(early_stop=True))
+    return max(req.min_sample, flawless)
+
+
 def _resolve_regimes(regimes: Iterable[str] | None, fallback: Sequence[str]) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(regimes)) if regimes else tuple(fallback)
     unknown = [r for r in chosen if r not in REGIME_IDS]
@@ -277,7 +289,8 @@ def build_plan(
         chains = req.chains() or ((),)
         where = _canon_where(req)
         banks = req.selector.banks
-        per_draw = math.ceil(req.min_sample / (len(banks) * len(chains))) if req.min_sample else 0
+        need = planned_need(req)
+        per_draw = math.ceil(need / (len(banks) * len(chains))) if need else 0
         for bank in banks:
             for chain in chains:
                 key = (bank, chain, tuple(sorted(where.items())))
