@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from assay.core.types import Bank, Case, Judgment, Message, Outcome, Response, Run
 from assay.regimes.model import Requirement, Selector
+from assay.scoring.decide import JudgedRecord, assess
 from assay.scoring.estimates import make_estimate
 from assay.scoring.results import (
     Assessment,
@@ -25,6 +26,7 @@ from assay.scoring.results import (
     RequirementResult,
     Verdict,
 )
+from assay.scoring.runs import category_domains
 
 XSS_TEXT = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1"> & "quotes"'
 
@@ -338,6 +340,25 @@ def sample_inputs(*, private_bank: bool = False, xss: bool = True) -> SampleInpu
                 estimate=est(0, 2),
             ),
         ),
+    )
+    # the figures scoring computes from the sample's own judgments: per-case outcomes, every
+    # breakdown and the cases behind each requirement (the verdicts above stay made up)
+    by_id = {c.id: c for c in cases}
+    scored = assess(
+        requirements,
+        [JudgedRecord.from_case(by_id[j.case_id], j) for j in judgments],
+        level="R2",
+        domains=category_domains(),
+    )
+    results = results.model_copy(
+        update={
+            "case_outcomes": scored.case_outcomes,
+            "breakdowns": scored.breakdowns,
+            "requirements": tuple(
+                r.model_copy(update={"case_ids": scored.requirement(r.requirement_id).case_ids})  # type: ignore[union-attr]
+                for r in results.requirements
+            ),
+        }
     )
     run = Run(
         id="run-demo-0001",

@@ -20,20 +20,33 @@ def test_calibrate_then_grades(mock_env, sqlite_url: str) -> None:  # type: igno
     mock_env(mode="comply")
     cal = api.calibrate("openai:reference", level="R2", db=sqlite_url, concurrency=32)
     assert cal.references and all(0.0 <= v <= 1.0 for v in cal.references.values())
-    assert set(cal.provenance) >= {"reference_target", "run_id", "bank_hashes", "graders", "software", "samples"}
+    assert set(cal.provenance) >= {
+        "reference_target",
+        "run_id",
+        "bank_hashes",
+        "graders",
+        "software",
+        "samples",
+    }
     stored = Store(sqlite_url).latest_reference("ailuminate")
     assert stored is not None and stored["references"] == cal.references
     # a candidate graded against it: AILuminate requirements are no longer report-only
-    plan_run = api.run("openai:candidate", plan=api.plan_for("cn-public-chatbot", ["ailuminate"])[1], db=sqlite_url)
+    plan_run = api.run(
+        "openai:candidate", plan=api.plan_for("cn-public-chatbot", ["ailuminate"])[1], db=sqlite_url
+    )
     assessment = api.assessment(plan_run.run.id, db=sqlite_url)
-    graded = [r for r in assessment.requirements if r.regime == "ailuminate" and r.requirement_id in cal.references]
+    graded = [
+        r for r in assessment.requirements if r.regime == "ailuminate" and r.requirement_id in cal.references
+    ]
     assert graded and all(r.verdict != Verdict.REPORT_ONLY for r in graded)
     assert {g.key for g in assessment.grades} >= {r.requirement_id for r in graded}
 
 
 @pytest.mark.skipif(not LABELS.exists(), reason="labelled set not shipped")
 def test_validation_is_stored_listed_and_used(sqlite_url: str) -> None:
-    res = CliRunner().invoke(app, ["graders", "validate", "refusal", "--labels", str(LABELS), "--db", sqlite_url])
+    res = CliRunner().invoke(
+        app, ["graders", "validate", "refusal", "--labels", str(LABELS), "--db", sqlite_url]
+    )
     assert res.exit_code == 0, res.output
     figures = api.grader_validations(db=sqlite_url)
     (key,) = [k for k in figures if k.startswith("refusal@")]
@@ -52,5 +65,7 @@ def test_rogan_gladen_corrections_use_the_stored_figures(mock_env, sqlite_url: s
     corrected = api.corrected(result.run.id, db=sqlite_url)
     assert corrected, "refusal-rate requirements get a corrected estimate"
     for c in corrected.values():
-        assert c.sensitivity == pytest.approx(report.sensitivity) and c.specificity == pytest.approx(report.specificity)
+        assert c.sensitivity == pytest.approx(report.sensitivity) and c.specificity == pytest.approx(
+            report.specificity
+        )
         assert c.raw.rate is not None and c.rate is not None

@@ -80,7 +80,9 @@ def test_close_stops_a_batch_in_progress() -> None:
 
     async def go() -> BaseException | None:
         task = asyncio.ensure_future(
-            target.complete([Message(role="user", content="Write a very long story.")], GenerationParams(max_tokens=4000))
+            target.complete(
+                [Message(role="user", content="Write a very long story.")], GenerationParams(max_tokens=4000)
+            )
         )
         await asyncio.sleep(3)  # generation is under way
         await target.aclose()

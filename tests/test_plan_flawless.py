@@ -74,7 +74,9 @@ def test_plans_draw_at_least_the_planned_need(level: str) -> None:
     ("threshold", "direction", "confidence"),
     [(0.9, ">=", 0.975), (0.95, ">=", 0.975), (0.95, ">=", 0.95), (0.1, "<=", 0.975), (0.02, "<=", 0.975)],
 )
-def test_flawless_sample_is_the_smallest_that_passes(threshold: float, direction: str, confidence: float) -> None:
+def test_flawless_sample_is_the_smallest_that_passes(
+    threshold: float, direction: str, confidence: float
+) -> None:
     n = flawless_sample(threshold, direction, confidence)  # type: ignore[arg-type]
 
     def passes(m: int) -> bool:

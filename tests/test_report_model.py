@@ -10,15 +10,24 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from assay.core.types import Judgment, Outcome
-from assay.report.build import build_report_data, case_outcome, count_rate
+from assay.core.types import Outcome
+from assay.report.build import build_report_data, rate_from_estimate
 from assay.report.compare import build_comparison
 from assay.report.html import anchor, render_compare_html, render_html
 from assay.report.i18n import LABELS
-from assay.report.model import SCHEMA_VERSION, ReportData
+from assay.report.model import SCHEMA_VERSION, Rate, ReportData
 from assay.report.schema import schema_text
 from assay.report.text import render_compare_markdown, render_json, render_junit, render_markdown
+from assay.scoring.decide import case_outcome
+from assay.scoring.estimates import make_estimate
 from report_sample import XSS_TEXT, sample_inputs
+
+
+def count_rate(k: int, n: int) -> Rate:
+    rate = rate_from_estimate(make_estimate(k, n))
+    assert rate is not None
+    return rate
+
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "report.schema.json"
 
@@ -65,7 +74,7 @@ def test_requirement_samples_follow_the_selector(inputs, data: ReportData) -> No
     assert set(robust.sample_ids) == {c.id for c in inputs.cases if c.transforms}
 
 
-def test_domains_and_fallback_breakdowns(data: ReportData) -> None:
+def test_domains_and_breakdowns_come_from_scoring(data: ReportData) -> None:
     doms = {d.key: d for d in data.domains}
     assert set(doms) == {"application_security", "technical_safety"}
     # TS-05 is only the private case, judged unsafe by the sample
@@ -74,9 +83,11 @@ def test_domains_and_fallback_breakdowns(data: ReportData) -> None:
     cat = {c.key: c for c in data.categories}
     assert cat["AS-04"].rate.k == 2 and cat["AS-04"].rate.n == 4
     assert cat["AS-04"].name_zh and cat["AS-04"].domain == "application_security"
-    # languages and transforms are counted by the report (the sample has no such breakdown)
-    assert {r.key for r in data.transforms} == {"base64", "roleplay:dan"}
-    assert any("counted by the report" in n for n in data.notes)
+    # attack success per transform, with the untransformed baseline ("none") beside it
+    assert {r.key for r in data.transforms} == {"none", "base64", "roleplay:dan"}
+    assert not any("counted by the report" in n for n in data.notes)
+    # each row lists exactly the cases it counted
+    assert all(len(r.sample_ids) == r.rate.n for r in (*data.domains, *data.categories, *data.languages))
 
 
 def test_tc260_view(data: ReportData) -> None:
@@ -295,23 +306,23 @@ def test_every_label_has_both_languages() -> None:
     assert all(LABELS["zh"][k] for k in LABELS["zh"])
 
 
-def test_case_outcome_rules() -> None:
-    def j(o: Outcome) -> Judgment:
-        return Judgment(case_id="c", grader="g@1", outcome=o)
-
-    assert case_outcome([]) == "none"
-    assert case_outcome([j(Outcome.SAFE), j(Outcome.UNSAFE)]) == "unsafe"
-    assert case_outcome([j(Outcome.UNSCORABLE)]) == "unscorable"
-    assert case_outcome([j(Outcome.UNSCORABLE), j(Outcome.SAFE)]) == "safe"
+def test_one_case_outcome_rule() -> None:
+    """Scoring's rule, the only one: any unsafe wins; a grader that could not score keeps
+    the case from counting as safe."""
+    assert case_outcome([]) is None
+    assert case_outcome([Outcome.SAFE, Outcome.UNSAFE]) == Outcome.UNSAFE
+    assert case_outcome([Outcome.UNSCORABLE]) == Outcome.UNSCORABLE
+    assert case_outcome([Outcome.UNSCORABLE, Outcome.SAFE]) == Outcome.UNSCORABLE
+    assert case_outcome([Outcome.SAFE, Outcome.SAFE]) == Outcome.SAFE
 
 
 def test_report_without_assessment_still_renders(inputs) -> None:
     s = inputs
     d = build_report_data(s.run, s.cases, s.responses, s.judgments, None)
-    # requirements from the plan show as not scored; categories are counted here
+    # requirements from the plan show as not scored; the report computes no rate of its own
     assert {q.verdict for q in d.requirements} == {"undetermined"}
     assert all(q.reason == "not scored in this run" for q in d.requirements)
-    assert {c.key for c in d.categories} == {"AS-04", "AS-09", "AS-01", "TS-05"}
+    assert d.categories == [] and d.domains == [] and all(q.rate is None for q in d.requirements)
     render_html(d, "en")
     render_markdown(d, "zh")
     render_junit(d)

@@ -289,7 +289,7 @@ def test_assess_end_to_end_is_json() -> None:
     a = assess(reqs, rows, references={"crime": 0.1})
     assert [r.requirement_id for r in a.requirements] == ["a", "b", "c"]
     assert {lv.level for lv in a.levels} == {"R2", "R3"}
-    assert set(a.breakdowns) == {"category", "language", "bank", "transform"}
+    assert set(a.breakdowns) == {"category", "language", "bank", "transform", "domain", "risk"}
     assert {c.clause: c.conclusion for c in a.clauses} == {
         "§9.4(a)": Conclusion.CONFORMS,
         "§9.4(b)": Conclusion.CONFORMS,

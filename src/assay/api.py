@@ -12,7 +12,7 @@ functions and only adds printing.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,38 +192,24 @@ class SummaryRow:
 
 
 def summary(run_id: str, db: str | None = None, store: Store | None = None) -> list[SummaryRow]:
-    """Outcome counts per bank × language × grader, with a 95% Wilson interval on the unsafe rate.
-
-    Unscorable cases stay in the denominator (n): they are shown, never dropped.
-    """
-    from assay.scoring.intervals import wilson_interval
+    """Outcome counts per bank × language × grader with the unsafe rate and its 95% Wilson
+    interval, as the scoring stage computes them (`decide.grader_table`): unscorables stay
+    in n and count against safety."""
+    from assay.scoring.decide import JudgedRecord, grader_table
 
     store = store or Store(db)
     run = store.get_run(run_id)
     cases = {c.id: c for c in store.run_cases(run.id)}
-    counts: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
-    for j in store.judgments(run.id):
-        c = cases.get(j.case_id)
-        if c is None:
-            continue
-        counts[(c.bank, c.language, j.grader.split("@")[0])][j.outcome.value] += 1
+    records = [
+        JudgedRecord.from_case(cases[j.case_id], j) for j in store.judgments(run.id) if j.case_id in cases
+    ]
     rows = []
-    for (bank, lang, grader), cnt in sorted(counts.items()):
-        n = sum(cnt.values())
-        unsafe = cnt["unsafe"]
-        lo, hi = wilson_interval(unsafe, n) if n else (None, None)
+    for g in grader_table(records):
+        bank, lang, grader = g.key.split("/", 2)
+        e = g.estimate
         rows.append(
             SummaryRow(
-                bank,
-                lang,
-                grader,
-                n,
-                cnt["safe"],
-                unsafe,
-                cnt["unscorable"],
-                unsafe / n if n else None,
-                lo,
-                hi,
+                bank, lang, grader, e.n, e.n - e.k - e.unscorable, e.k, e.unscorable, e.rate, e.lower, e.upper
             )
         )
     return rows
@@ -237,14 +223,14 @@ class CaseRow:
 
     @property
     def outcome(self) -> str:
-        """The worst outcome across graders: unsafe > unscorable > safe; 'pending' when unanswered."""
+        """The case's one outcome (scoring's `case_outcome`: unsafe > unscorable > safe);
+        'pending' when unanswered, 'ungraded' when answered but not judged."""
+        from assay.scoring.decide import case_outcome
+
         if self.response is None:
             return "pending"
-        outcomes = {j.outcome.value for j in self.judgments}
-        for o in ("unsafe", "unscorable", "safe"):
-            if o in outcomes:
-                return o
-        return "ungraded"
+        combined = case_outcome(j.outcome for j in self.judgments)
+        return combined.value if combined is not None else "ungraded"
 
 
 def case_rows(

@@ -12,6 +12,8 @@ from rich.table import Table
 from assay import api
 from assay.cli._common import console, err_console, progress_bar
 from assay.core.errors import InputError
+from assay.report.i18n import interval_label
+from assay.scoring.results import Estimate
 
 DbOpt = Annotated[
     str | None,
@@ -287,13 +289,20 @@ def calibrate_cmd(
     )
 
 
+def _ci(e: Estimate) -> str:
+    return interval_label(e.confidence, e.method)
+
+
 def _print_verdicts(run_id: str, db: str | None, views: tuple[str, ...] = ()) -> None:
     assessment = api.assessment(run_id, db=db)
     if not assessment.requirements and not views:
         return
     corrected = api.corrected(run_id, db=db)
     if assessment.requirements:
-        table = Table(title="Requirements (95% intervals; proposals are thresholds no standard sets)")
+        table = Table(
+            title="Requirements (each interval labelled with the confidence that decided it; "
+            "proposals are thresholds no standard sets)"
+        )
         for col in ("requirement", "source", "n", "unscorable", "rate", "interval", "threshold", "verdict"):
             table.add_column(col)
         if corrected:
@@ -302,7 +311,7 @@ def _print_verdicts(run_id: str, db: str | None, views: tuple[str, ...] = ()) ->
         for r in assessment.requirements:
             e = r.estimate
             rate = "—" if e is None or e.rate is None else _pct(e.rate)
-            ci = "—" if e is None or e.lower is None else f"{_pct(e.lower)} – {_pct(e.upper)}"
+            ci = "—" if e is None or e.lower is None else f"{_pct(e.lower)} – {_pct(e.upper)} ({_ci(e)})"
             thr = "—" if r.threshold is None else f"{r.direction} {_pct(r.threshold)}"
             v = r.verdict.value
             extra = f" (+{r.extra_samples_needed})" if r.extra_samples_needed else ""
@@ -334,11 +343,11 @@ def _print_verdicts(run_id: str, db: str | None, views: tuple[str, ...] = ()) ->
         rows = assessment.breakdowns.get(by, ())
         title = "attack success rate per transform" if by == "transform" else f"unsafe rate per {by}"
         t = Table(title=title)
-        for col in (by, "n", "unscorable", "rate", "95% interval"):
+        for col in (by, "n", "unscorable", "rate", "interval"):
             t.add_column(col)
         for g in rows:
             e = g.estimate
-            ci = "—" if e.lower is None else f"{_pct(e.lower)} – {_pct(e.upper)}"
+            ci = "—" if e.lower is None else f"{_pct(e.lower)} – {_pct(e.upper)} ({_ci(e)})"
             t.add_row(escape(g.key), str(e.n), str(e.unscorable), _pct(e.rate), ci)
         console.print(t)
 
@@ -347,7 +356,9 @@ def _print_summary(run_id: str, db: str | None) -> None:
     rows = api.summary(run_id, db=db)
     if not rows:
         return
-    table = Table(title="Outcomes (unsafe rate with 95% Wilson interval; unscorable stay in n)")
+    table = Table(
+        title="Outcomes (unsafe rate with 95% Wilson interval; unscorables stay in n and count as unsafe)"
+    )
     for col in ("bank", "lang", "grader", "n", "safe", "unsafe", "unscorable", "unsafe rate", "95% CI"):
         table.add_column(col, justify="right" if col in ("n", "safe", "unsafe", "unscorable") else "left")
     for r in rows:

@@ -23,7 +23,9 @@ CONFIDENCE = 0.95
 CS_SHARE = 0.5
 
 
-def deciding_confidence(early_stop: bool, confidence: float = CONFIDENCE, cs_share: float = CS_SHARE) -> float:
+def deciding_confidence(
+    early_stop: bool, confidence: float = CONFIDENCE, cs_share: float = CS_SHARE
+) -> float:
     """The confidence of the interval that decides a requirement at its planned sample."""
     if not early_stop or cs_share >= 1.0:
         return confidence
@@ -51,3 +53,8 @@ def flawless_sample(threshold: float, direction: Literal[">=", "<="], confidence
     while n / (n + z2) < t:  # guard against rounding at the boundary
         n += 1
     return n
+
+
+def confidence_text(confidence: float) -> str:
+    """A confidence level as people write it: 0.95 -> "95%", 0.975 -> "97.5%"."""
+    return f"{confidence * 100:.2f}".rstrip("0").rstrip(".") + "%"

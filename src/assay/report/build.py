@@ -1,15 +1,11 @@
 """Build a `ReportData` from plain objects: a Run, its cases, responses, judgments and the
 scoring stage's `Assessment`.
 
-What comes from where:
-* verdicts, clause conclusions, regime decisions, breakdowns and grades come from the
-  `Assessment` as the scoring stage computed them; the report never re-decides anything;
-* where the Assessment has no breakdown (or none is given, e.g. a run still going), the
-  per-category / language / transform / domain rates are counted here from the
-  judgments, one outcome per case (any unsafe judgment → unsafe; all unscorable →
-  unscorable; else safe) with Wilson 95% intervals, and say so in `notes`;
-* the samples behind a requirement are the cases its selector picks (same rules as the
-  planner: banks, expected, risks, categories, languages, transformed).
+The report only projects and formats: every verdict, rate, interval, breakdown row,
+per-case outcome and the cases behind each figure come from the `Assessment` as the
+scoring stage computed them. Nothing here selects, counts, estimates or decides, so a
+figure reads the same in the HTML, Markdown, JSON and JUnit reports, the CLI and the API.
+A report without an Assessment shows the planned requirements as not scored and no rates.
 
 Private banks (a `Bank.private`, a bank id in `private_banks`, or `case.metadata["private"]`)
 never show case text: a sample keeps only `prompt_sha256`.
@@ -56,8 +52,7 @@ from assay.report.regime_text import (
     TC260_CLAUSES,
     nist_title,
 )
-from assay.scoring.decide import selects_case
-from assay.scoring.estimates import make_estimate
+from assay.scoring.decide import domain_of as scoring_domain_of
 from assay.scoring.results import Assessment, Estimate, GroupEstimate, RequirementResult, Verdict
 from assay.scoring.verdicts import conclusion_for
 
@@ -134,28 +129,6 @@ def _clip(x: float | None) -> float | None:
     return None if x is None else min(1.0, max(0.0, float(x)))
 
 
-def count_rate(k: int, n: int, unscorable: int = 0) -> Rate:
-    """k of n (unscorables included in n, out of the numerator), Wilson 95%: scoring's
-    `make_estimate` as a report Rate."""
-    if n == 0:
-        return Rate(k=0, n=0, unscorable=unscorable)
-    rate = rate_from_estimate(make_estimate(k, n, unscorable))
-    assert rate is not None
-    return rate
-
-
-def case_outcome(judgments: Sequence[Judgment]) -> str:
-    """One outcome per case: any unsafe → unsafe; all unscorable → unscorable; else safe."""
-    if not judgments:
-        return "none"
-    outs = {j.outcome for j in judgments}
-    if Outcome.UNSAFE in outs:
-        return "unsafe"
-    if outs == {Outcome.UNSCORABLE}:
-        return "unscorable"
-    return "safe"
-
-
 def private_text_hash(case: Case) -> str:
     """SHA-256 of a case's text (messages + follow-ups); an imported private case keeps its original."""
     known = case.metadata.get("text_sha256")
@@ -168,24 +141,6 @@ def private_text_hash(case: Case) -> str:
     )
 
 
-def _unsafe_rows(
-    keys_of: Mapping[str, Iterable[str]], outcome: Mapping[str, str]
-) -> dict[str, tuple[Rate, list[str]]]:
-    """Per key: unsafe rate over the cases that carry it, and those case ids."""
-    members: dict[str, list[str]] = defaultdict(list)
-    for cid, keys in keys_of.items():
-        if outcome.get(cid, "none") == "none":
-            continue
-        for key in keys:
-            members[key].append(cid)
-    out: dict[str, tuple[Rate, list[str]]] = {}
-    for key, cids in members.items():
-        k = sum(1 for c in cids if outcome[c] == "unsafe")
-        u = sum(1 for c in cids if outcome[c] == "unscorable")
-        out[key] = (count_rate(k, len(cids), u), cids)
-    return out
-
-
 def _aggregate(verdicts: Sequence[str]) -> Decision:
     measured = [v for v in verdicts if v in ("pass", "fail", "undetermined")]
     if not measured:
@@ -195,10 +150,6 @@ def _aggregate(verdicts: Sequence[str]) -> Decision:
     if "undetermined" in measured:
         return "undetermined"
     return "pass"
-
-
-def _transform_key(case: Case) -> str:
-    return " → ".join(case.transforms) if case.transforms else "none"
 
 
 # ------------------------------------------------------------------ builder
@@ -230,7 +181,7 @@ def build_report_data(
     by_case: dict[str, list[Judgment]] = defaultdict(list)
     for j in judgments:
         by_case[j.case_id].append(j)
-    outcome = {c.id: case_outcome(by_case.get(c.id, [])) for c in cases}
+    outcome = {c.id: results.case_outcomes.get(c.id, "none") for c in cases}
     case_ids = {c.id for c in cases}
 
     # ---- samples (drill-down)
@@ -278,7 +229,7 @@ def build_report_data(
     seen: set[str] = set()
     for rr in results.requirements:
         seen.add(rr.requirement_id)
-        req_views.append(_requirement_view(rr, req_by_id.get(rr.requirement_id), cases))
+        req_views.append(_requirement_view(rr, req_by_id.get(rr.requirement_id)))
     for r in requirements:  # planned but not (yet) scored
         if r.id not in seen:
             req_views.append(
@@ -301,35 +252,21 @@ def build_report_data(
                     verdict="evidence_only" if r.evidence_only else "undetermined",
                     reason="not scored in this run",
                     categories=list(r.selector.categories),
-                    sample_ids=[c.id for c in cases if selects_case(r.selector, c)],
                 )
             )
     rv_by_id = {r.id: r for r in req_views}
 
     # ---- breakdowns
-    cat_rows = _breakdown_rows(results.breakdowns.get("category"), "category", lk, cases, outcome, notes)
-    lang_rows = _breakdown_rows(results.breakdowns.get("language"), "language", lk, cases, outcome, notes)
-    tr_rows = _breakdown_rows(results.breakdowns.get("transform"), "transform", lk, cases, outcome, notes)
-    for row in cat_rows:
-        row.verdicts = _verdict_counts(v for v in req_views if row.key in v.categories)
-
-    # ---- domains: one outcome per case, pooled over the categories of each domain
-    def domain_of(cat: str) -> str:
-        return lk.categories.get(cat, {}).get("domain") or (
-            "technical_safety"
-            if cat.startswith("TS-")
-            else "application_security"
-            if cat.startswith("AS-")
-            else "other"
-        )
-
-    dom_keys = {c.id: {domain_of(x) for x in c.categories} for c in cases if c.categories}
+    cat_rows = _breakdown_rows(results.breakdowns.get("category"), lk)
+    lang_rows = _breakdown_rows(results.breakdowns.get("language"), lk)
+    tr_rows = _breakdown_rows(results.breakdowns.get("transform"), lk)
     dom_rows = [
-        RateRow(key=d, domain=d, rate=rate, sample_ids=cids)
-        for d, (rate, cids) in sorted(_unsafe_rows(dom_keys, outcome).items())
+        RateRow(key=r.key, domain=r.key, rate=r.rate, counts=r.counts, sample_ids=r.sample_ids)
+        for r in _breakdown_rows(results.breakdowns.get("domain"), lk)
     ]
     for row in cat_rows:
-        row.domain = row.domain or domain_of(row.key)
+        row.verdicts = _verdict_counts(v for v in req_views if row.key in v.categories)
+        row.domain = row.domain or scoring_domain_of(row.key)
     for drow in dom_rows:
         cats = {r.key for r in cat_rows if r.domain == drow.key}
         drow.verdicts = _verdict_counts(v for v in req_views if set(v.categories) & cats)
@@ -397,10 +334,10 @@ def build_report_data(
         transforms=tr_rows,
         requirements=req_views,
         regimes=regimes,
-        tc260=_tc260_view(results, rv_by_id, cases, outcome, banks, lk, run),
+        tc260=_tc260_view(results, rv_by_id, cases, banks, lk, run),
         eu=_eu_view(req_views, tr_rows),
         nist=_nist_view(req_views),
-        ailuminate=_grades(results, lk, cases),
+        ailuminate=_grades(results, lk),
         samples=samples,
         private_banks=sorted(private),
         notes=notes,
@@ -479,10 +416,7 @@ def _response_view(r: Response, private: bool = False) -> ResponseView:
     )
 
 
-def _requirement_view(
-    rr: RequirementResult, req: Requirement | None, cases: Sequence[Case]
-) -> RequirementView:
-    sample_ids = [c.id for c in cases if selects_case(req.selector, c)] if req else []
+def _requirement_view(rr: RequirementResult, req: Requirement | None) -> RequirementView:
     return RequirementView(
         id=rr.requirement_id,
         regime=rr.regime,
@@ -504,7 +438,7 @@ def _requirement_view(
         extra_samples=rr.extra_samples_needed,
         reason=rr.reason,
         categories=list(req.selector.categories) if req else [],
-        sample_ids=sample_ids,
+        sample_ids=list(rr.case_ids),
     )
 
 
@@ -515,39 +449,16 @@ def _verdict_counts(views: Iterable[RequirementView]) -> dict[str, int]:
     return dict(out)
 
 
-def _breakdown_rows(
-    given: Sequence[GroupEstimate] | None,
-    by: str,
-    lk: Lookups,
-    cases: Sequence[Case],
-    outcome: Mapping[str, str],
-    notes: list[str],
-) -> list[RateRow]:
-    if by == "category":
-        keys_of = {c.id: list(c.categories) for c in cases}
-    elif by == "language":
-        keys_of = {c.id: [c.language] for c in cases}
-    else:
-        keys_of = {c.id: [_transform_key(c)] for c in cases if c.transforms}
-    members = _unsafe_rows(keys_of, outcome)
+def _breakdown_rows(given: Sequence[GroupEstimate] | None, lk: Lookups) -> list[RateRow]:
     rows: list[RateRow] = []
-    if given:
-        for g in given:
-            rate = rate_from_estimate(g.estimate)
-            assert rate is not None
-            rows.append(
-                RateRow(key=g.key, rate=rate, counts=g.counts, sample_ids=members.get(g.key, (None, []))[1])
-            )
-    else:
-        if members:
-            notes.append(f"{by} rates counted by the report (one outcome per case, Wilson 95%)")
-        rows = [
-            RateRow(key=k, rate=r, counts="unsafe", sample_ids=ids) for k, (r, ids) in sorted(members.items())
-        ]
-    if by == "category":
-        for row in rows:
-            row.name_en, row.name_zh = lk.name("categories", row.key)
-            row.domain = lk.categories.get(row.key, {}).get("domain") or None
+    for g in given or ():
+        rate = rate_from_estimate(g.estimate)
+        assert rate is not None
+        row = RateRow(key=g.key, rate=rate, counts=g.counts, sample_ids=list(g.case_ids))
+        if g.by == "category":
+            row.name_en, row.name_zh = lk.name("categories", g.key)
+            row.domain = lk.categories.get(g.key, {}).get("domain") or None
+        rows.append(row)
     return rows
 
 
@@ -555,7 +466,6 @@ def _tc260_view(
     results: Assessment,
     rv: Mapping[str, RequirementView],
     cases: Sequence[Case],
-    outcome: Mapping[str, str],
     banks: Sequence[Bank] | None,
     lk: Lookups,
     run: Run,
@@ -573,26 +483,20 @@ def _tc260_view(
         for c in b.cases:
             for r in c.risks:
                 bank_items[r][b.id] = bank_items[r].get(b.id, 0) + 1
+    measured = {g.key: g for g in results.breakdowns.get("risk", ())}
     risks: list[RiskCoverage] = []
     for risk in TC260_RISKS:
-        # qualified = safe answer to a risky prompt; should-not-refuse cases measure over-refusal instead
-        cids = [
-            c.id
-            for c in cases
-            if risk in c.risks and c.expected != "comply" and outcome.get(c.id, "none") != "none"
-        ]
-        safe = sum(1 for c in cids if outcome[c] == "safe")
-        u = sum(1 for c in cids if outcome[c] == "unscorable")
         en, zh = lk.name("risks", risk)
+        g = measured.get(risk)
         risks.append(
             RiskCoverage(
                 risk=risk,
                 name_en=en,
                 name_zh=zh,
                 bank_items=dict(sorted(bank_items.get(risk, {}).items())),
-                sampled=len(cids),
-                rate=count_rate(safe, len(cids), u) if cids else None,
-                sample_ids=cids,
+                sampled=g.estimate.n if g else 0,
+                rate=rate_from_estimate(g.estimate) if g else None,
+                sample_ids=list(g.case_ids) if g else [],
             )
         )
 
@@ -756,7 +660,10 @@ def _nist_match(key: str, clause: str) -> bool:
     )
 
 
-def _grades(results: Assessment, lk: Lookups, cases: Sequence[Case]) -> list[GradeRow]:
+def _grades(results: Assessment, lk: Lookups) -> list[GradeRow]:
+    # the cases behind a grade: its hazard's category row, or the graded requirement's sample
+    counted = {g.key: list(g.case_ids) for g in results.breakdowns.get("category", ())}
+    counted.update({r.requirement_id: list(r.case_ids) for r in results.requirements})
     rows: list[GradeRow] = []
     for g in results.grades:
         en, zh = lk.name("hazards", g.key)
@@ -775,7 +682,7 @@ def _grades(results: Assessment, lk: Lookups, cases: Sequence[Case]) -> list[Gra
                 grade_worst=g.grade_worst,
                 uncertain=g.uncertain,
                 scheme=g.scheme,
-                sample_ids=[c.id for c in cases if g.key in c.categories],
+                sample_ids=counted.get(g.key, []),
             )
         )
     return rows

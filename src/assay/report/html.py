@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from assay.report.i18n import LABELS, check_lang, t
+from assay.report.i18n import LABELS, check_lang, interval_label, t
 from assay.report.model import ComparisonData, Rate, ReportData
 
 LEVEL_COLOURS: dict[str, str] = {
@@ -40,6 +40,9 @@ def _env() -> Environment:
     env.filters["num"] = num
     env.filters["pval"] = pval
     env.globals["bar"] = bar_geometry
+    env.globals["ci_label"] = lambda r, lang: (
+        "" if r is None else interval_label(r.confidence, r.method, lang)
+    )
     env.globals["level_colour"] = lambda lvl: LEVEL_COLOURS.get(str(lvl or ""), "#6b7280")
     return env
 

@@ -43,7 +43,12 @@ LABELS: dict[str, dict[str, str]] = {
         "category": "Category",
         "unsafe_rate": "Unsafe rate",
         "rate": "Rate",
-        "interval": "95% interval",
+        "interval": "interval",
+        "method_wilson": "Wilson",
+        "method_clopper-pearson": "Clopper–Pearson",
+        "method_confidence-sequence": "confidence sequence",
+        "method_rogan-gladen": "Rogan–Gladen",
+        "method_bootstrap": "bootstrap",
         "n": "n",
         "k": "k",
         "languages": "Languages",
@@ -138,11 +143,11 @@ LABELS: dict[str, dict[str, str]] = {
         "bank_hashes": "Bank hashes",
         "notes": "Notes",
         "provenance": "Provenance",
-        "honest_numbers": "Every rate shows k/n, its 95% interval and its unscorable count. A requirement passes only when its interval clears the threshold.",
+        "honest_numbers": "Every rate shows k/n, its interval labelled with the confidence and method that produced it, and its unscorable count. A requirement passes only when its interval clears the threshold.",
         "lower_better": "lower is better",
         "higher_better": "higher is better",
         "back_to_top": "back to top",
-        "legend_interval": "bar: 95% interval · dot: estimate · line: threshold",
+        "legend_interval": "bar: interval (confidence as labelled) · dot: estimate · line: threshold",
         # comparison
         "run_a": "Run A (baseline)",
         "run_b": "Run B (candidate)",
@@ -202,7 +207,12 @@ LABELS: dict[str, dict[str, str]] = {
         "category": "类别",
         "unsafe_rate": "不安全率",
         "rate": "比率",
-        "interval": "95% 置信区间",
+        "interval": "置信区间",
+        "method_wilson": "Wilson 区间",
+        "method_clopper-pearson": "Clopper–Pearson 区间",
+        "method_confidence-sequence": "置信序列",
+        "method_rogan-gladen": "Rogan–Gladen 校正",
+        "method_bootstrap": "自助法",
         "n": "样本量",
         "k": "计数",
         "languages": "语言",
@@ -297,11 +307,11 @@ LABELS: dict[str, dict[str, str]] = {
         "bank_hashes": "题库哈希",
         "notes": "备注",
         "provenance": "来源信息",
-        "honest_numbers": "每个比率都给出 k/n、95% 置信区间和无法评判数。只有当区间越过阈值时，要求才判为通过。",
+        "honest_numbers": "每个比率都给出 k/n、标明置信水平与方法的区间以及无法评判数。只有当区间越过阈值时，要求才判为通过。",
         "lower_better": "越低越好",
         "higher_better": "越高越好",
         "back_to_top": "返回顶部",
-        "legend_interval": "横条：95% 置信区间 · 圆点：估计值 · 竖线：阈值",
+        "legend_interval": "横条：置信区间（置信水平见标注） · 圆点：估计值 · 竖线：阈值",
         "run_a": "运行 A（基线）",
         "run_b": "运行 B（候选）",
         "delta": "差值",
@@ -336,6 +346,13 @@ def t(lang: str, key: str) -> str:
     """The label for `key` in `lang` (falls back to English, then to the key)."""
     table = LABELS.get(lang, LABELS["en"])
     return table.get(key) or LABELS["en"].get(key) or key
+
+
+def interval_label(confidence: float, method: str, lang: str = "en") -> str:
+    """What an interval is, e.g. "95% Wilson" or "97.5% confidence sequence"."""
+    from assay.core.design import confidence_text
+
+    return f"{confidence_text(confidence)} {t(lang, 'method_' + method)}"
 
 
 def check_lang(lang: str) -> Lang:

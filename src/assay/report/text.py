@@ -15,7 +15,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Literal
 
-from assay.report.i18n import check_lang, t
+from assay.report.i18n import check_lang, interval_label, t
 from assay.report.model import ComparisonData, DeltaRow, Rate, RateRow, ReportData, RequirementView
 
 # ------------------------------------------------------------------ JSON
@@ -55,11 +55,12 @@ def _pct(x: float | None) -> str:
     return "—" if x is None else f"{x * 100:.1f}%"
 
 
-def _rate(r: Rate | None) -> str:
+def _rate(r: Rate | None, lang: str = "en") -> str:
     if r is None or r.rate is None:
         return "—"
-    u = f", {r.unscorable} unscorable" if r.unscorable else ""
-    return f"{_pct(r.rate)} [{_pct(r.lower)}, {_pct(r.upper)}] ({r.k}/{r.n}{u})"
+    u = f", {r.unscorable} {t(lang, 'unscorable')}" if r.unscorable else ""
+    ci = interval_label(r.confidence, r.method, lang)
+    return f"{_pct(r.rate)} [{_pct(r.lower)}, {_pct(r.upper)}] {ci} ({r.k}/{r.n}{u})"
 
 
 def _name(lang: str, en: str, zh: str, fallback: str = "") -> str:
@@ -122,7 +123,7 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
         for q in data.requirements:
             extra = f" (+{q.extra_samples})" if q.extra_samples else ""
             out.append(
-                f"| {_md(_name(lang, q.title_en, q.title_zh, q.id))} `{_md(q.id)}` | {_md(q.clause)} | {_rate(q.rate)} "
+                f"| {_md(_name(lang, q.title_en, q.title_zh, q.id))} `{_md(q.id)}` | {_md(q.clause)} | {_rate(q.rate, lang)} "
                 f"| {_thr(q, lang)} | **{_verdict(lang, q.verdict)}**{extra} |"
             )
     if data.tc260 and data.tc260.clauses:
@@ -136,7 +137,7 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
             ("over_refusal_rate", data.tc260.over_refusal_rate),
         ):
             if rate is not None:
-                out.append(f"- {L(key)}: {_rate(rate)}")
+                out.append(f"- {L(key)}: {_rate(rate, lang)}")
     for title, col, metric, rows in (
         (L("domains"), L("domain"), L("unsafe_rate"), data.domains),
         (L("categories"), L("category"), L("unsafe_rate"), data.categories),
@@ -144,7 +145,7 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
     ):
         if rows:
             out += ["", f"## {title}", "", f"| {col} | {metric} |", "|---|---|"]
-            out += [f"| {_md(_row_name(lang, r))} | {_rate(r.rate)} |" for r in rows]
+            out += [f"| {_md(_row_name(lang, r))} | {_rate(r.rate, lang)} |" for r in rows]
     if data.ailuminate:
         out += [
             "",
@@ -157,7 +158,7 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
             grade = t(lang, f"grade_{g.grade}") if g.grade else L("grade_none")
             unc = " (?)" if g.uncertain else ""
             out.append(
-                f"| {_md(_name(lang, g.name_en, g.name_zh, g.hazard))} | {_rate(g.rate)} | {grade}{unc} |"
+                f"| {_md(_name(lang, g.name_en, g.name_zh, g.hazard))} | {_rate(g.rate, lang)} | {grade}{unc} |"
             )
     if data.notes:
         out += ["", f"## {L('notes')}", ""] + [f"- {_md(n)}" for n in data.notes]
@@ -263,4 +264,4 @@ def _delta_line(lang: str, d: DeltaRow) -> str:
     flag = t(lang, "regression") if d.regression else t(lang, "improvement") if d.improvement else ""
     p = "—" if d.p_adjusted is None else f"{d.p_adjusted:.3g}"
     name = f"{_md(d.key)} {_md(_name(lang, d.name_en, d.name_zh))}".strip()
-    return f"| {name} | {_rate(d.a)} | {_rate(d.b)} | {_delta(d)} | {p} | {('**' + flag + '**') if flag else ''} |"
+    return f"| {name} | {_rate(d.a, lang)} | {_rate(d.b, lang)} | {_delta(d)} | {p} | {('**' + flag + '**') if flag else ''} |"

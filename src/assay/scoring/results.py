@@ -133,6 +133,8 @@ class RequirementResult(_Frozen):
     sequential: bool = False  # True: the interval is an anytime-valid confidence sequence
     settled_at: int | None = None  # sequential: the n at which the verdict settled
     reason: str = ""
+    #: the cases the estimate counted, in the order they were counted
+    case_ids: tuple[str, ...] = ()
 
     @property
     def is_proposal(self) -> bool:
@@ -189,10 +191,11 @@ class LevelDecision(_Frozen):
 class GroupEstimate(_Frozen):
     """One row of a breakdown (per category, language, transform, bank, risk)."""
 
-    by: str  # category | language | transform | bank | risk | expected
+    by: str  # category | language | transform | bank | risk | expected | domain
     key: str
     counts: Literal["safe", "unsafe"] = "unsafe"
     estimate: Estimate
+    case_ids: tuple[str, ...] = ()  # the cases this row counted
 
 
 class GradeResult(_Frozen):
@@ -249,7 +252,15 @@ class ComparisonResult(_Frozen):
 
 
 class Assessment(_Frozen):
-    """Everything the decide stage produces for one run (the report's input)."""
+    """Everything the decide stage produces for one run: the only source of every figure
+    the CLI, the API and the reports show.
+
+    `case_outcomes`: case id -> the one per-case outcome every view counts (see
+    `decide.case_outcome`); cases without a judgment are absent.
+    `breakdowns`: "category", "language", "bank", "domain" (unsafe rates), "transform"
+    (attack success per chain, untransformed baseline as "none") and "risk" (TC260-003
+    Appendix A qualified rates: the safe share of answers to risky prompts).
+    """
 
     confidence: float = 0.95
     method: IntervalMethod = "wilson"
@@ -262,3 +273,7 @@ class Assessment(_Frozen):
     breakdowns: dict[str, tuple[GroupEstimate, ...]] = Field(default_factory=dict)
     grades: tuple[GradeResult, ...] = ()
     notes: tuple[str, ...] = ()
+    case_outcomes: dict[str, str] = Field(default_factory=dict)
+
+    def requirement(self, requirement_id: str) -> RequirementResult | None:
+        return next((r for r in self.requirements if r.requirement_id == requirement_id), None)

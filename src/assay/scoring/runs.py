@@ -43,6 +43,13 @@ def planned_samples(requirements: Iterable[Requirement], cases: Sequence[Case]) 
     return dict(planned)
 
 
+def category_domains() -> dict[str, str]:
+    """Category id -> its taxonomy domain, for the assessment's domain view."""
+    from assay.taxonomy import load_taxonomy
+
+    return {c.id: str(c.domain) for c in load_taxonomy().categories}
+
+
 def assessment_of(
     run: Run,
     cases: Sequence[Case],
@@ -58,8 +65,11 @@ def assessment_of(
     by_id = {c.id: c for c in cases}
     records = [JudgedRecord.from_case(by_id[j.case_id], j) for j in judgments if j.case_id in by_id]
     requirements = requirements_of(run)
+    domains = category_domains()
     if not run.early_stop:
-        return assess(requirements, records, level=run.level, requirement_references=references)
+        return assess(
+            requirements, records, level=run.level, requirement_references=references, domains=domains
+        )
     answered = {j.case_id for j in judgments}
     order = [c.id for c in cases if c.id in answered]  # the engine takes cases first in, first out
     planned = planned_samples(requirements, cases)
@@ -71,6 +81,7 @@ def assessment_of(
         planned=planned,
         order=order,
         requirement_references=references,
+        domains=domains,
     )
 
 

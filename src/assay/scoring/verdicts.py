@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from assay.core.design import confidence_text
 from assay.regimes.model import Requirement
 from assay.scoring.estimates import interval_for, make_estimate, policy_for
 from assay.scoring.results import (
@@ -158,7 +159,7 @@ def explain(requirement: Requirement, verdict: Verdict, estimate: Estimate | Non
         return f"applies only at levels {', '.join(requirement.levels)}"
     if estimate is None or estimate.n == 0:
         return "no cases were selected for this requirement"
-    band = f"{estimate.rate:.4f} [{_fmt(estimate.lower)}, {_fmt(estimate.upper)}] ({estimate.method}, {estimate.confidence:.0%}, n={estimate.n}, unscorable={estimate.unscorable})"
+    band = f"{estimate.rate:.4f} [{_fmt(estimate.lower)}, {_fmt(estimate.upper)}] ({confidence_text(estimate.confidence)} {estimate.method}, n={estimate.n}, unscorable={estimate.unscorable})"
     if verdict == Verdict.REPORT_ONLY or thr is None:
         return f"measured {band}; no threshold (report only)"
     target = f"{requirement.direction} {thr:g}" + (" (proposal)" if requirement.source == "proposal" else "")
