@@ -141,6 +141,7 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
     for title, col, metric, rows in (
         (L("domains"), L("domain"), L("unsafe_rate"), data.domains),
         (L("categories"), L("category"), L("unsafe_rate"), data.categories),
+        (L("languages"), L("language"), L("unsafe_rate"), data.languages),
         (L("transforms"), L("transform"), L("attack_success_rate"), data.transforms),
     ):
         if rows:
