@@ -59,6 +59,8 @@ def _rate(r: Rate | None, lang: str = "en") -> str:
     if r is None or r.rate is None:
         return "—"
     u = f", {r.unscorable} {t(lang, 'unscorable')}" if r.unscorable else ""
+    if r.unscorable and r.raw_rate is not None:
+        u += f"; {t(lang, 'scored_only')} {_pct(r.raw_rate)}"
     ci = interval_label(r.confidence, r.method, lang)
     return f"{_pct(r.rate)} [{_pct(r.lower)}, {_pct(r.upper)}] {ci} ({r.k}/{r.n}{u})"
 
