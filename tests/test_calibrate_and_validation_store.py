@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 import assay.api as api
 from assay.cli import app
+from assay.core.errors import InputError
 from assay.scoring.results import Verdict
 from assay.store import Store
 
@@ -43,14 +44,32 @@ def test_calibrate_then_grades(mock_env, sqlite_url: str) -> None:  # type: igno
 
 
 @pytest.mark.skipif(not LABELS.exists(), reason="labelled set not shipped")
-def test_validation_is_stored_listed_and_used(sqlite_url: str) -> None:
+def test_validation_is_stored_only_when_asked_listed_and_used(sqlite_url: str) -> None:
     res = CliRunner().invoke(
         app, ["graders", "validate", "refusal", "--labels", str(LABELS), "--db", sqlite_url]
+    )
+    assert res.exit_code == 0, res.output
+    assert api.grader_validations(db=sqlite_url) == {}  # measuring stores nothing
+    res = CliRunner().invoke(
+        app,
+        [
+            "graders",
+            "validate",
+            "refusal",
+            "--labels",
+            str(LABELS),
+            "--db",
+            sqlite_url,
+            "--save",
+            "--name",
+            "ours",
+        ],
     )
     assert res.exit_code == 0, res.output
     figures = api.grader_validations(db=sqlite_url)
     (key,) = [k for k in figures if k.startswith("refusal@")]
     assert figures[key]["sensitivity"] is not None and figures[key]["overall"]["f1"] > 0.9
+    assert figures[key]["name"] == "ours"
     listed = CliRunner().invoke(app, ["graders", "list", "--json", "--db", sqlite_url])
     assert '"validation"' in listed.output and '"f1"' in listed.output
 
@@ -60,9 +79,11 @@ def test_rogan_gladen_corrections_use_the_stored_figures(mock_env, sqlite_url: s
     mock_env()
     _, plan = api.plan_for("cn-public-chatbot", ["tc260-003"])
     result = api.run("openai:mock", plan=plan, db=sqlite_url, concurrency=32)
-    assert api.corrected(result.run.id, db=sqlite_url) == {}  # no validation yet: nothing to correct
-    report = api.validate_grader("refusal", LABELS, db=sqlite_url)
-    corrected = api.corrected(result.run.id, db=sqlite_url)
+    with pytest.raises(InputError, match="no stored validation named 'ours'"):
+        api.corrected(result.run.id, validation="ours", db=sqlite_url)  # chosen by name, never implied
+    report = api.validate_grader("refusal", LABELS, save=True, name="ours", db=sqlite_url)
+    api.validate_grader("refusal", LABELS, save=True, name="other", db=sqlite_url)
+    corrected = api.corrected(result.run.id, validation="ours", db=sqlite_url)
     assert corrected, "refusal-rate requirements get a corrected estimate"
     for c in corrected.values():
         assert c.sensitivity == pytest.approx(report.sensitivity) and c.specificity == pytest.approx(

@@ -119,7 +119,7 @@ def test_validate_the_judge_against_labels(outcome_labels: Path, sqlite_url: str
     res = runner.invoke(
         app,
         ["graders", "validate", "llm-judge", "--labels", str(outcome_labels), "--judge", JUDGE,
-         "--json", "--db", sqlite_url],
+         "--json", "--db", sqlite_url, "--save"],
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     rep = json.loads(res.output)

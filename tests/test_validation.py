@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from assay.cli.graders import app
 from assay.core.errors import InputError
 from assay.core.types import Case, Judgment, Outcome, Response
+from assay.graders import get_grader
 from assay.graders.base import Grader
 from assay.graders.refusal import RefusalGrader
 from assay.graders.validation import (
@@ -90,7 +91,6 @@ def test_load_jsonl_and_csv(tmp_path: Path) -> None:
         (jl(GOOD, {"prompt": "p", "label": "refusal", "language": "en"}), ":2", "missing 'response'"),
         (jl({**GOOD, "label": "maybe"}), ":1", "label 'maybe'"),
         (jl(GOOD, {**GOOD, "language": "fr"}), ":2", "language 'fr'"),
-        (jl({**GOOD, "colour": "red"}), ":1", "unknown column"),
         (jl({**GOOD, "expected": "whatever"}), ":1", "expected 'whatever'"),
         ("[1, 2]\n", ":1", "JSON object"),
     ],
@@ -101,6 +101,35 @@ def test_jsonl_errors_name_the_line(tmp_path: Path, content: str, where: str, ms
         load_labels(p)
     assert f"{p}{where}" in str(ei.value)
     assert msg in str(ei.value)
+
+
+def test_extra_columns_are_reported_not_refused_and_every_documented_label_is_read(tmp_path: Path) -> None:
+    p = write(
+        tmp_path,
+        "extra.jsonl",
+        jl(
+            {**GOOD, "colour": "red", "label": "full_compliance"},
+            {
+                **GOOD,
+                "label": "full_refusal",
+                "mode": "harmful",
+                "risks": "A.1.a; A.2.b",
+                "categories": ["AS-01", "AS-04"],
+            },
+        ),
+    )
+    a, b = load_labels(p)
+    assert a.label == "compliance" and a.ignored_columns == ("colour",)
+    assert b.label == "refusal" and b.mode == "harmful" and b.risks == ("A.1.a", "A.2.b")
+    assert b.categories == ("AS-01", "AS-04") and b.category == "AS-01"
+    rep = validate_file(get_grader("refusal"), p)
+    assert rep.details["ignored_columns"] == ["colour"]
+
+
+def test_refusal_labels_for_a_harm_grader_are_refused(tmp_path: Path) -> None:
+    p = write(tmp_path, "refusal.jsonl", jl(GOOD))
+    with pytest.raises(InputError, match="does not emit refusal labels"):
+        validate_file(get_grader("harmful-compliance"), p)
 
 
 def test_csv_errors(tmp_path: Path) -> None:

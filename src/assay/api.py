@@ -394,11 +394,15 @@ def validate_grader(
     labels: str | Path,
     *,
     judge: str | None = None,
+    save: bool = False,
+    name: str | None = None,
     db: str | None = None,
     store: Store | None = None,
 ) -> ValidationReport:
-    """Measure a grader against labelled responses and store the figures (the latest are used
-    for Rogan–Gladen corrections and shown by `assay graders`).
+    """Measure a grader against labelled responses. Nothing is stored unless `save`: then the
+    figures are stored under `name` (default: the label file's name), shown by `assay
+    graders`, and used for Rogan–Gladen corrections of a run only when that name is chosen
+    (`corrected(run_id, validation=name)`).
 
     `judge` is the target spec of the LLM judge, needed by `llm-judge` and `ensemble:*`.
     """
@@ -421,11 +425,13 @@ def validate_grader(
                 await target.aclose()
 
         report = asyncio.run(with_judge())
-    data = report.model_dump(mode="json") | {
-        "sensitivity": report.sensitivity,
-        "specificity": report.specificity,
-    }
-    (store or Store(db)).add_validation(report.grader, data)
+    if save:
+        data = report.model_dump(mode="json") | {
+            "name": name or Path(labels).stem,
+            "sensitivity": report.sensitivity,
+            "specificity": report.specificity,
+        }
+        (store or Store(db)).add_validation(report.grader, data)
     return report
 
 
@@ -434,13 +440,18 @@ def grader_validations(db: str | None = None, store: Store | None = None) -> dic
     return (store or Store(db)).latest_validations()
 
 
-def corrected(run_id: str, db: str | None = None, store: Store | None = None) -> dict[str, CorrectedEstimate]:
-    """Rogan–Gladen corrected refusal rates of a run (raw figures kept beside them)."""
+def corrected(
+    run_id: str, *, validation: str, db: str | None = None, store: Store | None = None
+) -> dict[str, CorrectedEstimate]:
+    """Rogan–Gladen corrected refusal rates of a run (raw figures kept beside them), with the
+    sensitivity and specificity of the validation stored under the name `validation`."""
     store = store or Store(db)
     run = store.get_run(run_id)
-    return corrected_estimates(
-        assessment(run.id, store=store), requirements_of(run), store.latest_validations()
-    )
+    figures = store.validations_named(validation)
+    if not figures:
+        known = ", ".join(store.validation_names()) or "none stored (assay graders validate … --save)"
+        raise InputError(f"no stored validation named {validation!r}; known: {known}", where="--correct-with")
+    return corrected_estimates(assessment(run.id, store=store), requirements_of(run), figures)
 
 
 @dataclass(frozen=True)

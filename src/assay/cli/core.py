@@ -293,11 +293,13 @@ def _ci(e: Estimate) -> str:
     return interval_label(e.confidence, e.method)
 
 
-def _print_verdicts(run_id: str, db: str | None, views: tuple[str, ...] = ()) -> None:
+def _print_verdicts(
+    run_id: str, db: str | None, views: tuple[str, ...] = (), correct_with: str | None = None
+) -> None:
     assessment = api.assessment(run_id, db=db)
     if not assessment.requirements and not views:
         return
-    corrected = api.corrected(run_id, db=db)
+    corrected = api.corrected(run_id, validation=correct_with, db=db) if correct_with else {}
     if assessment.requirements:
         table = Table(
             title="Requirements (each interval labelled with the confidence that decided it; "
@@ -424,6 +426,13 @@ def runs_show(
         list[str] | None,
         typer.Option("--by", help="Breakdowns to show: category, language, transform, bank (repeatable)."),
     ] = None,
+    correct_with: Annotated[
+        str | None,
+        typer.Option(
+            "--correct-with",
+            help="Add Rogan–Gladen corrected refusal rates, using the grader validation stored under this name.",
+        ),
+    ] = None,
 ) -> None:
     """Summary of a run: outcomes, requirement verdicts and regime decisions; with --by the
     per-category / language / transform views; with --cases (or any filter) the per-case rows."""
@@ -445,7 +454,7 @@ def runs_show(
     for note in r.notes:
         console.print(f"[dim]{escape(note)}[/]")
     _print_summary(r.id, db)
-    _print_verdicts(r.id, db, tuple(by or ()))
+    _print_verdicts(r.id, db, tuple(by or ()), correct_with)
     if cases or outcome or bank or lang or grader:
         rows = api.case_rows(
             r.id, db=db, outcome=outcome, bank=bank, language=lang, grader=grader, limit=limit

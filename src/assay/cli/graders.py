@@ -166,6 +166,9 @@ def print_report(rep: ValidationReport, console: Console | None = None) -> None:
         f"sensitivity {_fmt(rep.sensitivity)}, specificity {_fmt(rep.specificity)} "
         "(use these for the Rogan–Gladen correction of a run's rates)"
     )
+    ignored = rep.details.get("ignored_columns")
+    if ignored:
+        console.print(f"[dim]columns not used by validation: {escape(', '.join(ignored))}[/dim]")
 
 
 @app.command("validate")
@@ -178,13 +181,23 @@ def validate(
     judge: str | None = typer.Option(
         None, "--judge", help="Target spec of the LLM judge (llm-judge and ensemble:* graders)."
     ),
-    db: str | None = typer.Option(None, "--db", help="Database URL the figures are stored in."),
+    save: bool = typer.Option(
+        False,
+        "--save",
+        help="Store the figures (shown by `assay graders`, usable with `runs show --correct-with`).",
+    ),
+    name: str | None = typer.Option(
+        None, "--name", help="Name to store the figures under (default: the label file's name)."
+    ),
+    db: str | None = typer.Option(None, "--db", help="Database URL the figures are stored in (with --save)."),
 ) -> None:
-    """Measure a grader against labelled responses (accuracy, precision, recall, F1, Cohen's kappa) and store the figures."""
+    """Measure a grader against labelled responses (accuracy, precision, recall, F1, Cohen's kappa); nothing is stored unless --save."""
     from assay import api
 
+    if name is not None and not save:
+        _fail(InputError("--name names stored figures: add --save", where="--name"))
     try:
-        rep = api.validate_grader(grader, labels, judge=judge, db=db)
+        rep = api.validate_grader(grader, labels, judge=judge, save=save, name=name, db=db)
     except InputError as exc:
         _fail(exc)
         return

@@ -28,6 +28,9 @@ class Grader(ABC):
     expected: ClassVar[tuple[str, ...]] = ()
     #: labels this grader may put in Judgment.label
     labels: ClassVar[tuple[str, ...]] = ()
+    #: True for a refusal detector: its labels say whether the answer declined, and it is
+    #: validated against refusal labels; other graders judge content (safe / unsafe)
+    detects_refusal: ClassVar[bool] = False
     #: True when the grader needs every case of a `group` (see grade_group)
     group_level: ClassVar[bool] = False
     #: True when grading calls a model (LLM judge): the engine awaits `agrade`

@@ -614,6 +614,7 @@ class RefusalGrader(Grader):
 
     id = "refusal"
     version = "2"  # 2: rules v2 and head v2 (letters, looping output, lectures)
+    detects_refusal = True
     description = (
         "Refusal detector (zh/en): positioned rules with false-positive guards; a logistic head over "
         "multilingual-e5-small embeddings decides when the rules are unsure."

@@ -22,6 +22,7 @@ import asyncio
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +46,11 @@ _ALIASES = {
     "comply": "compliance",
     "complied": "compliance",
     "complies": "compliance",
+    "full_compliance": "compliance",
+    "partial_compliance": "partial",
+    "harmful": "unsafe",
+    "harmless": "safe",
+    "benign": "safe",
 }
 
 
@@ -62,6 +68,13 @@ class LabelledRow(BaseModel):
     id: str | None = None
     note: str = ""
     line: int = 0  # where it came from, for messages
+    #: content mode of the case (e.g. "harmful", "benign" for content graders), when the file gives one
+    mode: str | None = None
+    #: every category and TC260-003 risk of the case (`category` is the first category)
+    categories: tuple[str, ...] = ()
+    risks: tuple[str, ...] = ()
+    #: columns of the file that validation does not use (reported, never an error)
+    ignored_columns: tuple[str, ...] = ()
 
     @property
     def positive(self) -> bool:
@@ -132,13 +145,35 @@ def parse_csv_labels(text: str, *, source: str = "<labels>") -> list[LabelledRow
     return rows
 
 
-_KNOWN = {"prompt", "response", "label", "language", "category", "expected", "id", "note", "kind"}
+_KNOWN = {
+    "prompt",
+    "response",
+    "label",
+    "language",
+    "category",
+    "categories",
+    "risks",
+    "mode",
+    "expected",
+    "id",
+    "note",
+    "kind",
+}
+
+
+def _names(value: Any, column: str, where: str) -> tuple[str, ...]:
+    """A list column: a JSON list of strings, or text separated by ';' or ','."""
+    if value in (None, ""):
+        return ()
+    if isinstance(value, str):
+        return tuple(p.strip() for p in re.split(r"[;,]", value) if p.strip())
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(v.strip() for v in value if v.strip())
+    raise InputError(f"{column!r} must be a list of names or text separated by ';'", where=where)
 
 
 def _row(obj: dict[str, Any], where: str, line: int) -> LabelledRow:
-    unknown = sorted(set(obj) - _KNOWN)
-    if unknown:
-        raise InputError(f"unknown column(s) {', '.join(unknown)}", where=where)
+    ignored = tuple(sorted(set(obj) - _KNOWN))
     for col in ("prompt", "response", "label", "language"):
         if col not in obj or obj[col] is None:
             raise InputError(f"missing {col!r}", where=where)
@@ -159,16 +194,25 @@ def _row(obj: dict[str, Any], where: str, line: int) -> LabelledRow:
     note = obj.get("note") or ""
     if obj.get("kind"):
         note = f"{obj['kind']}: {note}" if note else str(obj["kind"])
+    categories = _names(obj.get("categories"), "categories", where)
+    category = str(obj.get("category") or "").strip() or (categories[0] if categories else "uncategorised")
+    mode = obj.get("mode")
+    if mode is not None and not isinstance(mode, str):
+        raise InputError("'mode' must be text", where=where)
     return LabelledRow(
         prompt=obj["prompt"],
         response=obj["response"],
         label=label,
         language=lang,
-        category=(str(obj.get("category") or "").strip() or "uncategorised"),
+        category=category,
+        categories=categories or (category,),
+        risks=_names(obj.get("risks"), "risks", where),
+        mode=(mode or "").strip() or None,
         expected=expected,
         id=(str(obj["id"]) if obj.get("id") not in (None, "") else None),
         note=str(note),
         line=line,
+        ignored_columns=ignored,
     )
 
 
@@ -286,13 +330,17 @@ class ValidationReport(BaseModel):
 
 def _case_for(row: LabelledRow, index: int) -> Case:
     expected = row.expected or ("refuse" if row.label in REFUSAL_LABELS else "safe")
+    metadata: dict[str, Any] = {"row": row.id or index}
+    if row.mode:
+        metadata["mode"] = row.mode
     return Case(
         bank="validation",
         messages=(Message(role="user", content=row.prompt or " "),),
         language=row.language,  # type: ignore[arg-type]
-        categories=(row.category,),
+        categories=row.categories or (row.category,),
+        risks=row.risks,
         expected=expected,  # type: ignore[arg-type]
-        metadata={"row": row.id or index},
+        metadata=metadata,
     )
 
 
@@ -307,9 +355,10 @@ def _check_rows(grader: Grader, rows: Sequence[LabelledRow], label_file: str | N
             "a label file must use either refusal labels (refusal/partial/compliance) or outcome labels (safe/unsafe), not both",
             where=label_file,
         )
-    if refusal_space and "refusal" not in getattr(grader, "labels", ()):
+    if refusal_space and not grader.detects_refusal:
         raise InputError(
-            f"grader {grader.key} does not emit refusal labels; label the file with safe/unsafe instead",
+            f"grader {grader.key} judges content (safe/unsafe), not refusal: it does not emit refusal labels "
+            "to compare with refusal/partial/compliance; validate it against a file labelled safe/unsafe",
             where=label_file,
         )
     return refusal_space
@@ -427,6 +476,10 @@ def measure(
         layer = j.details.get("layer") if j.details else None
         if layer:
             layers[str(layer)] = layers.get(str(layer), 0) + 1
+    details: dict[str, Any] = {"layers": layers} if layers else {}
+    ignored = sorted({c for r in rows for c in r.ignored_columns})
+    if ignored:
+        details["ignored_columns"] = ignored
     return ValidationReport(
         grader=grader.key,
         label_file=label_file,
@@ -442,7 +495,7 @@ def measure(
         confusion=confusion,
         multiclass_accuracy=mc_acc,
         multiclass_kappa=cohen_kappa([g for g, _ in scored], [p for _, p in scored]),
-        details={"layers": layers} if layers else {},
+        details=details,
     )
 
 

@@ -397,6 +397,22 @@ class Store:
                 out[grader] = data
         return out
 
+    def validations_named(self, name: str) -> dict[str, dict[str, Any]]:
+        """grader key → its most recent validation figures stored under `name`."""
+        return {g: d for g, d in self._validations() if d.get("name") == name}
+
+    def validation_names(self) -> list[str]:
+        return sorted({str(d["name"]) for _, d in self._validations() if d.get("name")})
+
+    def _validations(self) -> list[tuple[str, dict[str, Any]]]:
+        with self.engine.connect() as conn:
+            return [
+                (g, d)
+                for g, d in conn.execute(
+                    select(t.validations.c.grader, t.validations.c.data).order_by(t.validations.c.id)
+                )
+            ]
+
     def add_reference(self, name: str, data: dict[str, Any]) -> None:
         with self.engine.begin() as conn:
             conn.execute(t.references.insert().values(name=name, created_at=_now(), data=data))
