@@ -449,7 +449,7 @@ def _requirements_from_plan(plan: Mapping[str, Any]) -> list[Requirement]:
     out: list[Requirement] = []
     for raw in plan.get("requirements", ()) or ():
         try:
-            out.append(Requirement.model_validate(raw))
+            out.append(Requirement.from_stored(raw))
         except Exception:  # a plan from another version: show what the results say instead
             continue
     return out

@@ -26,9 +26,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assay.core.direction import Direction as Direction  # one definition, re-exported
+
 IntervalMethod = Literal["wilson", "clopper-pearson", "confidence-sequence", "bootstrap", "rogan-gladen"]
 UnscorablePolicy = Literal["out_of_numerator", "in_numerator"]
-Direction = Literal[">=", "<="]
 
 
 class _Frozen(BaseModel):

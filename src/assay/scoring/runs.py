@@ -24,7 +24,7 @@ def requirements_of(run: Run) -> list[Requirement]:
     out = []
     for i, r in enumerate((run.plan or {}).get("requirements", []) or []):
         try:
-            out.append(Requirement.model_validate(r))
+            out.append(Requirement.from_stored(r))
         except ValueError as exc:
             raise InputError(
                 f"stored plan has an invalid requirement: {exc}", where=f"run {run.id} plan.requirements[{i}]"
