@@ -65,7 +65,14 @@ class RunInfo(_M):
     bank_hashes: dict[str, str] = Field(default_factory=dict)
     data_hashes: dict[str, str] = Field(default_factory=dict)
     profile: dict[str, Any] | None = None
+    #: run notes (early stopping, errors, skipped transforms, short banks); every format shows them
     notes: list[str] = Field(default_factory=list)
+    early_stop: bool = False
+    #: evidence mode: early stopping still drew each requirement's minimum sample
+    complete_minimums: bool = False
+    #: the stopping mode in words: "no early stopping", "early stopping",
+    #: "early stopping, minimum samples completed"
+    stopping: str = "no early stopping"
 
 
 class Totals(_M):

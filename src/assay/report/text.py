@@ -35,6 +35,15 @@ def report_json_schema() -> dict[str, object]:
     return schema
 
 
+# ------------------------------------------------------------------ notes
+
+
+def report_notes(data: ReportData) -> list[str]:
+    """The run's notes (early stopping, errors, skipped transforms, short banks), then the
+    assessment's, without repeats: what every format lists under "Notes"."""
+    return list(dict.fromkeys([*data.run.notes, *data.notes]))
+
+
 # ------------------------------------------------------------------ Markdown
 
 
@@ -92,6 +101,7 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
     out.append(f"- {L('level')}: **{_md(lvl)}**{dec}")
     if data.run.judge:
         out.append(f"- {L('judge')}: `{_md(data.run.judge)}`")
+    out.append(f"- {L('stopping')}: {_md(L(data.run.stopping))}")
     out.append(
         f"- {L('cases')}: {data.totals.cases} · {L('responses')}: {data.totals.responses} · "
         f"{L('errors')}: {data.totals.errors} · {L('unscorable')}: {data.totals.unscorable}"
@@ -159,8 +169,9 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
             out.append(
                 f"| {_md(_name(lang, g.name_en, g.name_zh, g.hazard))} | {_rate(g.rate)} | {grade}{unc} |"
             )
-    if data.notes:
-        out += ["", f"## {L('notes')}", ""] + [f"- {_md(n)}" for n in data.notes]
+    notes = report_notes(data)
+    if notes:
+        out += ["", f"## {L('notes')}", ""] + [f"- {_md(n)}" for n in notes]
     out.append("")
     return "\n".join(out)
 
@@ -179,9 +190,11 @@ def render_junit(data: ReportData, *, undetermined: Literal["skipped", "error"] 
     """JUnit XML: one testsuite per regime, one testcase per requirement (mapping in the module doc)."""
     root = ET.Element("testsuites", name=f"assay {data.run.id}")
     tot = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    for regime in sorted({q.regime for q in data.requirements}):
+    regimes = sorted({q.regime for q in data.requirements})
+    for regime in regimes or ["assay"]:  # a run without requirements still carries its notes
         qs = [q for q in data.requirements if q.regime == regime]
         suite = ET.SubElement(root, "testsuite", name=regime)
+        _junit_run_properties(suite, data)
         cnt = {"tests": len(qs), "failures": 0, "errors": 0, "skipped": 0}
         for q in qs:
             case = ET.SubElement(suite, "testcase", classname=f"assay.{regime}", name=q.id)
@@ -213,6 +226,9 @@ def render_junit(data: ReportData, *, undetermined: Literal["skipped", "error"] 
                 ET.SubElement(case, "skipped", message=f"{q.verdict.upper()}: {q.reason}".rstrip(": "))
             out = ET.SubElement(case, "system-out")
             out.text = detail
+        notes = report_notes(data)
+        if notes:
+            ET.SubElement(suite, "system-out").text = "\n".join(notes)
         for k, v in cnt.items():
             suite.set(k, str(v))
             tot[k] += v
@@ -220,6 +236,15 @@ def render_junit(data: ReportData, *, undetermined: Literal["skipped", "error"] 
         root.set(k, str(v))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _junit_run_properties(suite: ET.Element, data: ReportData) -> None:
+    """<properties>: the run id, its stopping mode and every note (one `note` property each)."""
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="run", value=data.run.id)
+    ET.SubElement(props, "property", name="stopping", value=data.run.stopping)
+    for note in report_notes(data):
+        ET.SubElement(props, "property", name="note", value=note)
 
 
 # ------------------------------------------------------------------ comparison (Markdown)
