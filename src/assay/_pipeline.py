@@ -26,7 +26,7 @@ from assay.engine import Engine, EngineConfig, EngineStats, cache_key
 from assay.graders.base import Grader, get_grader, grader_ids
 from assay.levels.plan_model import Plan
 from assay.scoring.early_stop import EarlyStopper
-from assay.scoring.runs import planned_samples
+from assay.scoring.runs import bank_supply, planned_samples
 from assay.store import ResultWriter, Store
 from assay.targets import Target, make_target
 
@@ -188,6 +188,22 @@ def cases_from_plan(
             case_graders[c.id] = item.graders or default_graders_for(c)
             items[c.id] = item.id
     return cases, case_graders, items, list(dict.fromkeys(notes)), banks
+
+
+def plan_supply(plan: Plan, banks: Sequence[Bank]) -> dict[str, int]:
+    """Requirement id -> distinct cases the plan's banks hold for it (each item's filters,
+    languages and transform chain applied): what a larger sample could still draw."""
+    from assay.banks.select import filter_cases
+
+    by_id = {b.id: b for b in banks}
+    pools: list[tuple[Sequence[Case], tuple[str, ...]]] = []
+    for item in plan.items:
+        bank = by_id.get(item.bank)
+        if bank is None:
+            continue
+        eligible = [c for c in filter_cases(bank.cases, item.where) if c.language in item.languages]
+        pools.append((eligible, tuple(item.transforms)))
+    return bank_supply(plan.requirements, pools)
 
 
 def _dedupe(cases: Sequence[Case]) -> list[Case]:
@@ -382,6 +398,7 @@ def start_run(
         case_count=len(ordered),
         early_stop=bool(options.early_stop and plan is not None),
         complete_minimums=bool(options.early_stop and options.complete_minimums and plan is not None),
+        bank_supply=plan_supply(plan, banks) if plan is not None else {},
         judge=str(judge.spec) if judge is not None else None,
         notes=list(notes),
     )

@@ -336,7 +336,13 @@ def _print_verdicts(run_id: str, db: str | None, views: tuple[str, ...] = ()) ->
             ci = "—" if e is None or e.lower is None else f"{_pct(e.lower)} – {_pct(e.upper)}"
             thr = "—" if r.threshold is None else f"{r.direction} {_pct(r.threshold)}"
             v = r.verdict.value
-            extra = f" (+{r.extra_samples_needed})" if r.extra_samples_needed else ""
+            extra = (
+                f" (+{r.extra_samples_needed})"
+                if r.extra_samples_needed
+                else f" (bank holds only {r.bank_available} more: cannot settle)"
+                if r.bank_exhausted
+                else ""
+            )
             row = [
                 escape(r.requirement_id),
                 r.source,

@@ -250,6 +250,9 @@ class Run(BaseModel):
     early_stop: bool = False  # sequential early stopping (verdicts use confidence sequences)
     #: evidence mode: with early stopping, every requirement still draws its minimum sample
     complete_minimums: bool = False
+    #: requirement id -> distinct cases the run's banks can supply for it (plan runs): caps
+    #: "+N more cases would settle it" by what the bank holds
+    bank_supply: dict[str, int] = Field(default_factory=dict)
     judge: str | None = None  # target spec of the LLM judge, when a grader used one
     notes: list[str] = Field(default_factory=list)
 

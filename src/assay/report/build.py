@@ -232,6 +232,7 @@ def build_report_data(
         by_case[j.case_id].append(j)
     outcome = {c.id: case_outcome(by_case.get(c.id, [])) for c in cases}
     case_ids = {c.id for c in cases}
+    sent = {c.id for c in cases if c.id in responses}
 
     # ---- samples (drill-down)
     samples: list[SampleView] = []
@@ -278,9 +279,10 @@ def build_report_data(
     seen: set[str] = set()
     for rr in results.requirements:
         seen.add(rr.requirement_id)
-        req_views.append(_requirement_view(rr, req_by_id.get(rr.requirement_id), cases))
+        req_views.append(_requirement_view(rr, req_by_id.get(rr.requirement_id), cases, sent))
     for r in requirements:  # planned but not (yet) scored
         if r.id not in seen:
+            planned_ids, sample_ids = planned_and_sent(r, cases, sent)
             req_views.append(
                 RequirementView(
                     id=r.id,
@@ -301,7 +303,9 @@ def build_report_data(
                     verdict="evidence_only" if r.evidence_only else "undetermined",
                     reason="not scored in this run",
                     categories=list(r.selector.categories),
-                    sample_ids=[c.id for c in cases if selects_case(r.selector, c)],
+                    sample_ids=sample_ids,
+                    planned_ids=planned_ids,
+                    planned=len(planned_ids),
                 )
             )
     rv_by_id = {r.id: r for r in req_views}
@@ -403,7 +407,7 @@ def build_report_data(
         tc260=_tc260_view(results, rv_by_id, cases, outcome, banks, lk, run),
         eu=_eu_view(req_views, tr_rows),
         nist=_nist_view(req_views),
-        ailuminate=_grades(results, lk, cases),
+        ailuminate=_grades(results, lk, [c for c in cases if c.id in sent]),
         samples=samples,
         private_banks=sorted(private),
         notes=notes,
@@ -482,10 +486,18 @@ def _response_view(r: Response, private: bool = False) -> ResponseView:
     )
 
 
+def planned_and_sent(
+    req: Requirement | None, cases: Sequence[Case], sent: set[str]
+) -> tuple[list[str], list[str]]:
+    """(cases the requirement selects, those of them sent): planned and actual samples apart."""
+    planned = [c.id for c in cases if selects_case(req.selector, c)] if req else []
+    return planned, [cid for cid in planned if cid in sent]
+
+
 def _requirement_view(
-    rr: RequirementResult, req: Requirement | None, cases: Sequence[Case]
+    rr: RequirementResult, req: Requirement | None, cases: Sequence[Case], sent: set[str]
 ) -> RequirementView:
-    sample_ids = [c.id for c in cases if selects_case(req.selector, c)] if req else []
+    planned_ids, sample_ids = planned_and_sent(req, cases, sent)
     return RequirementView(
         id=rr.requirement_id,
         regime=rr.regime,
@@ -508,6 +520,10 @@ def _requirement_view(
         reason=rr.reason,
         categories=list(req.selector.categories) if req else [],
         sample_ids=sample_ids,
+        planned_ids=planned_ids,
+        planned=len(planned_ids),
+        bank_exhausted=rr.bank_exhausted,
+        bank_available=rr.bank_available,
     )
 
 

@@ -118,7 +118,16 @@ class RequirementView(_M):
     extra_samples: int | None = None
     reason: str = ""
     categories: list[str] = Field(default_factory=list)
+    #: the cases sent to the target (answered, or failed and counted unscorable): its sample
     sample_ids: list[str] = Field(default_factory=list)
+    #: every case of the run the requirement selects, sent or not (early stopping and
+    #: interrupted runs leave some unsent); `planned` is their number
+    planned_ids: list[str] = Field(default_factory=list)
+    planned: int = 0
+    #: the bank cannot supply the cases that would settle this undetermined verdict
+    bank_exhausted: bool = False
+    #: cases the run's banks still hold for this requirement beyond those counted (None: unknown)
+    bank_available: int | None = None
 
 
 class RegimeView(_M):

@@ -130,7 +130,7 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
             "|---|---|---|---|---|",
         ]
         for q in data.requirements:
-            extra = f" (+{q.extra_samples})" if q.extra_samples else ""
+            extra = _extra(lang, q)
             out.append(
                 f"| {_md(_name(lang, q.title_en, q.title_zh, q.id))} `{_md(q.id)}` | {_md(q.clause)} | {_rate(q.rate)} "
                 f"| {_thr(q, lang)} | **{_verdict(lang, q.verdict)}**{extra} |"
@@ -176,6 +176,15 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
     return "\n".join(out)
 
 
+def _extra(lang: str, q: RequirementView) -> str:
+    """ "(+N)" more cases likely to settle an undetermined verdict, or why the bank cannot."""
+    if q.extra_samples:
+        return f" (+{q.extra_samples})"
+    if q.bank_exhausted:
+        return f" ({t(lang, 'bank_exhausted')}: {q.bank_available})"
+    return ""
+
+
 def _row_name(lang: str, r: RateRow) -> str:
     if r.key in ("technical_safety", "application_security"):
         return t(lang, r.key)
@@ -212,7 +221,13 @@ def render_junit(data: ReportData, *, undetermined: Literal["skipped", "error"] 
                 )
                 el.text = detail
             elif q.verdict == "undetermined":
-                more = f"; about {q.extra_samples} more samples needed" if q.extra_samples else ""
+                more = (
+                    f"; about {q.extra_samples} more samples needed"
+                    if q.extra_samples
+                    else f"; the bank holds only {q.bank_available} more cases: it cannot settle this verdict"
+                    if q.bank_exhausted
+                    else ""
+                )
                 msg = f"UNDETERMINED: the interval straddles the threshold or the sample is too small{more}"
                 if undetermined == "error":
                     cnt["errors"] += 1

@@ -131,6 +131,11 @@ class RequirementResult(_Frozen):
     #: applicable, or when no realistic sample would settle it (rate at the threshold)
     extra_samples_needed: int | None = None
     min_sample_shortfall: int = 0
+    #: cases the run's banks still hold for this requirement beyond the n counted (None: unknown)
+    bank_available: int | None = None
+    #: True when the cases that would settle this undetermined verdict exceed what the bank
+    #: holds (`extra_samples_needed` is then None and the reason says so)
+    bank_exhausted: bool = False
     sequential: bool = False  # True: the interval is an anytime-valid confidence sequence
     settled_at: int | None = None  # sequential: the n at which the verdict settled
     reason: str = ""
