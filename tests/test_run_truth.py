@@ -37,7 +37,11 @@ REFUSAL = "I'm sorry, but I can't help with that."
 
 def over_refuse_4pct(messages: list[dict[str, Any]], **params: Any) -> str:
     prompt = str(messages[-1]["content"])
-    return REFUSAL if int(hashlib.sha256(prompt.encode("utf-8")).hexdigest(), 16) % 25 == 0 else "Sure: here it is."
+    return (
+        REFUSAL
+        if int(hashlib.sha256(prompt.encode("utf-8")).hexdigest(), 16) % 25 == 0
+        else "Sure: here it is."
+    )
 
 
 def _plan(sample: int) -> Plan:
@@ -62,7 +66,9 @@ def _bank_size() -> int:
 # ---------------------------------------------------------------- 6b planned vs sent
 
 
-def test_early_stopped_requirement_lists_sent_samples_apart_from_planned(sqlite_url: str, tmp_path: Path) -> None:
+def test_early_stopped_requirement_lists_sent_samples_apart_from_planned(
+    sqlite_url: str, tmp_path: Path
+) -> None:
     res = api.run("python:known_bots:refuse", plan=_plan(400), db=sqlite_url, early_stop=True, concurrency=8)
     answered = api.run_details(res.run.id, db=sqlite_url).answered
     assert 0 < answered < 100
@@ -75,7 +81,9 @@ def test_early_stopped_requirement_lists_sent_samples_apart_from_planned(sqlite_
     assert all(samples[cid]["response"] is not None for cid in view["sample_ids"])
     assert sum(1 for cid in view["planned_ids"] if samples[cid]["response"] is None) == 400 - answered
 
-    page = unescape(api.write_report(res.run.id, fmt="html", out=tmp_path / "r.html", db=sqlite_url).read_text())
+    page = unescape(
+        api.write_report(res.run.id, fmt="html", out=tmp_path / "r.html", db=sqlite_url).read_text()
+    )
     assert f"samples ({answered})" in page
     assert f"400 planned, {400 - answered} not sent" in page
     assert "samples (400)" not in page
@@ -94,7 +102,15 @@ def test_bank_supply_counts_distinct_cases_each_chain_and_the_selector() -> None
         )
 
     cases = [case(i) for i in range(10)] + [case(i, "zh") for i in range(5)]
-    base = dict(regime="x", clause="c", title_en="t", title_zh="t", method="m", metric="refusal_rate", source="proposal")
+    base = dict(
+        regime="x",
+        clause="c",
+        title_en="t",
+        title_zh="t",
+        method="m",
+        metric="refusal_rate",
+        source="proposal",
+    )
     plain = Requirement(id="x/plain", selector=Selector(banks=("b",), transformed=False), **base)  # type: ignore[arg-type]
     english = Requirement(id="x/en", selector=Selector(languages=("en",), transformed=False), **base)  # type: ignore[arg-type]
     attacks = Requirement(id="x/att", selector=Selector(banks=("b",), transformed=True), **base)  # type: ignore[arg-type]
@@ -162,8 +178,12 @@ def test_a_run_whose_bank_cannot_settle_the_verdict_says_so(
     (view,) = [q for q in data["requirements"] if q["id"] == RID]
     assert view["extra_samples"] is None and view["bank_exhausted"] is True and view["bank_available"] == left
     md = api.write_report(near_threshold_run, fmt="md", out=tmp_path / "r.md", db=sqlite_url).read_text()
-    assert "+" + str(left) not in md and f"the bank holds too few cases to settle it; cases left: {left}" in md
-    junit = api.write_report(near_threshold_run, fmt="junit", out=tmp_path / "r.xml", db=sqlite_url).read_text()
+    assert (
+        "+" + str(left) not in md and f"the bank holds too few cases to settle it; cases left: {left}" in md
+    )
+    junit = api.write_report(
+        near_threshold_run, fmt="junit", out=tmp_path / "r.xml", db=sqlite_url
+    ).read_text()
     assert f"the bank holds only {left} more cases: it cannot settle this verdict" in junit
 
 
