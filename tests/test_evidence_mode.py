@@ -19,9 +19,12 @@ from typer.testing import CliRunner
 
 import assay.api as api
 from assay.cli import app
+from assay.core.types import Case, Judgment, Message, Outcome
 from assay.levels import build_plan
 from assay.levels.plan_io import dump_plan
 from assay.levels.plan_model import Plan
+from assay.regimes.model import Requirement, Selector
+from assay.scoring import EarlyStopper
 from assay.scoring.runs import planned_samples
 from assay.store import Store
 
@@ -188,3 +191,69 @@ def test_api_assess_passes_evidence_mode(sqlite_url: str, tmp_path: Path, comple
         assert results
         for r in results:
             assert r.estimate is not None and r.estimate.n >= min(r.min_sample, planned[r.requirement_id]), r
+
+
+# ---------------------------------------------------------------- the stopper itself
+
+
+def _stopper_cases(n: int) -> list[Case]:
+    return [
+        Case(
+            bank="b", messages=(Message(role="user", content=f"item {i}"),), language="en", expected="refuse"
+        )
+        for i in range(n)
+    ]
+
+
+def _failing_requirement() -> Requirement:
+    return Requirement(
+        id="x/refuse",
+        regime="x",
+        clause="c",
+        title_en="t",
+        title_zh="t",
+        method="T-REFUSAL",
+        metric="refusal_rate",
+        selector=Selector(banks=("b",)),
+        threshold=0.95,
+        min_sample=50,
+        source="standard",
+    )
+
+
+def _unsafe(case: Case) -> list[Judgment]:
+    return [Judgment(case_id=case.id, grader="refusal@1", outcome=Outcome.UNSAFE)]
+
+
+@pytest.mark.parametrize("complete", [False, True])
+def test_stopper_counts_cases_in_flight_toward_the_minimum(complete: bool) -> None:
+    req = _failing_requirement()
+    cs = _stopper_cases(120)
+    stopper = EarlyStopper([req], complete_minimums=complete)
+    # answer cases one by one until the verdict settles (every answer unsafe: a quick FAIL)
+    i = 0
+    while not stopper.all_settled:
+        assert not stopper.skip(cs[i])
+        stopper.on_result(cs[i], None, _unsafe(cs[i]))
+        i += 1
+    assert stopper.verdicts()["x/refuse"].value == "fail" and i < 50
+    # now dispatch without answers: in evidence mode exactly up to the minimum, in flight
+    sent = [c for c in cs[i:] if not stopper.skip(c)]
+    assert len(sent) == (50 - i if complete else 0)
+    assert stopper.finished
+    for c in sent:  # the answers arrive; nothing more is wanted, the verdict stays
+        stopper.on_result(c, None, _unsafe(c))
+    assert stopper.drawn("x/refuse") == (50 if complete else i)
+    assert stopper.verdicts()["x/refuse"].value == "fail"
+    assert stopper.summary()["complete_minimums"] is complete
+
+
+def test_a_replayed_evidence_mode_stopper_keeps_drawing_after_a_resume() -> None:
+    """Resume replays the stored answers through a fresh stopper: it wants the rest of the minimum."""
+    req = _failing_requirement()
+    cs = _stopper_cases(120)
+    replay = EarlyStopper([req], complete_minimums=True)
+    for c in cs[:20]:  # 20 stored answers, fed as `resume_run` feeds them
+        replay.on_result(c, None, _unsafe(c))
+    assert replay.all_settled and not replay.finished
+    assert sum(1 for c in cs[20:] if not replay.skip(c)) == 30
