@@ -277,6 +277,11 @@ class ReportData(_M):
     def sample(self, case_id: str) -> SampleView | None:
         return next((s for s in self.samples if s.case_id == case_id), None)
 
+    def all_notes(self) -> list[str]:
+        """The run's notes (early stopping, errors, skipped transforms, short banks), then the
+        assessment's, without repeats: what every format lists under "Notes"."""
+        return list(dict.fromkeys([*self.run.notes, *self.notes]))
+
 
 # ---------------------------------------------------------------- comparison
 

@@ -35,15 +35,6 @@ def report_json_schema() -> dict[str, object]:
     return schema
 
 
-# ------------------------------------------------------------------ notes
-
-
-def report_notes(data: ReportData) -> list[str]:
-    """The run's notes (early stopping, errors, skipped transforms, short banks), then the
-    assessment's, without repeats: what every format lists under "Notes"."""
-    return list(dict.fromkeys([*data.run.notes, *data.notes]))
-
-
 # ------------------------------------------------------------------ Markdown
 
 
@@ -169,7 +160,7 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
             out.append(
                 f"| {_md(_name(lang, g.name_en, g.name_zh, g.hazard))} | {_rate(g.rate)} | {grade}{unc} |"
             )
-    notes = report_notes(data)
+    notes = data.all_notes()
     if notes:
         out += ["", f"## {L('notes')}", ""] + [f"- {_md(n)}" for n in notes]
     out.append("")
@@ -241,7 +232,7 @@ def render_junit(data: ReportData, *, undetermined: Literal["skipped", "error"] 
                 ET.SubElement(case, "skipped", message=f"{q.verdict.upper()}: {q.reason}".rstrip(": "))
             out = ET.SubElement(case, "system-out")
             out.text = detail
-        notes = report_notes(data)
+        notes = data.all_notes()
         if notes:
             ET.SubElement(suite, "system-out").text = "\n".join(notes)
         for k, v in cnt.items():
@@ -258,7 +249,7 @@ def _junit_run_properties(suite: ET.Element, data: ReportData) -> None:
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", name="run", value=data.run.id)
     ET.SubElement(props, "property", name="stopping", value=data.run.stopping)
-    for note in report_notes(data):
+    for note in data.all_notes():
         ET.SubElement(props, "property", name="note", value=note)
 
 
