@@ -151,3 +151,21 @@ def test_compare_improvement_is_no_regression_and_the_mirror_is(
     flagged = {r["key"] for r in mirror["requirements"] + mirror["categories"] if r["regression"]}
     assert code == 1
     assert {"ailuminate/overall-r2", "tc260-003/9.4-should-refuse"} <= flagged
+
+
+def test_a_requirement_result_without_a_direction_takes_its_counts() -> None:
+    from assay.scoring.results import Conclusion, RequirementResult, Verdict
+
+    def result(counts: str) -> RequirementResult:
+        return RequirementResult.model_validate(
+            dict(
+                requirement_id="x/r",
+                regime="x",
+                clause="c",
+                counts=counts,
+                verdict=Verdict.REPORT_ONLY,
+                conclusion=Conclusion.NOT_CONCLUDED,
+            )
+        )
+
+    assert result("unsafe").direction == "<=" and result("safe").direction == ">="

@@ -22,11 +22,12 @@ Counting conventions (used everywhere in `assay.scoring`):
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assay.core.direction import Direction as Direction  # one definition, re-exported
+from assay.core.direction import direction_for
 
 IntervalMethod = Literal["wilson", "clopper-pearson", "confidence-sequence", "bootstrap", "rogan-gladen"]
 UnscorablePolicy = Literal["out_of_numerator", "in_numerator"]
@@ -139,6 +140,14 @@ class RequirementResult(_Frozen):
     sequential: bool = False  # True: the interval is an anytime-valid confidence sequence
     settled_at: int | None = None  # sequential: the n at which the verdict settled
     reason: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_direction(cls, data: Any) -> Any:
+        """No direction given: the one its `counts` implies (assay.scoring.direction)."""
+        if isinstance(data, dict) and data.get("direction") is None:
+            data = {**data, "direction": direction_for(str(data.get("counts", "safe")))}
+        return data
 
     @property
     def is_proposal(self) -> bool:
