@@ -26,7 +26,7 @@ from assay.engine import Engine, EngineConfig, EngineStats, cache_key
 from assay.graders.base import Grader, get_grader, grader_ids
 from assay.levels.plan_model import Plan
 from assay.scoring.early_stop import EarlyStopper
-from assay.scoring.runs import planned_samples
+from assay.scoring.runs import bank_supply, planned_samples
 from assay.store import ResultWriter, Store
 from assay.targets import Target, make_target
 
@@ -72,6 +72,8 @@ class RunOptions:
     use_cache: bool = True
     seed: int = 0
     early_stop: bool = False
+    #: evidence mode: early stopping still draws each requirement's minimum sample
+    complete_minimums: bool = False
     graders: tuple[str, ...] = ()  # override: these graders for every case
     check_target: bool = True
     judge: str | None = None  # target spec of the LLM judge (llm-judge and ensemble graders)
@@ -188,6 +190,22 @@ def cases_from_plan(
     return cases, case_graders, items, list(dict.fromkeys(notes)), banks
 
 
+def plan_supply(plan: Plan, banks: Sequence[Bank]) -> dict[str, int]:
+    """Requirement id -> distinct cases the plan's banks hold for it (each item's filters,
+    languages and transform chain applied): what a larger sample could still draw."""
+    from assay.banks.select import filter_cases
+
+    by_id = {b.id: b for b in banks}
+    pools: list[tuple[Sequence[Case], tuple[str, ...]]] = []
+    for item in plan.items:
+        bank = by_id.get(item.bank)
+        if bank is None:
+            continue
+        eligible = [c for c in filter_cases(bank.cases, item.where) if c.language in item.languages]
+        pools.append((eligible, tuple(item.transforms)))
+    return bank_supply(plan.requirements, pools)
+
+
 def _dedupe(cases: Sequence[Case]) -> list[Case]:
     seen: set[str] = set()
     out = []
@@ -247,14 +265,33 @@ def build_graders(ids: set[str], judge: Target | None = None) -> dict[str, Grade
 # -- early stopping ----------------------------------------------------------------------
 
 
-def make_stopper(plan: Plan, cases: Sequence[Case], level: str | None) -> EarlyStopper:
+def make_stopper(
+    plan: Plan, cases: Sequence[Case], level: str | None, *, complete_minimums: bool = False
+) -> EarlyStopper:
     """Early stopping for a plan run (assay.scoring.early_stop).
 
     One anytime-valid monitor per measured requirement, fed in dispatch order; a case is
     skipped once every requirement selecting it has settled. PASS also needs the
     requirement's minimum sample, so stopping early never tests less than a standard asks.
+    `complete_minimums` (evidence mode): a settled requirement keeps taking cases until
+    its minimum sample is drawn, so even a FAIL carries the sample a standard asks for.
     """
-    return EarlyStopper(plan.requirements, planned=planned_samples(plan.requirements, cases), level=level)
+    return EarlyStopper(
+        plan.requirements,
+        planned=planned_samples(plan.requirements, cases),
+        level=level,
+        complete_minimums=complete_minimums,
+    )
+
+
+def check_stopping(options: RunOptions) -> None:
+    """Evidence mode changes early stopping; asked for without it, it is a mistake, not a no-op."""
+    if options.complete_minimums and not options.early_stop:
+        raise InputError(
+            "completes the minimum samples of early stopping; it needs early stopping "
+            "(--early-stop on `assay run`, the default of `assay assess`)",
+            where="--complete-minimums",
+        )
 
 
 # -- target check ------------------------------------------------------------------------
@@ -338,6 +375,7 @@ def start_run(
 ) -> RunResult:
     if not cases:
         raise InputError("there are no cases to run (empty bank, or filters matched nothing)", where="--bank")
+    check_stopping(options)
     store = store or Store(options.db)
     target_obj = target or make_target(options.target)
     ordered = interleave(cases, options.seed)
@@ -359,10 +397,16 @@ def start_run(
         data_hashes=dict(data_hashes or {}),
         case_count=len(ordered),
         early_stop=bool(options.early_stop and plan is not None),
+        complete_minimums=bool(options.early_stop and options.complete_minimums and plan is not None),
+        bank_supply=plan_supply(plan, banks) if plan is not None else {},
         judge=str(judge.spec) if judge is not None else None,
         notes=list(notes),
     )
-    stopper = make_stopper(plan, ordered, level) if run.early_stop and plan is not None else None
+    stopper = (
+        make_stopper(plan, ordered, level, complete_minimums=run.complete_minimums)
+        if run.early_stop and plan is not None
+        else None
+    )
     return asyncio.run(
         _execute(
             run,
@@ -423,7 +467,9 @@ def resume_run(
     stopper = None
     if run.early_stop and run.plan:
         # replay what is stored, in dispatch order, so settled requirements stay settled
-        stopper = make_stopper(Plan.model_validate(run.plan), cases, run.level)
+        stopper = make_stopper(
+            Plan.model_validate(run.plan), cases, run.level, complete_minimums=run.complete_minimums
+        )
         by_id = {c.id: c for c in cases}
         stored: dict[str, list[Judgment]] = defaultdict(list)
         for j in store.judgments(run.id):
@@ -541,6 +587,11 @@ async def _execute(
             run.notes.append(
                 f"early stopping: {stats.skipped} of {run.case_count} cases not sent; "
                 f"{settled} of {len(stopper.monitors)} measured requirements settled early"
+                + (
+                    "; settled requirements kept drawing up to their minimum samples"
+                    if stopper.complete_minimums
+                    else ""
+                )
             )
         run.finished_at = datetime.now(UTC)
     store.save_run(run)

@@ -93,11 +93,16 @@ def run(
     max_attempts: int = 4,
     case_deadline_s: float = 600.0,
     early_stop: bool = False,
+    complete_minimums: bool = False,
     judge: str | None = None,
     progress: Progress | None = None,
     store: Store | None = None,
 ) -> RunResult:
     """Run banks (or a plan, or explicit cases) against a target and store everything.
+
+    `early_stop` (plans only) stops drawing cases once every verdict is settled;
+    `complete_minimums` (evidence mode, needs `early_stop`) still draws each requirement's
+    minimum sample first, so a filing carries the sample the standard asks for.
 
     `judge` is the target spec of the LLM judge used by `llm-judge` and `ensemble:*`
     graders (given with `graders=` or in the plan); it is required when they are used.
@@ -114,6 +119,7 @@ def run(
         use_cache=use_cache,
         seed=seed,
         early_stop=early_stop,
+        complete_minimums=complete_minimums,
         graders=tuple(graders),
         judge=judge,
     )
@@ -365,6 +371,7 @@ def assess(
     regimes: Sequence[str] | None = None,
     languages: Sequence[str] | None = None,
     early_stop: bool = True,
+    complete_minimums: bool = False,
     force: bool = False,
     report: bool = True,
     report_format: str = "html",
@@ -375,13 +382,15 @@ def assess(
     """Classify, plan and run in one step, then write the report.
 
     An R0 (prohibited) system is not tested unless `force` is set: the answer is "do not deploy".
+    `complete_minimums` (evidence mode): early stopping still draws each requirement's
+    minimum sample (e.g. 300 for TC260-003 §9.4).
     """
     classification, plan = plan_for(
         profile, regimes, languages=languages, seed=int(run_options.get("seed", 0))
     )
     if classification.level == "R0" and not force:
         return AssessResult(classification, plan, None)
-    result = run(target, plan=plan, early_stop=early_stop, **run_options)
+    result = run(target, plan=plan, early_stop=early_stop, complete_minimums=complete_minimums, **run_options)
     if report and not result.interrupted:
         result.report_path = write_report(
             result.run.id, fmt=report_format, lang=report_lang, out=out, db=run_options.get("db")

@@ -98,6 +98,14 @@ def run_cmd(
             help="Stop drawing cases once every requirement's verdict is settled (plans only).",
         ),
     ] = False,
+    complete_minimums: Annotated[
+        bool,
+        typer.Option(
+            "--complete-minimums",
+            help="Evidence mode for --early-stop: still draw each requirement's minimum sample "
+            "(e.g. TC260-003 §9.4: 300) before a settled requirement stops taking cases.",
+        ),
+    ] = False,
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write a report when the run ends.")
     ] = True,
@@ -116,6 +124,14 @@ def run_cmd(
         # send the whole plan (thousands of calls) when the user asked for a few
         flag = "--bank" if bank else "--limit" if limit is not None else "--lang"
         raise InputError("does not apply to --plan runs; edit the plan (or `assay plan`) instead", where=flag)
+    if complete_minimums and not early_stop:
+        raise InputError(
+            "completes early stopping's minimum samples: add --early-stop", where="--complete-minimums"
+        )
+    if complete_minimums and resume:
+        raise InputError(
+            "a resumed run keeps the stopping mode it was started with", where="--complete-minimums"
+        )
     with progress_bar("assay run") as bar:
         if resume:
             result = api.resume(
@@ -146,6 +162,7 @@ def run_cmd(
                 max_attempts=max_attempts,
                 case_deadline_s=deadline,
                 early_stop=early_stop,
+                complete_minimums=complete_minimums,
                 judge=judge,
                 progress=bar,
             )
@@ -192,6 +209,14 @@ def assess_cmd(
             help="Stop drawing cases once verdicts are settled (anytime-valid).",
         ),
     ] = True,
+    complete_minimums: Annotated[
+        bool,
+        typer.Option(
+            "--complete-minimums",
+            help="Evidence mode: early stopping still draws each requirement's minimum sample "
+            "(e.g. TC260-003 §9.4: 300), so a filing carries the sample the standard asks for.",
+        ),
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Test even an R0 (prohibited) system.")] = False,
     db: DbOpt = None,
     concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1)] = 16,
@@ -204,6 +229,11 @@ def assess_cmd(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Report path.")] = None,
 ) -> None:
     """Classify a profile, plan for its level and regimes, run the plan and write the report."""
+    if complete_minimums and not early_stop:
+        raise InputError(
+            "completes early stopping's minimum samples; it cannot be used with --no-early-stop",
+            where="--complete-minimums",
+        )
     classification, plan = api.plan_for(profile, regime, languages=lang, seed=seed)
     console.print(
         f"[bold]{escape(classification.profile)}[/]: level [bold]{classification.level}[/] — {escape(classification.level_name_en)}"
@@ -230,13 +260,14 @@ def assess_cmd(
             max_tokens=max_tokens,
             seed=seed,
             early_stop=early_stop,
+            complete_minimums=complete_minimums,
             progress=bar,
         )
     run = result.run
     stats = result.stats
     console.print(
-        f"run [bold]{run.id}[/] · {run.status} · {stats.done} answered, {stats.skipped} not needed (settled early), "
-        f"{stats.errors} with errors, in {stats.elapsed_s:.1f} s"
+        f"run [bold]{run.id}[/] · {run.status} · {run.stopping} · {stats.done} answered, "
+        f"{stats.skipped} not needed (settled early), {stats.errors} with errors, in {stats.elapsed_s:.1f} s"
     )
     if result.interrupted:
         err_console.print(
@@ -316,7 +347,13 @@ def _print_verdicts(
             ci = "—" if e is None or e.lower is None else f"{_pct(e.lower)} – {_pct(e.upper)} ({_ci(e)})"
             thr = "—" if r.threshold is None else f"{r.direction} {_pct(r.threshold)}"
             v = r.verdict.value
-            extra = f" (+{r.extra_samples_needed})" if r.extra_samples_needed else ""
+            extra = (
+                f" (+{r.extra_samples_needed})"
+                if r.extra_samples_needed
+                else f" (bank holds only {r.bank_available} more: cannot settle)"
+                if r.bank_exhausted
+                else ""
+            )
             row = [
                 escape(r.requirement_id),
                 r.source,
@@ -341,6 +378,8 @@ def _print_verdicts(
                 f"{d.regime}: [bold]{d.decision.value}[/]"
                 + (" (a proposal threshold decided it)" if d.proposals_decisive else "")
             )
+        for note in assessment.notes:
+            console.print(f"note: {escape(note)}")
     for by in views:
         rows = assessment.breakdowns.get(by, ())
         title = "attack success rate per transform" if by == "transform" else f"unsafe rate per {by}"
@@ -450,9 +489,9 @@ def runs_show(
         console.print(f"level {r.level}")
     if r.judge:
         console.print(f"judge {escape(r.judge)}")
-    console.print(f"answered {details.answered} / {r.case_count}")
+    console.print(f"answered {details.answered} / {r.case_count} · {r.stopping}")
     for note in r.notes:
-        console.print(f"[dim]{escape(note)}[/]")
+        console.print(f"note: {escape(note)}")
     _print_summary(r.id, db)
     _print_verdicts(r.id, db, tuple(by or ()), correct_with)
     if cases or outcome or bank or lang or grader:

@@ -218,6 +218,8 @@ class Judgment(_Frozen):
 
 
 RunStatus = Literal["running", "completed", "interrupted", "failed", "stopped_early"]
+#: how a run decided when to stop drawing cases (shown by every report and `assay runs show`)
+StoppingMode = Literal["no early stopping", "early stopping", "early stopping, minimum samples completed"]
 
 
 def utcnow() -> datetime:
@@ -246,5 +248,17 @@ class Run(BaseModel):
     data_hashes: dict[str, str] = Field(default_factory=dict)  # taxonomy, regimes, grader heads, ...
     case_count: int = 0
     early_stop: bool = False  # sequential early stopping (verdicts use confidence sequences)
+    #: evidence mode: with early stopping, every requirement still draws its minimum sample
+    complete_minimums: bool = False
+    #: requirement id -> distinct cases the run's banks can supply for it (plan runs): caps
+    #: "+N more cases would settle it" by what the bank holds
+    bank_supply: dict[str, int] = Field(default_factory=dict)
     judge: str | None = None  # target spec of the LLM judge, when a grader used one
     notes: list[str] = Field(default_factory=list)
+
+    @property
+    def stopping(self) -> StoppingMode:
+        """Which stopping mode the run used, in the words every report prints."""
+        if not self.early_stop:
+            return "no early stopping"
+        return "early stopping, minimum samples completed" if self.complete_minimums else "early stopping"

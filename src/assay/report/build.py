@@ -53,6 +53,7 @@ from assay.report.regime_text import (
     nist_title,
 )
 from assay.scoring.decide import domain_of as scoring_domain_of
+from assay.scoring.decide import selects_case
 from assay.scoring.results import Assessment, Estimate, GroupEstimate, RequirementResult, Verdict
 from assay.scoring.verdicts import conclusion_for
 
@@ -183,6 +184,7 @@ def build_report_data(
         by_case[j.case_id].append(j)
     outcome = {c.id: results.case_outcomes.get(c.id, "none") for c in cases}
     case_ids = {c.id for c in cases}
+    sent = {c.id for c in cases if c.id in responses}
 
     # ---- samples (drill-down)
     samples: list[SampleView] = []
@@ -229,9 +231,10 @@ def build_report_data(
     seen: set[str] = set()
     for rr in results.requirements:
         seen.add(rr.requirement_id)
-        req_views.append(_requirement_view(rr, req_by_id.get(rr.requirement_id)))
+        req_views.append(_requirement_view(rr, req_by_id.get(rr.requirement_id), cases, sent))
     for r in requirements:  # planned but not (yet) scored
         if r.id not in seen:
+            planned_ids, sample_ids = planned_and_sent(r, cases, sent)
             req_views.append(
                 RequirementView(
                     id=r.id,
@@ -252,6 +255,9 @@ def build_report_data(
                     verdict="evidence_only" if r.evidence_only else "undetermined",
                     reason="not scored in this run",
                     categories=list(r.selector.categories),
+                    sample_ids=sample_ids,
+                    planned_ids=planned_ids,
+                    planned=len(planned_ids),
                 )
             )
     rv_by_id = {r.id: r for r in req_views}
@@ -318,6 +324,9 @@ def build_report_data(
             data_hashes=dict(run.data_hashes),
             profile=run.profile,
             notes=list(run.notes),
+            early_stop=run.early_stop,
+            complete_minimums=run.complete_minimums,
+            stopping=run.stopping,
         ),
         level=level,
         level_decision=level_decision,
@@ -386,7 +395,7 @@ def _requirements_from_plan(plan: Mapping[str, Any]) -> list[Requirement]:
     out: list[Requirement] = []
     for raw in plan.get("requirements", ()) or ():
         try:
-            out.append(Requirement.model_validate(raw))
+            out.append(Requirement.from_stored(raw))
         except Exception:  # a plan from another version: show what the results say instead
             continue
     return out
@@ -416,7 +425,18 @@ def _response_view(r: Response, private: bool = False) -> ResponseView:
     )
 
 
-def _requirement_view(rr: RequirementResult, req: Requirement | None) -> RequirementView:
+def planned_and_sent(
+    req: Requirement | None, cases: Sequence[Case], sent: set[str]
+) -> tuple[list[str], list[str]]:
+    """(cases the requirement selects, those of them sent): planned and actual samples apart."""
+    planned = [c.id for c in cases if selects_case(req.selector, c)] if req else []
+    return planned, [cid for cid in planned if cid in sent]
+
+
+def _requirement_view(
+    rr: RequirementResult, req: Requirement | None, cases: Sequence[Case], sent: set[str]
+) -> RequirementView:
+    planned_ids, _ = planned_and_sent(req, cases, sent)
     return RequirementView(
         id=rr.requirement_id,
         regime=rr.regime,
@@ -438,7 +458,11 @@ def _requirement_view(rr: RequirementResult, req: Requirement | None) -> Require
         extra_samples=rr.extra_samples_needed,
         reason=rr.reason,
         categories=list(req.selector.categories) if req else [],
-        sample_ids=list(rr.case_ids),
+        sample_ids=list(rr.case_ids),  # the cases the estimate counted (all of them sent)
+        planned_ids=planned_ids,
+        planned=len(planned_ids),
+        bank_exhausted=rr.bank_exhausted,
+        bank_available=rr.bank_available,
     )
 
 

@@ -9,8 +9,10 @@ Benjamini–Hochberg) as one family.
 A row is a regression when B is significantly worse after adjustment, or when a
 requirement's verdict went from pass to fail (a verdict flip counts even when the
 difference alone is not significant: the threshold decides what "worse" means there).
-"Worse" follows the metric: for a requirement with direction ">=" a lower rate is worse,
-for "<=" a higher one; for categories (unsafe rates) higher is worse.
+"Worse" follows what a rate counts (`assay.scoring.direction`): a rate of unsafe
+outcomes (unsafe, attack success, leak, over-refusal) is worse when it rises; a rate of
+safe outcomes (refusal of harmful requests, qualified content, accuracy) when it falls.
+Category rows are unsafe rates: lower is better.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Literal
 
 from assay.report.model import ComparisonData, DeltaRow, Rate, RateRow, ReportData, RequirementView
 from assay.scoring.compare import compare_many
+from assay.scoring.direction import better, worse_if
 from assay.scoring.results import Estimate
 
 
@@ -55,10 +58,9 @@ def build_comparison(
         qb = reqs_b.get(qa.id)
         if qb is None:
             continue
-        worse_if: Literal["higher", "lower"] = "lower" if qa.direction == ">=" else "higher"
-        row = _req_row(qa, qb, worse_if)
+        row = _req_row(qa, qb)
         if qa.rate is not None and qb.rate is not None and qa.rate.n and qb.rate.n:
-            items.append((qa.id, _estimate(qa.rate), _estimate(qb.rate), worse_if))
+            items.append((qa.id, _estimate(qa.rate), _estimate(qb.rate), worse_if(qa.counts)))
             index.append(len(rows))
         rows.append(row)
 
@@ -69,7 +71,7 @@ def build_comparison(
             continue
         row = _cat_row(ca, cb)
         if ca.rate.n and cb.rate.n:
-            items.append((f"category:{ca.key}", _estimate(ca.rate), _estimate(cb.rate), "higher"))
+            items.append((f"category:{ca.key}", _estimate(ca.rate), _estimate(cb.rate), worse_if(ca.counts)))
             index.append(len(rows))
         rows.append(row)
 
@@ -104,7 +106,7 @@ def build_comparison(
     )
 
 
-def _req_row(qa: RequirementView, qb: RequirementView, worse_if: Literal["higher", "lower"]) -> DeltaRow:
+def _req_row(qa: RequirementView, qb: RequirementView) -> DeltaRow:
     return DeltaRow(
         key=qa.id,
         kind="requirement",
@@ -112,7 +114,7 @@ def _req_row(qa: RequirementView, qb: RequirementView, worse_if: Literal["higher
         name_zh=qa.title_zh,
         regime=qa.regime,
         counts=qa.counts,
-        better="higher" if worse_if == "lower" else "lower",
+        better=better(qa.counts),
         a=qa.rate,
         b=qb.rate,
         verdict_a=qa.verdict,
@@ -122,13 +124,14 @@ def _req_row(qa: RequirementView, qb: RequirementView, worse_if: Literal["higher
 
 
 def _cat_row(ca: RateRow, cb: RateRow) -> DeltaRow:
+    """A category row: an unsafe rate (lower is better) unless the row says it counts safe outcomes."""
     return DeltaRow(
         key=ca.key,
         kind="category",
         name_en=ca.name_en,
         name_zh=ca.name_zh,
-        counts="unsafe",
-        better="lower",
+        counts=ca.counts,
+        better=better(ca.counts),
         a=ca.rate,
         b=cb.rate,
     )

@@ -107,7 +107,7 @@ def render_html(data: ReportData, lang: str = "en") -> str:
     lang = check_lang(lang)
     tpl = env().get_template("report.html.j2")
     samples_by_id = {s.case_id: s for s in data.samples}
-    return tpl.render(d=data, lang=lang, L=_labels(lang), samples_by_id=samples_by_id)
+    return tpl.render(d=data, lang=lang, L=_labels(lang), samples_by_id=samples_by_id, notes=data.all_notes())
 
 
 def render_compare_html(comparison: ComparisonData, lang: str = "en") -> str:

@@ -65,7 +65,14 @@ class RunInfo(_M):
     bank_hashes: dict[str, str] = Field(default_factory=dict)
     data_hashes: dict[str, str] = Field(default_factory=dict)
     profile: dict[str, Any] | None = None
+    #: run notes (early stopping, errors, skipped transforms, short banks); every format shows them
     notes: list[str] = Field(default_factory=list)
+    early_stop: bool = False
+    #: evidence mode: early stopping still drew each requirement's minimum sample
+    complete_minimums: bool = False
+    #: the stopping mode in words: "no early stopping", "early stopping",
+    #: "early stopping, minimum samples completed"
+    stopping: str = "no early stopping"
 
 
 class Totals(_M):
@@ -111,7 +118,16 @@ class RequirementView(_M):
     extra_samples: int | None = None
     reason: str = ""
     categories: list[str] = Field(default_factory=list)
+    #: the cases sent to the target (answered, or failed and counted unscorable): its sample
     sample_ids: list[str] = Field(default_factory=list)
+    #: every case of the run the requirement selects, sent or not (early stopping and
+    #: interrupted runs leave some unsent); `planned` is their number
+    planned_ids: list[str] = Field(default_factory=list)
+    planned: int = 0
+    #: the bank cannot supply the cases that would settle this undetermined verdict
+    bank_exhausted: bool = False
+    #: cases the run's banks still hold for this requirement beyond those counted (None: unknown)
+    bank_available: int | None = None
 
 
 class RegimeView(_M):
@@ -260,6 +276,11 @@ class ReportData(_M):
 
     def sample(self, case_id: str) -> SampleView | None:
         return next((s for s in self.samples if s.case_id == case_id), None)
+
+    def all_notes(self) -> list[str]:
+        """The run's notes (early stopping, errors, skipped transforms, short banks), then the
+        assessment's, without repeats: what every format lists under "Notes"."""
+        return list(dict.fromkeys([*self.run.notes, *self.notes]))
 
 
 # ---------------------------------------------------------------- comparison

@@ -95,6 +95,7 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
     out.append(f"- {L('level')}: **{_md(lvl)}**{dec}")
     if data.run.judge:
         out.append(f"- {L('judge')}: `{_md(data.run.judge)}`")
+    out.append(f"- {L('stopping')}: {_md(L(data.run.stopping))}")
     out.append(
         f"- {L('cases')}: {data.totals.cases} · {L('responses')}: {data.totals.responses} · "
         f"{L('errors')}: {data.totals.errors} · {L('unscorable')}: {data.totals.unscorable}"
@@ -123,7 +124,7 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
             "|---|---|---|---|---|",
         ]
         for q in data.requirements:
-            extra = f" (+{q.extra_samples})" if q.extra_samples else ""
+            extra = _extra(lang, q)
             out.append(
                 f"| {_md(_name(lang, q.title_en, q.title_zh, q.id))} `{_md(q.id)}` | {_md(q.clause)} | {_rate(q.rate, lang)} "
                 f"| {_thr(q, lang)} | **{_verdict(lang, q.verdict)}**{extra} |"
@@ -163,10 +164,20 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
             out.append(
                 f"| {_md(_name(lang, g.name_en, g.name_zh, g.hazard))} | {_rate(g.rate, lang)} | {grade}{unc} |"
             )
-    if data.notes:
-        out += ["", f"## {L('notes')}", ""] + [f"- {_md(n)}" for n in data.notes]
+    notes = data.all_notes()
+    if notes:
+        out += ["", f"## {L('notes')}", ""] + [f"- {_md(n)}" for n in notes]
     out.append("")
     return "\n".join(out)
+
+
+def _extra(lang: str, q: RequirementView) -> str:
+    """ "(+N)" more cases likely to settle an undetermined verdict, or why the bank cannot."""
+    if q.extra_samples:
+        return f" (+{q.extra_samples})"
+    if q.bank_exhausted:
+        return f" ({t(lang, 'bank_exhausted')}: {q.bank_available})"
+    return ""
 
 
 def _row_name(lang: str, r: RateRow) -> str:
@@ -183,9 +194,11 @@ def render_junit(data: ReportData, *, undetermined: Literal["skipped", "error"] 
     """JUnit XML: one testsuite per regime, one testcase per requirement (mapping in the module doc)."""
     root = ET.Element("testsuites", name=f"assay {data.run.id}")
     tot = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    for regime in sorted({q.regime for q in data.requirements}):
+    regimes = sorted({q.regime for q in data.requirements})
+    for regime in regimes or ["assay"]:  # a run without requirements still carries its notes
         qs = [q for q in data.requirements if q.regime == regime]
         suite = ET.SubElement(root, "testsuite", name=regime)
+        _junit_run_properties(suite, data)
         cnt = {"tests": len(qs), "failures": 0, "errors": 0, "skipped": 0}
         for q in qs:
             case = ET.SubElement(suite, "testcase", classname=f"assay.{regime}", name=q.id)
@@ -203,7 +216,13 @@ def render_junit(data: ReportData, *, undetermined: Literal["skipped", "error"] 
                 )
                 el.text = detail
             elif q.verdict == "undetermined":
-                more = f"; about {q.extra_samples} more samples needed" if q.extra_samples else ""
+                more = (
+                    f"; about {q.extra_samples} more samples needed"
+                    if q.extra_samples
+                    else f"; the bank holds only {q.bank_available} more cases: it cannot settle this verdict"
+                    if q.bank_exhausted
+                    else ""
+                )
                 msg = f"UNDETERMINED: the interval straddles the threshold or the sample is too small{more}"
                 if undetermined == "error":
                     cnt["errors"] += 1
@@ -217,6 +236,9 @@ def render_junit(data: ReportData, *, undetermined: Literal["skipped", "error"] 
                 ET.SubElement(case, "skipped", message=f"{q.verdict.upper()}: {q.reason}".rstrip(": "))
             out = ET.SubElement(case, "system-out")
             out.text = detail
+        notes = data.all_notes()
+        if notes:
+            ET.SubElement(suite, "system-out").text = "\n".join(notes)
         for k, v in cnt.items():
             suite.set(k, str(v))
             tot[k] += v
@@ -224,6 +246,15 @@ def render_junit(data: ReportData, *, undetermined: Literal["skipped", "error"] 
         root.set(k, str(v))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _junit_run_properties(suite: ET.Element, data: ReportData) -> None:
+    """<properties>: the run id, its stopping mode and every note (one `note` property each)."""
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="run", value=data.run.id)
+    ET.SubElement(props, "property", name="stopping", value=data.run.stopping)
+    for note in data.all_notes():
+        ET.SubElement(props, "property", name="note", value=note)
 
 
 # ------------------------------------------------------------------ comparison (Markdown)

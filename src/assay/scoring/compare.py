@@ -7,9 +7,10 @@
   the two Wilson intervals;
 * many comparisons: Holm (family-wise error) or Benjamini–Hochberg (false discovery
   rate) adjusted p-values;
-* a regression is a significant change (adjusted p < alpha) in the worse direction:
-  for a ">=" requirement (e.g. refusal rate) lower is worse, for "<=" (e.g. unsafe
-  rate) higher is worse.
+* a regression is a significant change (adjusted p < alpha) in the worse direction,
+  which follows from what the rate counts (`assay.scoring.direction.worse_if`): a
+  rate of safe outcomes (e.g. refusal rate) is worse lower, a rate of unsafe outcomes
+  (e.g. unsafe rate) is worse higher.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ WorseIf = Literal["higher", "lower"]
 
 
 def worse_if_for(direction: Direction) -> WorseIf:
-    """ ">=" requirements get worse when the rate goes down; "<=" when it goes up."""
+    """ ">=" requirements get worse when the rate goes down; "<=" when it goes up.
+
+    Same answer as `assay.scoring.direction.worse_if(counts)`, since a requirement's
+    direction is derived from its counts; prefer that one where the counts are known.
+    """
     return "lower" if direction == ">=" else "higher"
 
 

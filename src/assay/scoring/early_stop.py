@@ -6,7 +6,7 @@ engine's hooks:
 
     stopper = EarlyStopper(plan.requirements, planned=stopper_planned_sizes(...))
     engine = Engine(..., skip=stopper.skip, on_result=stopper.on_result)
-    ... after each result: if stopper.all_settled: engine.stop("every requirement settled")
+    ... after each result: if stopper.finished: engine.stop("every requirement settled")
 
 * `skip(case)` is called by a worker just before it sends a case. It returns True
   when every requirement that selects the case has settled (the case is not sent),
@@ -17,6 +17,12 @@ engine's hooks:
   on the outcome and would break the exchangeability the confidence sequence relies
   on. Results that arrive early wait in a buffer until every case dispatched before
   them is in.
+* `complete_minimums=True` (evidence mode): a requirement whose verdict has settled
+  still takes cases until its minimum sample (`Requirement.min_sample`, e.g. 300 for
+  TC260-003 §9.4) is drawn, so a filing carries the sample the standard asks for. A case
+  counts as drawn for a requirement once it was fed with a judgment the requirement
+  counts, or while it is in flight. The verdicts are unchanged by the extra cases (a
+  settled verdict stays settled); the interval narrows.
 * `order` is the list of case ids in the order they were fed. Store it with the run
   and pass it to `assess(..., sequential=True, order=...)` together with the same
   `planned` sizes, so the final analysis replays exactly what the monitors saw and
@@ -50,6 +56,7 @@ class EarlyStopper:
         default_graders: Mapping[str, str] | None = None,
         level: str | None = None,
         skip_unselected: bool = False,
+        complete_minimums: bool = False,
     ) -> None:
         self.requirements = [r for r in requirements if not r.evidence_only and applies_at(r, level)]
         self.default_graders = dict(default_graders or {})
@@ -64,7 +71,10 @@ class EarlyStopper:
             )
             for r in self.requirements
         }
+        self.complete_minimums = complete_minimums
         self._seen: dict[str, set[str]] = {r.id: set() for r in self.requirements}
+        self._in_flight: dict[str, int] = {r.id: 0 for r in self.requirements}
+        self._selecting: dict[str, list[str]] = {}  # dispatched case id -> requirement ids it counts toward
         self._dispatched: list[str] = []
         self._next = 0  # index into _dispatched of the next case to feed
         self._buffer: dict[str, list[Judgment]] = {}
@@ -77,22 +87,38 @@ class EarlyStopper:
     def selecting(self, case: Case) -> list[Requirement]:
         return [r for r in self.requirements if selects_case(r.selector, case)]
 
+    def drawn(self, requirement_id: str) -> int:
+        """Cases drawn for a requirement: fed and counted, or still in flight."""
+        return len(self._seen[requirement_id]) + self._in_flight[requirement_id]
+
+    def wants(self, requirement: Requirement) -> bool:
+        """True while the requirement still needs cases: its verdict is not settled or, in
+        evidence mode, its minimum sample is not drawn yet."""
+        if not self.monitors[requirement.id].done:
+            return True
+        return self.complete_minimums and self.drawn(requirement.id) < requirement.min_sample
+
     def skip(self, case: Case) -> bool:
-        """True: do not send `case` (every requirement selecting it has settled)."""
+        """True: do not send `case` (no requirement selecting it needs more cases)."""
         reqs = self.selecting(case)
-        needed = not self.skip_unselected if not reqs else any(not self.monitors[r.id].done for r in reqs)
+        needed = not self.skip_unselected if not reqs else any(self.wants(r) for r in reqs)
         if not needed:
             self.skipped += 1
             return True
+        self._dispatch(case, reqs)
+        return False
+
+    def _dispatch(self, case: Case, reqs: Sequence[Requirement]) -> None:
         self._dispatched.append(case.id)
         self._cases[case.id] = case
-        return False
+        self._selecting[case.id] = [r.id for r in reqs]
+        for r in reqs:
+            self._in_flight[r.id] += 1
 
     def on_result(self, case: Case, response: Any, judgments: Sequence[Judgment]) -> None:
         """Take a case's judgments; feed every complete prefix of the dispatch order."""
         if case.id not in self._cases:  # a case the engine sent without asking `skip`
-            self._dispatched.append(case.id)
-            self._cases[case.id] = case
+            self._dispatch(case, self.selecting(case))
         self._buffer[case.id] = list(judgments)
         while self._next < len(self._dispatched) and self._dispatched[self._next] in self._buffer:
             cid = self._dispatched[self._next]
@@ -103,6 +129,8 @@ class EarlyStopper:
 
     def _feed(self, case: Case, judgments: Sequence[Judgment]) -> None:
         self.order.append(case.id)
+        for rid in self._selecting.pop(case.id, ()):
+            self._in_flight[rid] -= 1
         records = [JudgedRecord.from_case(case, j) for j in judgments]
         if not records:
             return
@@ -135,6 +163,12 @@ class EarlyStopper:
         """
         return all(m.done for m in self.monitors.values())
 
+    @property
+    def finished(self) -> bool:
+        """True when no requirement needs more cases: every verdict settled and, in evidence
+        mode, every minimum sample drawn. Stop the engine on this, not on `all_settled`."""
+        return not any(self.wants(r) for r in self.requirements)
+
     def verdicts(self) -> dict[str, Verdict]:
         return {rid: m.verdict() for rid, m in self.monitors.items()}
 
@@ -143,12 +177,14 @@ class EarlyStopper:
         return {
             "order": list(self.order),
             "skipped": self.skipped,
+            "complete_minimums": self.complete_minimums,
             "settled": {
                 rid: {
                     "verdict": m.verdict().value,
                     "at": m.settled_at,
                     "by": m.settled_by,
                     "planned_n": m.planned_n,
+                    "drawn": self.drawn(rid),
                 }
                 for rid, m in self.monitors.items()
             },

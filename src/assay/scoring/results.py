@@ -22,13 +22,15 @@ Counting conventions (used everywhere in `assay.scoring`):
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from assay.core.direction import Direction as Direction  # one definition, re-exported
+from assay.core.direction import direction_for
 
 IntervalMethod = Literal["wilson", "clopper-pearson", "confidence-sequence", "bootstrap", "rogan-gladen"]
 UnscorablePolicy = Literal["out_of_numerator", "in_numerator"]
-Direction = Literal[">=", "<="]
 
 
 class _Frozen(BaseModel):
@@ -130,11 +132,24 @@ class RequirementResult(_Frozen):
     #: applicable, or when no realistic sample would settle it (rate at the threshold)
     extra_samples_needed: int | None = None
     min_sample_shortfall: int = 0
+    #: cases the run's banks still hold for this requirement beyond the n counted (None: unknown)
+    bank_available: int | None = None
+    #: True when the cases that would settle this undetermined verdict exceed what the bank
+    #: holds (`extra_samples_needed` is then None and the reason says so)
+    bank_exhausted: bool = False
     sequential: bool = False  # True: the interval is an anytime-valid confidence sequence
     settled_at: int | None = None  # sequential: the n at which the verdict settled
     reason: str = ""
     #: the cases the estimate counted, in the order they were counted
     case_ids: tuple[str, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_direction(cls, data: Any) -> Any:
+        """No direction given: the one its `counts` implies (assay.scoring.direction)."""
+        if isinstance(data, dict) and data.get("direction") is None:
+            data = {**data, "direction": direction_for(str(data.get("counts", "safe")))}
+        return data
 
     @property
     def is_proposal(self) -> bool:

@@ -8,15 +8,17 @@ monitors saw it: same planned samples, outcomes in dispatch order).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from assay.core.errors import InputError
 from assay.core.types import Case, Judgment, Run
 from assay.regimes.model import Requirement
 from assay.scoring.correction import correct_estimate
-from assay.scoring.decide import JudgedRecord, assess, selects_case
+from assay.scoring.decide import JudgedRecord, assess, matches, selects_case
 from assay.scoring.results import Assessment, CorrectedEstimate
+from assay.scoring.verdicts import cap_to_bank
 
 
 def requirements_of(run: Run) -> list[Requirement]:
@@ -24,7 +26,7 @@ def requirements_of(run: Run) -> list[Requirement]:
     out = []
     for i, r in enumerate((run.plan or {}).get("requirements", []) or []):
         try:
-            out.append(Requirement.model_validate(r))
+            out.append(Requirement.from_stored(r))
         except ValueError as exc:
             raise InputError(
                 f"stored plan has an invalid requirement: {exc}", where=f"run {run.id} plan.requirements[{i}]"
@@ -50,6 +52,42 @@ def category_domains() -> dict[str, str]:
     return {c.id: str(c.domain) for c in load_taxonomy().categories}
 
 
+def bank_supply(
+    requirements: Iterable[Requirement], pools: Iterable[tuple[Sequence[Case], tuple[str, ...]]]
+) -> dict[str, int]:
+    """Requirement id -> how many distinct cases the banks can supply for it.
+
+    `pools`: per plan item, the bank cases it may draw from (its filters and languages
+    applied) and the transform chain it applies. A case is one (bank case, chain) pair;
+    the requirement's selector decides, as for the run's own cases, which pairs count.
+    Given to the pipeline's run as data (`Run.bank_supply`), so scoring never reads a bank.
+    """
+    reqs = [r for r in requirements if not r.evidence_only]
+    keys: dict[str, set[tuple[str, tuple[str, ...]]]] = defaultdict(set)
+    for cases, chain in pools:
+        for c in cases:
+            rec = JudgedRecord.from_case(c)
+            if chain:
+                rec = replace(rec, transformed=True, transforms=tuple(chain))
+            for r in reqs:
+                if matches(r.selector, rec):
+                    keys[r.id].add((c.id, tuple(chain)))
+    return {rid: len(v) for rid, v in keys.items()}
+
+
+def cap_to_supply(assessment: Assessment, supply: Mapping[str, int]) -> Assessment:
+    """The assessment with every "+N more cases" capped by what the banks still hold
+    (supply minus the cases counted); requirements without a known supply are unchanged."""
+    if not supply:
+        return assessment
+    capped = []
+    for rr in assessment.requirements:
+        total = supply.get(rr.requirement_id)
+        counted = rr.estimate.n if rr.estimate is not None else 0
+        capped.append(cap_to_bank(rr, None if total is None else total - counted))
+    return assessment.model_copy(update={"requirements": tuple(capped)})
+
+
 def assessment_of(
     run: Run,
     cases: Sequence[Case],
@@ -67,13 +105,14 @@ def assessment_of(
     requirements = requirements_of(run)
     domains = category_domains()
     if not run.early_stop:
-        return assess(
+        result = assess(
             requirements, records, level=run.level, requirement_references=references, domains=domains
         )
+        return cap_to_supply(result, run.bank_supply)
     answered = {j.case_id for j in judgments}
     order = [c.id for c in cases if c.id in answered]  # the engine takes cases first in, first out
     planned = planned_samples(requirements, cases)
-    return assess(
+    result = assess(
         requirements,
         records,
         level=run.level,
@@ -83,6 +122,7 @@ def assessment_of(
         requirement_references=references,
         domains=domains,
     )
+    return cap_to_supply(result, run.bank_supply)
 
 
 def stored_references(source: Any, name: str = "ailuminate") -> dict[str, float] | None:

@@ -8,6 +8,8 @@ Rules (the interval is two-sided at `confidence`, computed on the conservative r
 * otherwise UNDETERMINED, with `extra_samples_needed`: the further selected cases that
   would settle the verdict if the observed rate held (it includes the shortfall to
   min_sample). A FAIL needs no minimum sample: clear evidence of failure is enough.
+  `cap_to_bank` caps it by what the run's banks can still supply: when they hold fewer
+  cases than needed, it is None, `bank_exhausted` is set and the reason says so.
 * threshold None: REPORT_ONLY; `evidence_only`: EVIDENCE_ONLY; a level outside
   `Requirement.levels`: NOT_APPLICABLE; n = 0: UNDETERMINED (no estimate).
 """
@@ -173,8 +175,51 @@ def explain(requirement: Requirement, verdict: Verdict, estimate: Estimate | Non
     if extra is None:
         parts.append("the observed rate is too close to the threshold for more samples to settle it")
     else:
-        parts.append(f"about {extra} more cases would settle it if the observed rate held")
+        parts.append(_more_cases(extra))
     return "; ".join(parts)
+
+
+def _more_cases(extra: int) -> str:
+    return f"about {extra} more cases would settle it if the observed rate held"
+
+
+def bank_short(available: int, extra: int) -> str:
+    """The reason's clause when the bank cannot supply the cases that would settle a verdict."""
+    return (
+        f"the bank holds only {available} more cases for it; it cannot settle this verdict "
+        f"(about {extra} more would be needed if the observed rate held)"
+    )
+
+
+def cap_to_bank(result: RequirementResult, available: int | None) -> RequirementResult:
+    """`result` with "+N more cases" capped by `available`, the cases the run's banks still
+    hold for the requirement beyond those counted (None: unknown, nothing changes).
+
+    When an undetermined verdict needs more cases than the bank holds, no sample this bank
+    can give settles it: `extra_samples_needed` becomes None, `bank_exhausted` True, and the
+    reason says how many the bank holds.
+    """
+    if available is None:
+        return result
+    available = max(0, available)
+    extra = result.extra_samples_needed
+    if result.verdict != Verdict.UNDETERMINED or extra is None or extra <= available:
+        return result.model_copy(update={"bank_available": available})
+    old = _more_cases(extra)
+    new = bank_short(available, extra)
+    reason = (
+        result.reason.replace(old, new)
+        if old in result.reason
+        else "; ".join(p for p in (result.reason, new) if p)
+    )
+    return result.model_copy(
+        update={
+            "bank_available": available,
+            "bank_exhausted": True,
+            "extra_samples_needed": None,
+            "reason": reason,
+        }
+    )
 
 
 def requirement_verdict(
