@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +94,7 @@ def run(
     case_deadline_s: float = 600.0,
     early_stop: bool = False,
     judge: str | None = None,
+    request_timeout_s: float | None = None,
     progress: Progress | None = None,
     store: Store | None = None,
 ) -> RunResult:
@@ -101,6 +102,10 @@ def run(
 
     `judge` is the target spec of the LLM judge used by `llm-judge` and `ensemble:*`
     graders (given with `graders=` or in the plan); it is required when they are used.
+    `request_timeout_s` caps how long one attempt may hold a concurrency slot.
+
+    Transport failures that run out of attempts leave cases pending (not judged): then
+    `result.incomplete` is true, `result.stats.pending` counts them and `resume` sends them.
     """
     options = RunOptions(
         target=target,
@@ -116,6 +121,7 @@ def run(
         early_stop=early_stop,
         graders=tuple(graders),
         judge=judge,
+        request_timeout_s=request_timeout_s,
     )
     store = store or Store(db)
     if plan is not None:
@@ -153,12 +159,20 @@ def resume(
     case_deadline_s: float = 600.0,
     use_cache: bool = True,
     judge: str | None = None,
+    retry_errors: bool = False,
+    force_target: bool = False,
+    request_timeout_s: float | None = None,
     progress: Progress | None = None,
     store: Store | None = None,
 ) -> RunResult:
-    """Continue an interrupted run: only cases without a stored response are sent.
+    """Continue an interrupted or incomplete run: only cases without a stored response are
+    sent (those left pending by transport failures included).
 
-    The run's own judge is used again unless `judge` names another.
+    The run's own judge is used again unless `judge` names another. `retry_errors` also
+    re-sends cases stored with a permanent error. The run is pinned to the target identity
+    it started with (endpoint, model file, function source): another one is refused
+    (InputError) unless `force_target`, and the change is then noted in the run. Only one
+    process may resume a run at a time (InputError while another holds its lease).
     """
     options = RunOptions(
         db=db,
@@ -167,6 +181,9 @@ def resume(
         case_deadline_s=case_deadline_s,
         use_cache=use_cache,
         judge=judge,
+        retry_errors=retry_errors,
+        force_target=force_target,
+        request_timeout_s=request_timeout_s,
     )
     return resume_run(run_id, options, progress=progress, store=store)
 
@@ -291,12 +308,16 @@ def _load_plan(path: Path) -> Plan:
 class RunDetails:
     run: Run
     answered: int
+    #: case id -> (error, kind) of cases left pending by transport failures (not judged)
+    pending_errors: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
 
 def run_details(run_id: str, db: str | None = None, store: Store | None = None) -> RunDetails:
     store = store or Store(db)
     run = store.get_run(run_id)
-    return RunDetails(run=run, answered=store.count_responses(run.id))
+    return RunDetails(
+        run=run, answered=store.count_responses(run.id), pending_errors=store.pending_errors(run.id)
+    )
 
 
 def assessment(run_id: str, db: str | None = None, store: Store | None = None) -> Assessment:

@@ -217,7 +217,7 @@ class Judgment(_Frozen):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-RunStatus = Literal["running", "completed", "interrupted", "failed", "stopped_early"]
+RunStatus = Literal["running", "completed", "incomplete", "interrupted", "failed", "stopped_early"]
 
 
 def utcnow() -> datetime:
@@ -247,4 +247,7 @@ class Run(BaseModel):
     case_count: int = 0
     early_stop: bool = False  # sequential early stopping (verdicts use confidence sequences)
     judge: str | None = None  # target spec of the LLM judge, when a grader used one
+    #: what answers came from: spec @ endpoint without credentials / model content hash /
+    #: function source hash (Target.identity); a resume against another one is refused
+    target_identity: str | None = None
     notes: list[str] = Field(default_factory=list)
