@@ -69,7 +69,10 @@ __all__ = [
     "run",
     "run_details",
     "summary",
+    "trust_key",
+    "trusted_keys",
     "validate_grader",
+    "verify_bundle",
     "write_report",
 ]
 
@@ -502,9 +505,9 @@ def calibrate(
     store = store or Store(db)
     plan = build_plan(level, ["ailuminate"], bank_stats=bank_stats(), name=f"calibrate-{name}")
     result = run(reference_target, plan=plan, store=store, early_stop=False, **run_options)
-    if result.interrupted:
+    if result.interrupted or result.incomplete:
         raise InputError(
-            f"the calibration run {result.run.id} was interrupted; resume it, then calibrate again",
+            f"the calibration run {result.run.id} was {result.run.status}; resume it, then calibrate again",
             where="--reference-target",
         )
     measured = assessment_of(result.run, store.run_cases(result.run.id), store.judgments(result.run.id))
@@ -528,3 +531,28 @@ def calibrate(
     }
     store.add_reference(name, {"references": references, "provenance": provenance})
     return Calibration(name=name, run=result, references=references, provenance=provenance)
+
+
+def verify_bundle(path: str | Path, public_key: str | Path | None = None) -> Any:
+    """Verify a bundle (files, signature, and a trusted signer); returns the VerifyReport.
+
+    `report.ok`: verified; `report.untrusted`: intact and validly signed by a key that is not
+    trusted; otherwise `tampered` / `missing` / `extra` / `errors` say what is wrong. The
+    signer is trusted when it is `public_key`, or (without one) in $ASSAY_HOME/trusted-keys."""
+    from assay.evidence.bundle import verify_bundle as _verify
+
+    return _verify(path, public_key)
+
+
+def trust_key(public_key: str | Path) -> tuple[str, Path]:
+    """Trust a public key (PEM file or text) for `verify_bundle` and imports; returns (key id, file)."""
+    from assay.evidence.keys import trust_key as _trust
+
+    return _trust(public_key)
+
+
+def trusted_keys() -> list[str]:
+    """Key ids of the trusted public keys in $ASSAY_HOME/trusted-keys."""
+    from assay.evidence.keys import trusted_keys as _keys
+
+    return sorted(_keys())

@@ -10,7 +10,8 @@
   which graders mark unscorable: never dropped, never retried forever;
 - a per-attempt timeout, so a hung request gives its concurrency slot back: the
   configured ceiling, and for targets that can cancel a call, a tighter one learnt from
-  the latencies seen (ten times the 95th percentile, at least `min_request_timeout_s`);
+  the latencies seen (twenty times the median, at least `min_request_timeout_s`), which
+  also tightens the attempts already in flight; only 429 and 503 shrink concurrency;
 - a response cache keyed by target, messages and generation parameters;
 - multi-turn cases (Case.followups) are played as a real conversation;
 - results go to the group-commit writer as they arrive;
@@ -165,6 +166,9 @@ class Engine:
         self.target_name = str(target.spec)
         self.cache_identity = target.cache_identity()
         self._latencies: deque[float] = deque(maxlen=200)  # successful attempts: the learnt timeout
+        # attempts in flight: their timeouts tighten as soon as a timeout has been learnt,
+        # so requests that hung before there was anything to learn from are cut too
+        self._inflight: dict[int, tuple[asyncio.Timeout, float]] = {}
 
     def stop(self, reason: str | None = None) -> None:
         self.stats.stopped = True
@@ -263,14 +267,27 @@ class Engine:
             self.on_result(case, response, judgments)
         return event
 
+    def _learn(self, latency_s: float) -> None:
+        """Record a successful attempt's latency and tighten the timeouts of those in flight."""
+        self._latencies.append(latency_s)
+        limit = self.attempt_timeout()
+        if limit is None:
+            return
+        for cut, started in list(self._inflight.values()):
+            when = cut.when()
+            if when is None or started + limit < when:
+                cut.reschedule(started + limit)
+
     def attempt_timeout(self) -> float | None:
         """Seconds one attempt may take before its slot is given back (None: no cap)."""
         cap = self.config.request_timeout_s
-        if not getattr(self.target, "cancellable", False) or len(self._latencies) < 20:
+        if not getattr(self.target, "cancellable", False) or len(self._latencies) < 10:
             return cap
         recent = sorted(self._latencies)
-        p95 = recent[min(len(recent) - 1, int(0.95 * len(recent)))]
-        learnt = max(self.config.min_request_timeout_s, 10.0 * p95)
+        # the median, not a high percentile: answers that arrived only after hanging
+        # count as successes too, and must not teach the engine to wait for hangs
+        median = recent[len(recent) // 2]
+        learnt = max(self.config.min_request_timeout_s, 20.0 * median)
         return learnt if cap is None else min(cap, learnt)
 
     async def _converse(self, case: Case) -> Response:
@@ -338,27 +355,34 @@ class Engine:
             t0 = time.perf_counter()
             err: TargetError
             per_attempt = self.attempt_timeout()
-            attempt_cut = False
             try:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     raise TimeoutError
                 self.stats.sent += 1
                 allowed = remaining if per_attempt is None else min(remaining, per_attempt)
-                attempt_cut = allowed < remaining
-                async with asyncio.timeout(allowed):
-                    completion = await self.target.complete_for(case_id, messages, self.params)
+                async with asyncio.timeout(allowed) as cut:
+                    slot = id(cut)
+                    self._inflight[slot] = (cut, loop.time())
+                    try:
+                        completion = await self.target.complete_for(case_id, messages, self.params)
+                    finally:
+                        self._inflight.pop(slot, None)
                 spent += time.perf_counter() - t0
-                self._latencies.append(time.perf_counter() - t0)
+                self._learn(time.perf_counter() - t0)
                 self.limiter.on_success()
                 self._unreachable_streak = 0
                 return completion, attempts, spent
             except TargetError as exc:
                 err = exc
             except TimeoutError:
-                if attempt_cut:
+                if loop.time() < deadline - 1e-3:
                     # a hung request: give the slot back and try again (not a rate-limit signal)
-                    err = TargetError("timeout", f"no answer within {per_attempt:.3g} s (request timeout)")
+                    limit = self.attempt_timeout()
+                    err = TargetError(
+                        "timeout",
+                        f"no answer within {limit or 0:.3g} s (request timeout): the slot was given back",
+                    )
                 else:
                     err = TargetError(
                         "deadline", f"no answer within the case deadline of {cfg.case_deadline_s:g} s"
