@@ -117,11 +117,14 @@ def test_a_run_in_which_every_call_failed_says_so_and_exits_non_zero(mock_env, t
         ],
     )
     assert out.exit_code == 3, out.output
-    assert "every call failed" in out.output and "--resume" in out.output
+    text = " ".join(out.output.split())  # any terminal width
+    assert "every call failed" in text and "--resume" in text
     assert "Traceback" not in out.output
     assert not (tmp_path / "r.html").exists()  # nothing answered: nothing to report
     (run,) = api.list_runs(db=db)
     assert run.status == "incomplete"
+    shown = CliRunner().invoke(app, ["runs", "show", run.id, "--db", db])
+    assert shown.exit_code == 0 and "4 pending after transport failures" in " ".join(shown.output.split())
 
 
 def test_retry_errors_resends_permanent_errors(mock_env, sqlite_url: str) -> None:

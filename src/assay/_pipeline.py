@@ -418,6 +418,8 @@ def resume_run(
     lease = RunLease(store, run.id).acquire()
     try:
         run = store.get_run(run.id)  # as the lease holder found it
+        if run.status == "completed" and not options.retry_errors:
+            raise InputError(f"run {run.id} is already complete; nothing to resume", where="--resume")
         if lease.took_over:
             run.notes.append(f"resumed after a stale writer ({lease.took_over}) stopped heartbeating")
         return _resume_held(run, options, progress, store, lease)
