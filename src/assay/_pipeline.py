@@ -421,7 +421,8 @@ def resume_run(
         if run.status == "completed" and not options.retry_errors:
             raise InputError(f"run {run.id} is already complete; nothing to resume", where="--resume")
         if lease.took_over:
-            run.notes.append(f"resumed after a stale writer ({lease.took_over}) stopped heartbeating")
+            pid = lease.took_over.split(":")[1] if lease.took_over.count(":") >= 2 else "?"
+            run.notes.append(f"resumed after a stale writer (process {pid}) stopped heartbeating")
         return _resume_held(run, options, progress, store, lease)
     finally:
         lease.release()
