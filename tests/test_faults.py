@@ -358,3 +358,20 @@ def test_progress_rate_counts_answered_cases_not_cache_hits(mock_env, sqlite_url
     assert eta_s(100, answered_rate(0, 10.0)) is None
     assert answered_rate(3, 10.0) == pytest.approx(0.3)
     assert eta_s(6, answered_rate(3, 10.0)) == pytest.approx(20.0)
+
+
+def test_progress_columns_show_the_answered_rate_and_its_eta() -> None:
+    import time
+
+    from rich.progress import Progress
+
+    from assay.cli._common import EtaColumn, RateColumn
+
+    bar = Progress()
+    # 1,400 of 2,000 done in 1,000 s, 900 of them cache hits: the rate is the 500 answered
+    tid = bar.add_task("x", total=2000, completed=1400, answered=0, t0=time.monotonic() - 1000, note="")
+    task = bar.tasks[0]
+    assert RateColumn().render(task).plain == "… cases/s" and EtaColumn().render(task).plain == "-:--:--"
+    bar.update(tid, answered=500)
+    assert RateColumn().render(task).plain == "0.50 cases/s"
+    assert EtaColumn().render(task).plain == "0:20:00"  # 600 left at 0.5 cases/s
