@@ -19,11 +19,15 @@ from assay.targets.openai import OpenAITarget
 class ListSink:
     def __init__(self) -> None:
         self.items: list[tuple[Response | None, Sequence[Judgment]]] = []
+        self.pending: list[Response] = []
 
     async def write(
         self, response: Response | None, judgments: Sequence[Judgment] = (), cache: object = None
     ) -> None:
         self.items.append((response, judgments))
+
+    async def write_pending(self, response: Response) -> None:
+        self.pending.append(response)
 
     @property
     def responses(self) -> list[Response]:
@@ -96,21 +100,33 @@ def test_faults_are_retried_and_rate_limits_cut_concurrency(mock_server) -> None
     assert max(r.attempts for r in sink.responses) > 1
 
 
-def test_bounded_attempts_make_unscorable_not_dropped(mock_server) -> None:
+def test_exhausted_transport_faults_leave_cases_pending_not_judged(mock_server) -> None:
     server = mock_server(fault_rate=1.0, faults=("500",))
     cases = make_cases(5)
-    sink, _ = run_engine(
+    sink, engine = run_engine(
         openai_target(server.base_url),
         cases,
         EngineConfig(concurrency=2, max_attempts=3, backoff_base_s=0.001),
     )
-    assert len(sink.responses) == 5
-    for r in sink.responses:
+    assert sink.items == []  # no response stored, nothing judged
+    assert sorted(r.case_id for r in sink.pending) == sorted(c.id for c in cases)
+    for r in sink.pending:
         assert not r.ok and r.error_kind == "server" and r.attempts == 3
         assert "gave up after 3 attempts" in (r.error or "")
-    judgments = [j for _, js in sink.items for j in js]
-    assert {j.outcome for j in judgments} == {Outcome.UNSCORABLE}
+    assert engine.stats.pending == 5 and engine.stats.done == 0
     assert server.state.requests == 15  # 5 cases x 3 attempts, never more
+
+
+def test_permanent_errors_are_stored_and_unscorable(mock_server) -> None:
+    class Rejecting(Target):
+        async def complete(self, messages: Sequence[Message], params: GenerationParams) -> Completion:
+            raise TargetError("bad_request", "the endpoint rejected the request (HTTP 400)")
+
+    cases = make_cases(3)
+    sink, engine = run_engine(Rejecting(TargetSpec.parse("python:tests:reject")), cases, EngineConfig())
+    assert len(sink.responses) == 3 and not sink.pending
+    assert {j.outcome for _, js in sink.items for j in js} == {Outcome.UNSCORABLE}
+    assert engine.stats.pending == 0
 
 
 def test_hang_hits_request_timeout_then_retries(mock_server) -> None:
@@ -131,7 +147,7 @@ def test_case_deadline_bounds_a_hanging_case(mock_server) -> None:
     sink, _ = run_engine(
         openai_target(server.base_url, timeout_s=30), cases, EngineConfig(concurrency=2, case_deadline_s=0.3)
     )
-    assert [r.error_kind for r in sink.responses] == ["deadline", "deadline"]
+    assert [r.error_kind for r in sink.pending] == ["deadline", "deadline"]
 
 
 def test_retry_after_is_honoured(mock_server) -> None:
@@ -141,7 +157,7 @@ def test_retry_after_is_honoured(mock_server) -> None:
         make_cases(1),
         EngineConfig(concurrency=1, max_attempts=3, backoff_base_s=0.0),
     )
-    (resp,) = sink.responses
+    (resp,) = sink.pending
     assert resp.error_kind == "rate_limit" and resp.attempts == 3
     # two waits of at least Retry-After each; backoff_base 0 means any wait came from the header
     assert resp.latency_s < 1.0 and engine.stats.elapsed_s >= 0.4
@@ -312,7 +328,9 @@ def test_non_retryable_errors_are_not_retried(kind: str) -> None:
     sink, _ = run_engine(
         Failing(TargetSpec.parse("python:x:y")), make_cases(1), EngineConfig(max_attempts=5), graders=()
     )
-    assert Failing.calls == 1 and sink.responses[0].error_kind == kind
+    # refused credentials say nothing about the model: pending; a rejected request is stored
+    stored = sink.pending if kind == "auth" else sink.responses
+    assert Failing.calls == 1 and stored[0].error_kind == kind
 
 
 def test_cache_is_keyed_by_the_endpoint_not_just_the_spec(mock_server, monkeypatch, sqlite_url) -> None:

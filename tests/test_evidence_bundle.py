@@ -16,12 +16,22 @@ from assay.evidence.bundle import (
     MANIFEST,
     SIGNATURE,
     BundleContents,
+    BundleRejected,
     Limits,
     read_bundle,
     verify_bundle,
     write_bundle,
 )
-from assay.evidence.keys import ENV_VAR, generate_keypair, key_id, load_private_key, load_public_key
+from assay.evidence.keys import (
+    ENV_VAR,
+    generate_keypair,
+    key_id,
+    load_private_key,
+    load_public_key,
+    trust_key,
+    trusted_keys,
+    untrust_key,
+)
 from assay.report.build import build_report_data
 from assay.report.text import render_json, render_markdown
 from report_sample import sample_inputs
@@ -47,6 +57,12 @@ MEMBERS = (
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return generate_keypair(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture(autouse=True)
+def _trust_test_key(keys: tuple[Path, Path]) -> None:
+    """The test key is trusted in every test's (fresh) ASSAY_HOME, as after `assay keys trust`."""
+    trust_key(keys[1])
 
 
 @pytest.fixture(scope="module")
@@ -145,17 +161,31 @@ def test_private_cases_only_as_hashes(bundle: Path) -> None:
 
 def test_verify_ok(bundle: Path, keys: tuple[Path, Path]) -> None:
     rep = verify_bundle(bundle)
-    assert rep.ok and rep.signature_ok and rep.trusted is None, rep.summary()
+    assert rep.ok and rep.signature_ok and rep.trusted is True, rep.summary()
+    assert rep.trust_source and rep.trust_source.endswith(".pub")
     rep = verify_bundle(bundle, keys[1])
-    assert rep.ok and rep.trusted is True
+    assert rep.ok and rep.trusted is True and rep.trust_source == "--public-key"
     assert "OK" in rep.summary()
 
 
 def test_verify_rejects_an_untrusted_key(bundle: Path, tmp_path: Path) -> None:
     _, other_pub = generate_keypair(tmp_path)
     rep = verify_bundle(bundle, other_pub)
-    assert not rep.ok and rep.trusted is False
-    assert any("not by the trusted key" in e for e in rep.errors)
+    assert not rep.ok and rep.trusted is False and rep.untrusted
+    assert "signature valid but signer not trusted" in rep.summary()
+
+
+def test_trusted_keys_folder_decides(bundle: Path, keys: tuple[Path, Path], tmp_path: Path) -> None:
+    (kid,) = trusted_keys()
+    assert kid == key_id(load_public_key(keys[1]))
+    untrust_key(kid[:6])
+    rep = verify_bundle(bundle)
+    assert not rep.ok and rep.untrusted and "0 trusted key(s)" in rep.summary()
+    with pytest.raises(BundleRejected, match="--accept-untrusted"):
+        read_bundle(bundle)
+    assert read_bundle(bundle, accept_untrusted=True).verify.untrusted
+    trust_key(keys[1])
+    assert verify_bundle(bundle).ok
 
 
 def test_same_contents_same_bytes(contents: BundleContents, keys: tuple[Path, Path], tmp_path: Path) -> None:
@@ -222,12 +252,16 @@ def test_resigned_by_another_key_needs_the_trusted_key(bundle: Path, tmp_path: P
     m[SIGNATURE] = sign_manifest(man, load_private_key(priv))
     bad = tmp_path / "resigned.zip"
     _rezip(bad, m)
-    assert verify_bundle(bad).ok  # self-consistent ...
+    rep = verify_bundle(bad)  # self-consistent, but signed by a key nobody trusted
+    assert not rep.ok and rep.signature_ok and rep.untrusted and rep.tampered == []
+    assert "signature valid but signer not trusted" in rep.summary()
+    with pytest.raises(BundleRejected):
+        read_bundle(bad)
     good_pub = tmp_path / "trusted.pub"
     with zipfile.ZipFile(bundle) as zf:
         good_pub.write_text(json.loads(zf.read(SIGNATURE))["public_key"])
     rep = verify_bundle(bad, load_public_key(good_pub.read_text()))
-    assert not rep.ok and rep.trusted is False  # ... but not signed by the trusted key
+    assert not rep.ok and rep.trusted is False  # ... nor by the key given
 
 
 # ------------------------------------------------------------------ reading safely
@@ -250,7 +284,7 @@ def test_read_bundle_refuses_tampered(bundle: Path, tmp_path: Path) -> None:
     m["judgments.jsonl"] = m["judgments.jsonl"].replace(b'"unsafe"', b'"safe"')
     bad = tmp_path / "bad.zip"
     _rezip(bad, m)
-    with pytest.raises(InputError, match=r"tampered: judgments\.jsonl"):
+    with pytest.raises(BundleRejected, match=r"tampered: judgments\.jsonl"):
         read_bundle(bad)
 
 

@@ -220,7 +220,7 @@ def test_verify_names_the_tampered_file(store: FakeStore, tmp_path: Path) -> Non
     assert res.exit_code == 1
     assert "tampered: results.json" in res.output
     res = invoke("import", str(bad))
-    assert res.exit_code == 2 and "results.json" in res.output
+    assert res.exit_code == 1 and "results.json" in res.output
 
 
 def test_bundle_needs_a_key(store: FakeStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -297,3 +297,57 @@ def test_round_trip_through_the_real_store(tmp_path: Path) -> None:
         assert invoke("import", str(bundle), "--db", dst_url).exit_code != 0  # the run is already there
     finally:
         cli_report.configure(None)
+
+
+def test_bundle_resigned_by_an_untrusted_key_is_refused(store: FakeStore, tmp_path: Path) -> None:
+    """Issue 12 acceptance: a re-signed bundle fails `verify` and `import` stores nothing."""
+    from assay.evidence.bundle import manifest_bytes, sign_manifest
+    from assay.evidence.keys import generate_keypair, load_private_key
+
+    invoke("keys", "generate", "--out", str(tmp_path / "k"))  # our key: trusted here
+    listed = invoke("keys", "list")
+    assert listed.exit_code == 0 and ".pub" in listed.output
+    bundle = tmp_path / "a.zip"
+    assert (
+        invoke(
+            "bundle", "run-a", "-o", str(bundle), "--key", str(tmp_path / "k" / "assay-signing.key")
+        ).exit_code
+        == 0
+    )
+    assert invoke("verify", str(bundle)).exit_code == 0
+
+    # forge: change the responses, re-sign with the attacker's own key
+    with zipfile.ZipFile(bundle) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members["responses.jsonl"] = members["responses.jsonl"].replace(b"sorry", b"SURE!")
+    data = {k: v for k, v in members.items() if k not in ("MANIFEST.json", "MANIFEST.sig")}
+    man = manifest_bytes(data, "run-a")
+    attacker, attacker_pub = generate_keypair(tmp_path / "attacker")
+    members["MANIFEST.json"] = man
+    members["MANIFEST.sig"] = sign_manifest(man, load_private_key(attacker))
+    forged = tmp_path / "forged.zip"
+    with zipfile.ZipFile(forged, "w") as zf:
+        for n, b in members.items():
+            zf.writestr(n, b)
+
+    res = invoke("verify", str(forged))
+    assert res.exit_code == 1 and "signature valid but signer not trusted" in " ".join(res.output.split())
+    assert "tampered" not in res.output  # a distinct outcome from a broken bundle
+
+    other = FakeStore()
+    cli_report.configure(lambda db: other)
+    res = invoke("import", str(forged))
+    assert res.exit_code == 1 and "--accept-untrusted" in " ".join(res.output.split())
+    assert other.runs == {}  # nothing stored
+
+    res = invoke("import", str(forged), "--accept-untrusted")
+    assert res.exit_code == 0, res.output
+    assert any("NOT a trusted key" in n for n in other.get_run("run-a").notes)
+
+    # trusting the attacker's key (a deliberate act) makes it verify; untrust undoes it
+    assert invoke("keys", "trust", str(attacker_pub)).exit_code == 0
+    assert invoke("verify", str(forged)).exit_code == 0
+    from assay.evidence.keys import key_id, load_public_key
+
+    assert invoke("keys", "untrust", key_id(load_public_key(attacker_pub))).exit_code == 0
+    assert invoke("verify", str(forged)).exit_code == 1

@@ -27,7 +27,7 @@ from assay.graders.base import Grader, get_grader, grader_ids
 from assay.levels.plan_model import Plan
 from assay.scoring.early_stop import EarlyStopper
 from assay.scoring.runs import bank_supply, planned_samples
-from assay.store import ResultWriter, Store
+from assay.store import ResultWriter, RunLease, Store
 from assay.targets import Target, make_target
 
 #: graders used for a case when the plan does not name them, by Case.expected
@@ -45,7 +45,10 @@ DEFAULT_GRADERS: dict[str, tuple[str, ...]] = {
     "qualified_advice": ("advice",),
 }
 
-Progress = Callable[[str, int, int], None]  # (event, advance, total)
+#: progress(event, n, total): "start" (n = cases already done), then once per case
+#: "answered" (the target answered it now), "cached", "skipped" (early stopping) or
+#: "pending" (a transport failure left it for a resume), and "stop" at the end
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -59,6 +62,24 @@ class RunResult:
     @property
     def interrupted(self) -> bool:
         return self.run.status == "interrupted"
+
+    @property
+    def incomplete(self) -> bool:
+        """Cases are pending after transport failures: `resume` sends them again."""
+        return self.run.status == "incomplete"
+
+    def resume_hint(self) -> str:
+        """Why the run is not complete and how to finish it (empty when it is complete)."""
+        if self.run.status not in ("incomplete", "interrupted"):
+            return ""
+        kinds = ", ".join(f"{k} ×{n}" for k, n in sorted(self.stats.error_kinds.items()) if n)
+        if self.run.status == "interrupted":
+            return f"run {self.run.id} was interrupted; resume it to send the unanswered cases"
+        if self.stats.answered == 0 and self.stats.cached == 0 and self.stats.done == 0:
+            head = f"no case was answered: every call failed ({kinds})"
+        else:
+            head = f"{self.stats.pending} case(s) pending after transport failures ({kinds})"
+        return f"{head}; they were not judged and count for no requirement. Resume to send them again"
 
 
 @dataclass
@@ -77,6 +98,9 @@ class RunOptions:
     graders: tuple[str, ...] = ()  # override: these graders for every case
     check_target: bool = True
     judge: str | None = None  # target spec of the LLM judge (llm-judge and ensemble graders)
+    request_timeout_s: float | None = None  # most seconds one attempt may hold a slot
+    retry_errors: bool = False  # resume: also re-send cases stored with a permanent error
+    force_target: bool = False  # resume: accept a target whose identity changed (noted)
 
 
 def new_run_id() -> str:
@@ -400,6 +424,7 @@ def start_run(
         complete_minimums=bool(options.early_stop and options.complete_minimums and plan is not None),
         bank_supply=plan_supply(plan, banks) if plan is not None else {},
         judge=str(judge.spec) if judge is not None else None,
+        target_identity=target_obj.identity(),
         notes=list(notes),
     )
     stopper = (
@@ -428,14 +453,52 @@ def start_run(
 def resume_run(
     run_id: str, options: RunOptions, progress: Progress | None = None, store: Store | None = None
 ) -> RunResult:
+    """Send a stored run's unanswered cases (and with `retry_errors`, those stored with an
+    error), as the one writer of the run, against the target identity it was started with."""
     store = store or Store(options.db)
     run = store.get_run(run_id)
-    if run.status == "completed":
+    if run.status == "completed" and not options.retry_errors:
         raise InputError(f"run {run.id} is already complete; nothing to resume", where="--resume")
+    lease = RunLease(store, run.id).acquire()
+    try:
+        run = store.get_run(run.id)  # as the lease holder found it
+        if run.status == "completed" and not options.retry_errors:
+            raise InputError(f"run {run.id} is already complete; nothing to resume", where="--resume")
+        if lease.took_over:
+            pid = lease.took_over.split(":")[1] if lease.took_over.count(":") >= 2 else "?"
+            run.notes.append(f"resumed after a stale writer (process {pid}) stopped heartbeating")
+        return _resume_held(run, options, progress, store, lease)
+    finally:
+        lease.release()
+
+
+def _check_identity(run: Run, target: Target, force: bool) -> None:
+    """Refuse (exit 2) a resume against another endpoint, model file or function, unless forced."""
+    now = target.identity()
+    if run.target_identity is None:
+        run.target_identity = now  # a run stored before identities were recorded: pin it now
+        return
+    if now == run.target_identity:
+        return
+    if not force:
+        raise InputError(
+            f"run {run.id} was started against {run.target_identity}, but {run.target} is now "
+            f"{now}; its answers would mix two systems. Resume with the original endpoint, model "
+            "or function, start a new run, or pass --force-target to continue anyway (noted in the run)",
+            where="--resume",
+        )
+    run.notes.append(
+        f"target changed on resume (--force-target): {run.target_identity} -> {now} "
+        f"at {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC"
+    )
+    run.target_identity = now
+
+
+def _resume_held(
+    run: Run, options: RunOptions, progress: Progress | None, store: Store, lease: RunLease
+) -> RunResult:
     cases = store.run_cases(run.id)
     plan = store.case_plan(run.id)
-    done = store.responded_case_ids(run.id)
-    pending = [c for c in cases if c.id not in done]
     case_graders = {cid: tuple(g) for cid, (g, _item) in plan.items()}
     grader_ids = {g for gs in case_graders.values() for g in gs}
     # the judge the run was started with, unless the caller names another
@@ -453,6 +516,18 @@ def resume_run(
             where="--resume",
         )
     target_obj = make_target(run.target)
+    _check_identity(run, target_obj, options.force_target)
+    if options.retry_errors:
+        cleared = store.clear_error_responses(run.id)
+        if cleared:
+            run.notes.append(f"--retry-errors: {cleared} case(s) stored with an error sent again")
+        elif run.status == "completed":
+            raise InputError(
+                f"run {run.id} is complete and no case has a stored error; nothing to retry",
+                where="--retry-errors",
+            )
+    done = store.responded_case_ids(run.id)
+    pending = [c for c in cases if c.id not in done]
     # no separate target check on resume: the first case is the check, and a resumed run
     # must not send anything but its unanswered cases
     opts = RunOptions(
@@ -492,6 +567,7 @@ def resume_run(
             already_done=len(done),
             stopper=stopper,
             judge=judge,
+            lease=lease,
         )
     )
 
@@ -511,6 +587,7 @@ async def _execute(
     already_done: int = 0,
     stopper: EarlyStopper | None = None,
     judge: Target | None = None,
+    lease: RunLease | None = None,
 ) -> RunResult:
     try:
         if options.check_target:
@@ -522,6 +599,7 @@ async def _execute(
                     raise InputError(f"{check.error}", where=f"{role} {t.spec}")
         if new:
             store.create_run(run, cases, case_graders, plan_items)
+            lease = RunLease(store, run.id).acquire()
         else:
             run.status = "running"
             store.save_run(run)
@@ -541,6 +619,7 @@ async def _execute(
                 max_attempts=options.max_attempts,
                 case_deadline_s=options.case_deadline_s,
                 use_cache=options.use_cache,
+                request_timeout_s=options.request_timeout_s,
             ),
             cached=cached,
             seed=run.seed,
@@ -550,6 +629,10 @@ async def _execute(
         if progress:
             progress("start", already_done, run.case_count)
         loop = asyncio.get_running_loop()
+        if lease is not None:
+            # a lease taken away (we were presumed dead) stops the run: one writer only
+            reason = f"run {run.id} was taken over by another process; stopped sending"
+            lease.start_heartbeat(lambda: _call_soon(loop, engine.stop, reason))
         installed = False
         if threading.current_thread() is threading.main_thread():
             try:
@@ -560,7 +643,7 @@ async def _execute(
                 installed = False
         try:
             stats = await engine.run(
-                cases, case_graders, (lambda n: progress("advance", n, run.case_count)) if progress else None
+                cases, case_graders, (lambda e: progress(e, 1, run.case_count)) if progress else None
             )
         finally:
             if installed:
@@ -569,16 +652,46 @@ async def _execute(
             await asyncio.to_thread(writer.close)
         if progress:
             progress("stop", 0, run.case_count)
+    except BaseException:
+        if lease is not None:
+            await asyncio.to_thread(lease.release)
+        raise
     finally:
         await target.aclose()
         if judge is not None:
             await judge.aclose()
+    try:
+        return _result(run, stats, store, graders, stopper, new, lease)
+    finally:
+        if lease is not None:
+            lease.release()
 
+
+def _call_soon(loop: asyncio.AbstractEventLoop, fn: Callable[[str], None], arg: str) -> None:
+    loop.call_soon_threadsafe(fn, arg)
+
+
+def _result(
+    run: Run,
+    stats: EngineStats,
+    store: Store,
+    graders: dict[str, Grader],
+    stopper: EarlyStopper | None,
+    new: bool,
+    lease: RunLease | None,
+) -> RunResult:
     result = RunResult(run=run, stats=stats, resumed=not new)
+    if lease is not None and not lease.held:
+        # another process took the run over: its writer owns the run record now
+        run.status = "interrupted"
+        return result
     if stats.stopped:
         run.status = "failed" if stats.fatal and "credentials" in stats.fatal else "interrupted"
         if stats.fatal:
             run.notes.append(stats.fatal)
+    elif stats.pending:
+        # transport failures left cases unanswered: not judged, not complete
+        run.status = "incomplete"
     else:
         grade_groups(store, run.id, graders)
         run.status = "completed"

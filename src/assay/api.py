@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,10 @@ __all__ = [
     "run",
     "run_details",
     "summary",
+    "trust_key",
+    "trusted_keys",
     "validate_grader",
+    "verify_bundle",
     "write_report",
 ]
 
@@ -95,6 +98,7 @@ def run(
     early_stop: bool = False,
     complete_minimums: bool = False,
     judge: str | None = None,
+    request_timeout_s: float | None = None,
     progress: Progress | None = None,
     store: Store | None = None,
 ) -> RunResult:
@@ -106,6 +110,10 @@ def run(
 
     `judge` is the target spec of the LLM judge used by `llm-judge` and `ensemble:*`
     graders (given with `graders=` or in the plan); it is required when they are used.
+    `request_timeout_s` caps how long one attempt may hold a concurrency slot.
+
+    Transport failures that run out of attempts leave cases pending (not judged): then
+    `result.incomplete` is true, `result.stats.pending` counts them and `resume` sends them.
     """
     options = RunOptions(
         target=target,
@@ -122,6 +130,7 @@ def run(
         complete_minimums=complete_minimums,
         graders=tuple(graders),
         judge=judge,
+        request_timeout_s=request_timeout_s,
     )
     store = store or Store(db)
     if plan is not None:
@@ -159,12 +168,20 @@ def resume(
     case_deadline_s: float = 600.0,
     use_cache: bool = True,
     judge: str | None = None,
+    retry_errors: bool = False,
+    force_target: bool = False,
+    request_timeout_s: float | None = None,
     progress: Progress | None = None,
     store: Store | None = None,
 ) -> RunResult:
-    """Continue an interrupted run: only cases without a stored response are sent.
+    """Continue an interrupted or incomplete run: only cases without a stored response are
+    sent (those left pending by transport failures included).
 
-    The run's own judge is used again unless `judge` names another.
+    The run's own judge is used again unless `judge` names another. `retry_errors` also
+    re-sends cases stored with a permanent error. The run is pinned to the target identity
+    it started with (endpoint, model file, function source): another one is refused
+    (InputError) unless `force_target`, and the change is then noted in the run. Only one
+    process may resume a run at a time (InputError while another holds its lease).
     """
     options = RunOptions(
         db=db,
@@ -173,6 +190,9 @@ def resume(
         case_deadline_s=case_deadline_s,
         use_cache=use_cache,
         judge=judge,
+        retry_errors=retry_errors,
+        force_target=force_target,
+        request_timeout_s=request_timeout_s,
     )
     return resume_run(run_id, options, progress=progress, store=store)
 
@@ -283,12 +303,16 @@ def _load_plan(path: Path) -> Plan:
 class RunDetails:
     run: Run
     answered: int
+    #: case id -> (error, kind) of cases left pending by transport failures (not judged)
+    pending_errors: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
 
 def run_details(run_id: str, db: str | None = None, store: Store | None = None) -> RunDetails:
     store = store or Store(db)
     run = store.get_run(run_id)
-    return RunDetails(run=run, answered=store.count_responses(run.id))
+    return RunDetails(
+        run=run, answered=store.count_responses(run.id), pending_errors=store.pending_errors(run.id)
+    )
 
 
 def assessment(run_id: str, db: str | None = None, store: Store | None = None) -> Assessment:
@@ -487,9 +511,9 @@ def calibrate(
     store = store or Store(db)
     plan = build_plan(level, ["ailuminate"], bank_stats=bank_stats(), name=f"calibrate-{name}")
     result = run(reference_target, plan=plan, store=store, early_stop=False, **run_options)
-    if result.interrupted:
+    if result.interrupted or result.incomplete:
         raise InputError(
-            f"the calibration run {result.run.id} was interrupted; resume it, then calibrate again",
+            f"the calibration run {result.run.id} was {result.run.status}; resume it, then calibrate again",
             where="--reference-target",
         )
     measured = assessment_of(result.run, store.run_cases(result.run.id), store.judgments(result.run.id))
@@ -513,3 +537,28 @@ def calibrate(
     }
     store.add_reference(name, {"references": references, "provenance": provenance})
     return Calibration(name=name, run=result, references=references, provenance=provenance)
+
+
+def verify_bundle(path: str | Path, public_key: str | Path | None = None) -> Any:
+    """Verify a bundle (files, signature, and a trusted signer); returns the VerifyReport.
+
+    `report.ok`: verified; `report.untrusted`: intact and validly signed by a key that is not
+    trusted; otherwise `tampered` / `missing` / `extra` / `errors` say what is wrong. The
+    signer is trusted when it is `public_key`, or (without one) in $ASSAY_HOME/trusted-keys."""
+    from assay.evidence.bundle import verify_bundle as _verify
+
+    return _verify(path, public_key)
+
+
+def trust_key(public_key: str | Path) -> tuple[str, Path]:
+    """Trust a public key (PEM file or text) for `verify_bundle` and imports; returns (key id, file)."""
+    from assay.evidence.keys import trust_key as _trust
+
+    return _trust(public_key)
+
+
+def trusted_keys() -> list[str]:
+    """Key ids of the trusted public keys in $ASSAY_HOME/trusted-keys."""
+    from assay.evidence.keys import trusted_keys as _keys
+
+    return sorted(_keys())

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from rich.console import Console
@@ -17,7 +19,6 @@ from rich.progress import (
     Task,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.text import Text
 
@@ -31,15 +32,51 @@ def fail(message: str, code: int = 2) -> None:
     raise SystemExit(code)
 
 
+def answered_rate(answered: int, elapsed_s: float) -> float | None:
+    """Cases the target answered per second of wall time (None before the first answer)."""
+    if answered <= 0 or elapsed_s <= 0:
+        return None
+    return answered / elapsed_s
+
+
+def eta_s(remaining: int, rate: float | None) -> float | None:
+    """Seconds left at the answered rate (None while there is no rate yet)."""
+    if rate is None:
+        return None
+    return max(0, remaining) / rate
+
+
+def _session(task: Task) -> tuple[int, float]:
+    answered = int(task.fields.get("answered", 0))
+    t0 = task.fields.get("t0")
+    elapsed = (time.monotonic() - float(t0)) if t0 is not None else 0.0
+    return answered, elapsed
+
+
 class RateColumn(ProgressColumn):
+    """Answered cases over wall time in this session: cache hits, cases early stopping
+    skipped and cases already done before a resume move the bar, not the rate."""
+
     def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.1f} cases/s" if speed else "… cases/s", style="cyan")
+        rate = answered_rate(*_session(task))
+        return Text(f"{rate:,.2f} cases/s" if rate else "… cases/s", style="cyan")
+
+
+class EtaColumn(ProgressColumn):
+    """Time left: the cases not yet done at the answered rate."""
+
+    def render(self, task: Task) -> Text:
+        if task.finished:
+            return Text("0:00:00", style="progress.remaining")
+        left = eta_s(int((task.total or 0) - task.completed), answered_rate(*_session(task)))
+        if left is None:
+            return Text("-:--:--", style="progress.remaining")
+        return Text(str(timedelta(seconds=int(left))), style="progress.remaining")
 
 
 @contextmanager
 def progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
-    """A rich progress bar with rate and ETA; silent when stderr is not a terminal."""
+    """A rich progress bar with a true rate and ETA; silent when stderr is not a terminal."""
     enabled = err_console.is_terminal
     bar = Progress(
         TextColumn("[bold]{task.description}"),
@@ -48,22 +85,29 @@ def progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
         RateColumn(),
         TimeElapsedColumn(),
         TextColumn("ETA"),
-        TimeRemainingColumn(),
+        EtaColumn(),
+        TextColumn("[yellow]{task.fields[note]}"),
         console=err_console,
         disable=not enabled,
         transient=False,
     )
     task_id: Any = None
+    counts = {"answered": 0, "pending": 0}
 
     def update(event: str, advance: int, total: int) -> None:
         nonlocal task_id
         if event == "start":
-            task_id = bar.add_task(label, total=total, completed=advance)
+            task_id = bar.add_task(
+                label, total=total, completed=advance, answered=0, t0=time.monotonic(), note=""
+            )
             bar.start()
-        elif event == "advance" and task_id is not None:
-            bar.advance(task_id, advance)
         elif event == "stop":
             bar.stop()
+        elif task_id is not None:  # one case ended: answered | cached | skipped | pending
+            if event in counts:
+                counts[event] += advance
+            note = f"{counts['pending']} pending" if counts["pending"] else ""
+            bar.update(task_id, advance=advance, answered=counts["answered"], note=note)
 
     try:
         yield update

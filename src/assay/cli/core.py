@@ -76,6 +76,19 @@ def run_cmd(
         str | None,
         typer.Option("--resume", help="Resume an interrupted run by id: only unanswered cases are sent."),
     ] = None,
+    retry_errors: Annotated[
+        bool,
+        typer.Option(
+            "--retry-errors", help="With --resume: also re-send cases stored with a permanent error."
+        ),
+    ] = False,
+    force_target: Annotated[
+        bool,
+        typer.Option(
+            "--force-target",
+            help="With --resume: continue even if the endpoint, model file or function changed (noted in the run).",
+        ),
+    ] = False,
     db: DbOpt = None,
     concurrency: Annotated[
         int, typer.Option("--concurrency", "-c", min=1, help="Most requests in flight (adaptive below this).")
@@ -91,6 +104,14 @@ def run_cmd(
     deadline: Annotated[
         float, typer.Option("--deadline", min=1.0, help="Seconds a case may take, retries included.")
     ] = 600.0,
+    request_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--request-timeout",
+            min=0.1,
+            help="Seconds one attempt may hold a slot before it is retried (default: learnt from latencies, up to the target's timeout).",
+        ),
+    ] = None,
     early_stop: Annotated[
         bool,
         typer.Option(
@@ -132,6 +153,10 @@ def run_cmd(
         raise InputError(
             "a resumed run keeps the stopping mode it was started with", where="--complete-minimums"
         )
+    if (retry_errors or force_target) and not resume:
+        raise InputError(
+            "only applies with --resume RUN", where="--retry-errors" if retry_errors else "--force-target"
+        )
     with progress_bar("assay run") as bar:
         if resume:
             result = api.resume(
@@ -142,6 +167,9 @@ def run_cmd(
                 case_deadline_s=deadline,
                 use_cache=not no_cache,
                 judge=judge,
+                retry_errors=retry_errors,
+                force_target=force_target,
+                request_timeout_s=request_timeout,
                 progress=bar,
             )
         else:
@@ -164,13 +192,15 @@ def run_cmd(
                 early_stop=early_stop,
                 complete_minimums=complete_minimums,
                 judge=judge,
+                request_timeout_s=request_timeout,
                 progress=bar,
             )
     run = result.run
     stats = result.stats
+    pending = f", {stats.pending} pending after transport failures" if stats.pending else ""
     console.print(
         f"run [bold]{run.id}[/] · target {escape(run.target)} · {run.status} · "
-        f"{stats.done} answered ({stats.cached} from cache, {stats.errors} with errors, {stats.retries} retries) "
+        f"{stats.done} answered ({stats.cached} from cache, {stats.errors} with errors, {stats.retries} retries{pending}) "
         f"in {stats.elapsed_s:.1f} s"
     )
     _print_summary(run.id, db)
@@ -180,9 +210,26 @@ def run_cmd(
             + (f" --db {db}" if db else "")
         )
         raise typer.Exit(130)
-    if report:
+    nothing = result.incomplete and stats.done == 0 and not result.resumed
+    if report and not nothing:  # a run in which every call failed has nothing to report
         path = api.write_report(run.id, fmt=report_format, lang=report_lang, out=out, db=db)
         console.print(f"report: {path}")
+    if result.incomplete:
+        _exit_incomplete(result, db)
+
+
+#: exit code of a run that ended with cases pending after transport failures
+EXIT_INCOMPLETE = 3
+
+
+def _exit_incomplete(result: api.RunResult, db: str | None) -> None:
+    from assay.store import masked
+
+    err_console.print(
+        f"[yellow]incomplete:[/] {escape(result.resume_hint())} with: "
+        f"assay run --resume {result.run.id}" + (f" --db {escape(masked(db))}" if db else "")
+    )
+    raise typer.Exit(EXIT_INCOMPLETE)
 
 
 def assess_cmd(
@@ -278,6 +325,8 @@ def assess_cmd(
     _print_verdicts(run.id, db)
     path = api.write_report(run.id, fmt=report_format, lang=report_lang, out=out, db=db)
     console.print(f"report: {path}")
+    if result.incomplete:
+        _exit_incomplete(result, db)
 
 
 def calibrate_cmd(
@@ -490,6 +539,12 @@ def runs_show(
     if r.judge:
         console.print(f"judge {escape(r.judge)}")
     console.print(f"answered {details.answered} / {r.case_count} · {r.stopping}")
+    if details.pending_errors:
+        kinds = sorted({k or "error" for _e, k in details.pending_errors.values()})
+        console.print(
+            f"[yellow]{len(details.pending_errors)} pending after transport failures[/] "
+            f"({escape(', '.join(kinds))}; not judged): assay run --resume {r.id}"
+        )
     for note in r.notes:
         console.print(f"note: {escape(note)}")
     _print_summary(r.id, db)

@@ -172,10 +172,15 @@ def verify_cmd(
     bundle: Annotated[Path, typer.Argument(help="Bundle zip.")],
     public_key: Annotated[
         str | None,
-        typer.Option("--public-key", help="Trusted public key (PEM file); the bundle must be signed by it."),
+        typer.Option(
+            "--public-key",
+            help="Trusted public key (PEM file); the bundle must be signed by it. "
+            "Default: the keys in $ASSAY_HOME/trusted-keys (`assay keys trust`).",
+        ),
     ] = None,
 ) -> None:
-    """Check every file of a bundle against its manifest and the Ed25519 signature; names any tampered file."""
+    """Check every file of a bundle against its manifest, the Ed25519 signature and that the
+    signer is trusted; names any tampered file. Exit 0 verified, 1 tampered or untrusted signer."""
     from assay.evidence.bundle import verify_bundle
 
     if not bundle.is_file():
@@ -184,6 +189,9 @@ def verify_cmd(
     if rep.ok:
         console.print(f"[green]{escape(rep.summary())}[/]")
         return
+    if rep.untrusted:
+        err_console.print(f"[bold red]signature valid but signer not trusted:[/] {escape(rep.summary())}")
+        raise typer.Exit(1)
     for name in rep.tampered:
         err_console.print(f"[bold red]tampered:[/] {escape(name)}")
     for name in rep.missing:
@@ -205,19 +213,61 @@ def keys_generate_cmd(
     ] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing key pair.")] = False,
 ) -> None:
-    """Generate an Ed25519 key pair for signing bundles."""
-    from assay.evidence.keys import generate_keypair, key_id, load_public_key
+    """Generate an Ed25519 key pair for signing bundles (its public key is trusted on this machine)."""
+    from assay.evidence.keys import generate_keypair, key_id, load_public_key, trust_key
 
     priv, pub = generate_keypair(out, overwrite=force)
+    trust_key(pub)  # bundles signed with your own key verify on this machine
     console.print(f"private key: {escape(str(priv))} (keep it secret; or set ASSAY_SIGNING_KEY)")
-    console.print(f"public key:  {escape(str(pub))}  key id {key_id(load_public_key(pub))}")
+    console.print(f"public key:  {escape(str(pub))}  key id {key_id(load_public_key(pub))} (trusted here)")
 
 
-def import_bundle(sink: RunSink, bundle: Path, public_key: str | None = None) -> Run:
-    """Verify and load a bundle into a store. Private cases become hash-only placeholders."""
+@keys_app.command("trust")
+def keys_trust_cmd(
+    public_key: Annotated[Path, typer.Argument(help="Public key (PEM file) whose bundles you accept.")],
+) -> None:
+    """Trust a public key: `verify` and `import` accept bundles it signed (kept in $ASSAY_HOME/trusted-keys)."""
+    from assay.evidence.keys import trust_key
+
+    kid, path = trust_key(public_key)
+    console.print(f"trusted key {kid} ({escape(str(path))})")
+
+
+@keys_app.command("list")
+def keys_list_cmd() -> None:
+    """List the trusted public keys (key id and file)."""
+    from assay.evidence.keys import key_id, load_public_key, trusted_keys_dir
+
+    folder = trusted_keys_dir()
+    files = sorted(folder.glob("*.pub")) if folder.is_dir() else []
+    if not files:
+        console.print(f"no trusted keys in {escape(str(folder))}; add one with `assay keys trust FILE`")
+        return
+    for path in files:
+        console.print(f"{key_id(load_public_key(path))}  {escape(str(path))}")
+
+
+@keys_app.command("untrust")
+def keys_untrust_cmd(
+    kid: Annotated[str, typer.Argument(help="Key id (or a unique prefix) as `assay keys list` shows it.")],
+) -> None:
+    """Stop trusting a public key."""
+    from assay.evidence.keys import untrust_key
+
+    for path in untrust_key(kid):
+        console.print(f"removed {escape(str(path))}")
+
+
+def import_bundle(
+    sink: RunSink, bundle: Path, public_key: str | None = None, *, accept_untrusted: bool = False
+) -> Run:
+    """Verify and load a bundle into a store. Private cases become hash-only placeholders.
+
+    A bundle signed by a key that is not trusted is refused (BundleRejected, nothing
+    stored) unless `accept_untrusted`; the run's notes then say so."""
     from assay.evidence.bundle import read_bundle
 
-    data = read_bundle(bundle, public_key)
+    data = read_bundle(bundle, public_key, accept_untrusted=accept_untrusted)
     cases: list[Case] = []
     for i, c in enumerate(data.cases, 1):
         try:
@@ -246,7 +296,12 @@ def import_bundle(sink: RunSink, bundle: Path, public_key: str | None = None) ->
         update={
             "notes": [
                 *data.run.notes,
-                f"imported from bundle {bundle.name}, signed by key {data.verify.key_id}",
+                f"imported from bundle {bundle.name}, signed by key {data.verify.key_id}"
+                + (
+                    f" (trusted: {data.verify.trust_source})"
+                    if data.verify.trusted
+                    else " — NOT a trusted key (accepted with --accept-untrusted)"
+                ),
             ]
         }
     )
@@ -274,14 +329,26 @@ def import_bundle(sink: RunSink, bundle: Path, public_key: str | None = None) ->
 def import_cmd(
     bundle: Annotated[Path, typer.Argument(help="Bundle zip written by `assay bundle`.")],
     public_key: Annotated[
-        str | None, typer.Option("--public-key", help="Only import bundles signed by this key (PEM file).")
+        str | None,
+        typer.Option(
+            "--public-key",
+            help="Only import bundles signed by this key (PEM file). Default: the trusted keys.",
+        ),
     ] = None,
+    accept_untrusted: Annotated[
+        bool,
+        typer.Option(
+            "--accept-untrusted",
+            help="Import an intact bundle even though its signer is not trusted (noted in the run).",
+        ),
+    ] = False,
     db: DbOpt = None,
 ) -> None:
-    """Verify a bundle and load its run into this store (no files are extracted to disk)."""
+    """Verify a bundle and load its run into this store (no files are extracted to disk).
+    A tampered bundle, or one signed by a key that is not trusted, is refused (exit 1)."""
     if not bundle.is_file():
         raise InputError("no such file", where=str(bundle))
-    run = import_bundle(_source(db), bundle, public_key)
+    run = import_bundle(_source(db), bundle, public_key, accept_untrusted=accept_untrusted)
     console.print(f"imported run {escape(run.id)} ({escape(run.target)})")
 
 

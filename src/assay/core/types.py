@@ -217,7 +217,7 @@ class Judgment(_Frozen):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-RunStatus = Literal["running", "completed", "interrupted", "failed", "stopped_early"]
+RunStatus = Literal["running", "completed", "incomplete", "interrupted", "failed", "stopped_early"]
 #: how a run decided when to stop drawing cases (shown by every report and `assay runs show`)
 StoppingMode = Literal["no early stopping", "early stopping", "early stopping, minimum samples completed"]
 
@@ -254,6 +254,9 @@ class Run(BaseModel):
     #: "+N more cases would settle it" by what the bank holds
     bank_supply: dict[str, int] = Field(default_factory=dict)
     judge: str | None = None  # target spec of the LLM judge, when a grader used one
+    #: what answers came from: spec @ endpoint without credentials / model content hash /
+    #: function source hash (Target.identity); a resume against another one is refused
+    target_identity: str | None = None
     notes: list[str] = Field(default_factory=list)
 
     @property

@@ -2,8 +2,16 @@
 
 - bounded, adaptive concurrency (engine.limiter);
 - bounded attempts and a deadline per case, exponential backoff with full jitter,
-  Retry-After honoured; a case that still fails becomes a response with an error,
+  Retry-After honoured;
+- a transport failure (timeout, 429, 5xx, connection error, refused credentials) that
+  runs out of attempts is a fault, not a verdict: the case stays *pending*, its error is
+  recorded, nothing is judged, and a resumed run sends it again. A permanent error (the
+  endpoint rejected or blocked the request) is stored as a response with an error,
   which graders mark unscorable: never dropped, never retried forever;
+- a per-attempt timeout, so a hung request gives its concurrency slot back: the
+  configured ceiling, and for targets that can cancel a call, a tighter one learnt from
+  the latencies seen (twenty times the median, at least `min_request_timeout_s`), which
+  also tightens the attempts already in flight; only 429 and 503 shrink concurrency;
 - a response cache keyed by target, messages and generation parameters;
 - multi-turn cases (Case.followups) are played as a real conversation;
 - results go to the group-commit writer as they arrive;
@@ -17,6 +25,7 @@ import asyncio
 import random
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -49,6 +58,10 @@ class Grading(Protocol):
     async def agrade(self, case: Case, response: Response) -> Judgment: ...
 
 
+#: error kinds that say nothing about the model: the case stays pending and is sent again
+FAULT_KINDS = frozenset(TargetError.RETRYABLE | {"deadline", "auth"})
+
+
 class Sink(Protocol):
     """Where results go (the store's ResultWriter satisfies this).
 
@@ -63,6 +76,10 @@ class Sink(Protocol):
         cache: tuple[str, str, Response] | None = None,
     ) -> None: ...
 
+    async def write_pending(self, response: Response) -> None:
+        """Record why a case is still unanswered (nothing is judged)."""
+        ...
+
 
 @dataclass
 class EngineConfig:
@@ -75,6 +92,10 @@ class EngineConfig:
     use_cache: bool = True
     #: consecutive "unreachable" failures (with no success between) that end the run
     unreachable_limit: int = 25
+    #: most seconds one attempt may hold a concurrency slot (None: only the case deadline)
+    request_timeout_s: float | None = None
+    #: floor of the timeout learnt from observed latencies (targets that can cancel a call)
+    min_request_timeout_s: float = 5.0
 
 
 @dataclass
@@ -82,6 +103,8 @@ class EngineStats:
     total: int = 0
     done: int = 0
     sent: int = 0  # target calls made (including retries)
+    answered: int = 0  # cases the target answered in this session (not from the cache)
+    pending: int = 0  # cases left unanswered by transport failures: a resume sends them again
     retries: int = 0
     cached: int = 0
     errors: int = 0
@@ -142,6 +165,10 @@ class Engine:
         self._unreachable_streak = 0
         self.target_name = str(target.spec)
         self.cache_identity = target.cache_identity()
+        self._latencies: deque[float] = deque(maxlen=200)  # successful attempts: the learnt timeout
+        # attempts in flight: their timeouts tighten as soon as a timeout has been learnt,
+        # so requests that hung before there was anything to learn from are cut too
+        self._inflight: dict[int, tuple[asyncio.Timeout, float]] = {}
 
     def stop(self, reason: str | None = None) -> None:
         self.stats.stopped = True
@@ -153,8 +180,11 @@ class Engine:
         self,
         cases: Sequence[Case],
         case_graders: Mapping[str, Sequence[str]],
-        progress: Callable[[int], None] | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> EngineStats:
+        """Send every case. `progress(event)` is called once per case as it ends, with
+        event "answered" (the target answered it now), "cached", "skipped" (early
+        stopping) or "pending" (a transport failure left it unanswered)."""
         self.stats.total = len(cases)
         queue: asyncio.Queue[Case] = asyncio.Queue()
         for c in cases:
@@ -170,11 +200,11 @@ class Engine:
                 if self.skip is not None and self.skip(case):
                     self.stats.skipped += 1
                     if progress:
-                        progress(1)
+                        progress("skipped")
                     continue
-                await self._do_case(case, case_graders.get(case.id, ()))
+                event = await self._do_case(case, case_graders.get(case.id, ()))
                 if progress:
-                    progress(1)
+                    progress(event)
 
         # The writer and local-model threads need the GIL briefly and often; a short switch
         # interval keeps commits from waiting 5 ms behind a busy event loop.
@@ -204,17 +234,28 @@ class Engine:
         return self.stats
 
     # -- one case ----------------------------------------------------------------------
-    async def _do_case(self, case: Case, grader_ids: Sequence[str]) -> None:
+    async def _do_case(self, case: Case, grader_ids: Sequence[str]) -> str:
         key = cache_key(self.cache_identity, case, self.params) if self.config.use_cache else None
         cache_row = None
         response = self.cached.get(key) if key else None
+        event = "cached"
         if response is not None:
             response = response.model_copy(update={"case_id": case.id, "cached": True})
             self.stats.cached += 1
         else:
             response = await self._converse(case)
+            event = "answered"
             if key and response.ok:
                 cache_row = (key, self.target_name, response)
+        if response.error_kind in FAULT_KINDS:
+            # a fault of the transport, not an answer: record it, judge nothing
+            self.stats.pending += 1
+            kind = response.error_kind or "error"
+            self.stats.error_kinds[kind] = self.stats.error_kinds.get(kind, 0) + 1
+            await self.sink.write_pending(response)
+            return "pending"
+        if event == "answered":
+            self.stats.answered += 1
         if response.error is not None:
             self.stats.errors += 1
             kind = response.error_kind or "error"
@@ -224,6 +265,30 @@ class Engine:
         self.stats.done += 1
         if self.on_result is not None:
             self.on_result(case, response, judgments)
+        return event
+
+    def _learn(self, latency_s: float) -> None:
+        """Record a successful attempt's latency and tighten the timeouts of those in flight."""
+        self._latencies.append(latency_s)
+        limit = self.attempt_timeout()
+        if limit is None:
+            return
+        for cut, started in list(self._inflight.values()):
+            when = cut.when()
+            if when is None or started + limit < when:
+                cut.reschedule(started + limit)
+
+    def attempt_timeout(self) -> float | None:
+        """Seconds one attempt may take before its slot is given back (None: no cap)."""
+        cap = self.config.request_timeout_s
+        if not getattr(self.target, "cancellable", False) or len(self._latencies) < 10:
+            return cap
+        recent = sorted(self._latencies)
+        # the median, not a high percentile: answers that arrived only after hanging
+        # count as successes too, and must not teach the engine to wait for hangs
+        median = recent[len(recent) // 2]
+        learnt = max(self.config.min_request_timeout_s, 20.0 * median)
+        return learnt if cap is None else min(cap, learnt)
 
     async def _converse(self, case: Case) -> Response:
         loop = asyncio.get_running_loop()
@@ -289,27 +354,45 @@ class Engine:
             await self.limiter.acquire()
             t0 = time.perf_counter()
             err: TargetError
+            per_attempt = self.attempt_timeout()
             try:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     raise TimeoutError
                 self.stats.sent += 1
-                async with asyncio.timeout(remaining):
-                    completion = await self.target.complete_for(case_id, messages, self.params)
+                allowed = remaining if per_attempt is None else min(remaining, per_attempt)
+                async with asyncio.timeout(allowed) as cut:
+                    slot = id(cut)
+                    self._inflight[slot] = (cut, loop.time())
+                    try:
+                        completion = await self.target.complete_for(case_id, messages, self.params)
+                    finally:
+                        self._inflight.pop(slot, None)
                 spent += time.perf_counter() - t0
+                self._learn(time.perf_counter() - t0)
                 self.limiter.on_success()
                 self._unreachable_streak = 0
                 return completion, attempts, spent
             except TargetError as exc:
                 err = exc
             except TimeoutError:
-                err = TargetError(
-                    "deadline", f"no answer within the case deadline of {cfg.case_deadline_s:g} s"
-                )
+                if loop.time() < deadline - 1e-3:
+                    # a hung request: give the slot back and try again (not a rate-limit signal)
+                    limit = self.attempt_timeout()
+                    err = TargetError(
+                        "timeout",
+                        f"no answer within {limit or 0:.3g} s (request timeout): the slot was given back",
+                    )
+                else:
+                    err = TargetError(
+                        "deadline", f"no answer within the case deadline of {cfg.case_deadline_s:g} s"
+                    )
             finally:
                 self.limiter.release()
             spent += time.perf_counter() - t0
             if err.kind in ("rate_limit", "overload"):
+                # only an explicit "slow down" (429, 503/529) shrinks concurrency; timeouts
+                # and hangs do not: fewer slots would only queue more cases behind them
                 self.limiter.on_overload()
             if err.kind == "auth":
                 self.stop(f"the target refused the credentials: {err}")

@@ -3,6 +3,7 @@
 from assay.evidence.bundle import (
     BundleContents,
     BundleData,
+    BundleRejected,
     Limits,
     VerifyReport,
     read_bundle,
@@ -10,11 +11,21 @@ from assay.evidence.bundle import (
     write_bundle,
 )
 from assay.evidence.hygiene import Finding, assert_no_secrets, redact, scan_for_secrets
-from assay.evidence.keys import generate_keypair, key_id, load_private_key, load_public_key
+from assay.evidence.keys import (
+    generate_keypair,
+    key_id,
+    load_private_key,
+    load_public_key,
+    trust_key,
+    trusted_keys,
+    trusted_keys_dir,
+    untrust_key,
+)
 
 __all__ = [
     "BundleContents",
     "BundleData",
+    "BundleRejected",
     "Finding",
     "Limits",
     "VerifyReport",
@@ -26,6 +37,10 @@ __all__ = [
     "read_bundle",
     "redact",
     "scan_for_secrets",
+    "trust_key",
+    "trusted_keys",
+    "trusted_keys_dir",
+    "untrust_key",
     "verify_bundle",
     "write_bundle",
 ]

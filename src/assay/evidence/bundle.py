@@ -19,8 +19,11 @@ variables + credential-shaped strings). Zip entries carry a fixed timestamp, so 
 same contents give the same bytes.
 
 `verify_bundle` checks every member against the manifest (hash and size), that no member
-is missing or extra, and the signature; it names every tampered file. With a
-`trusted_public_key` the embedded key must be that key.
+is missing or extra, and the signature; it names every tampered file. Then the signer:
+a bundle verifies only when its key is trusted — the `trusted_public_key` given, else one
+of the keys in $ASSAY_HOME/trusted-keys (`assay keys trust FILE`; a key that signed a
+bundle here, or was generated here, is trusted here). A valid signature by any other key
+is the distinct outcome "signature valid but signer not trusted" (`VerifyReport.untrusted`).
 
 `read_bundle` is for `assay import`: it never extracts to disk; it reads members into
 memory with hard limits (member size, total size, compression ratio, member count),
@@ -31,6 +34,7 @@ encrypted members, verifies the bundle, and returns the parsed contents.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import stat
@@ -46,11 +50,19 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel
 
-from assay.core.errors import InputError
+from assay.core.errors import AssayError, InputError
 from assay.core.ids import canonical_json, sha256_hex
 from assay.core.secrets import redact, secret_values_from_env
 from assay.core.types import Case, Judgment, Response, Run
-from assay.evidence.keys import key_id, load_private_key, load_public_key, public_b64
+from assay.evidence.keys import (
+    key_id,
+    load_private_key,
+    load_public_key,
+    public_b64,
+    trust_key,
+    trusted_keys,
+    trusted_keys_dir,
+)
 from assay.report.build import hide_user_turns, private_text_hash
 
 FORMAT = "assay.bundle/1"
@@ -82,23 +94,49 @@ class BundleContents:
     secrets: Iterable[str] = ()
 
 
+class BundleRejected(AssayError):
+    """A bundle that does not verify — tampered, or signed by a key that is not trusted:
+    `import` stores nothing (exit 1: a failed check, not bad input)."""
+
+    exit_code = 1
+
+
 @dataclass
 class VerifyReport:
     path: str
     ok: bool = False
     signature_ok: bool = False
     key_id: str | None = None
-    trusted: bool | None = None  # None: no trusted key was given
+    trusted: bool | None = None  # is the signer one of the trusted keys (None: not checked)
+    trust_source: str | None = None  # where the trusted key came from (--public-key, trusted-keys/…)
+    trusted_from: str = ""  # which trusted keys were consulted (for messages)
     tampered: list[str] = field(default_factory=list)  # hash or size differs from the manifest
     missing: list[str] = field(default_factory=list)  # in the manifest, not in the zip
     extra: list[str] = field(default_factory=list)  # in the zip, not in the manifest
     errors: list[str] = field(default_factory=list)
     files: int = 0
 
+    @property
+    def untrusted(self) -> bool:
+        """Intact and validly signed, but by a key that is not trusted."""
+        return (
+            self.signature_ok
+            and self.trusted is False
+            and not (self.tampered or self.missing or self.extra or self.errors)
+        )
+
     def summary(self) -> str:
         if self.ok:
-            trust = " (trusted key)" if self.trusted else " (key not checked against a trusted key)"
-            return f"OK: {self.files} files match the manifest; signature valid, key {self.key_id}{trust}"
+            return (
+                f"OK: {self.files} files match the manifest; signature valid, "
+                f"key {self.key_id} (trusted: {self.trust_source})"
+            )
+        if self.untrusted:
+            return (
+                f"UNTRUSTED: signature valid but signer not trusted: key {self.key_id} is not "
+                f"among {self.trusted_from or 'the trusted keys'} ({self.files} files match the manifest). "
+                "If you trust its signer, add the key with `assay keys trust FILE` or name it with --public-key"
+            )
         parts = [f"tampered: {', '.join(self.tampered)}"] if self.tampered else []
         parts += [f"missing: {', '.join(self.missing)}"] if self.missing else []
         parts += [f"extra: {', '.join(self.extra)}"] if self.extra else []
@@ -246,8 +284,12 @@ def write_bundle(
     signing_key: Ed25519PrivateKey | str | Path | None = None,
     *,
     created_at: datetime | None = None,
+    trust_signer: bool = True,
 ) -> Path:
-    """Write a signed bundle to `path` (key: object, PEM path/text, or None for $ASSAY_SIGNING_KEY)."""
+    """Write a signed bundle to `path` (key: object, PEM path/text, or None for $ASSAY_SIGNING_KEY).
+
+    With `trust_signer` the signing key's public half joins this machine's trusted keys, so
+    a bundle made here verifies here; elsewhere its key must be trusted explicitly."""
     key = signing_key if isinstance(signing_key, Ed25519PrivateKey) else load_private_key(signing_key)
     members = bundle_members(contents)
     manifest = manifest_bytes(members, contents.run.id, created_at)
@@ -262,6 +304,10 @@ def write_bundle(
             info.external_attr = (stat.S_IFREG | 0o644) << 16
             zf.writestr(info, data)
     tmp.replace(out)
+    if trust_signer:
+        # an unwritable ASSAY_HOME: the bundle is written; its key is just not trusted here
+        with contextlib.suppress(InputError):
+            trust_key(key.public_key())
     return out
 
 
@@ -340,8 +386,9 @@ def _read_members(path: str | Path, limits: Limits, corrupt: list[str] | None = 
 
 
 def _verify_members(
-    members: Mapping[str, bytes], path: str, trusted: Ed25519PublicKey | None, corrupt: Sequence[str] = ()
+    members: Mapping[str, bytes], path: str, trusted: Mapping[str, str], corrupt: Sequence[str] = ()
 ) -> VerifyReport:
+    """`trusted`: key id -> where that trusted key came from."""
     rep = VerifyReport(path=path)
     rep.tampered.extend(corrupt)
     man_raw, sig_raw = members.get(MANIFEST), members.get(SIGNATURE)
@@ -379,14 +426,8 @@ def _verify_members(
         rep.tampered.append(SIGNATURE)
         rep.errors.append("the signature file is malformed")
         return rep
-    verify_with = embedded
-    if trusted is not None:
-        rep.trusted = key_id(trusted) == rep.key_id
-        if not rep.trusted:
-            rep.errors.append(f"signed by key {rep.key_id}, not by the trusted key {key_id(trusted)}")
-        verify_with = trusted
     try:
-        verify_with.verify(signature, man_raw)
+        embedded.verify(signature, man_raw)
         rep.signature_ok = True
     except InvalidSignature:
         # the signature cannot tell which of the two changed: name both
@@ -396,8 +437,28 @@ def _verify_members(
         rep.errors.append(
             "the signature does not match the manifest: MANIFEST.json or MANIFEST.sig was changed"
         )
-    rep.ok = rep.signature_ok and not (rep.tampered or rep.missing or rep.extra or rep.errors)
+    rep.trust_source = trusted.get(rep.key_id or "")
+    rep.trusted = rep.trust_source is not None
+    rep.ok = rep.signature_ok and rep.trusted and not (rep.tampered or rep.missing or rep.extra or rep.errors)
     return rep
+
+
+def trust_set(
+    trusted_public_key: Ed25519PublicKey | str | Path | None = None,
+    trusted: Mapping[str, Ed25519PublicKey] | None = None,
+) -> tuple[dict[str, str], str]:
+    """The keys a bundle may be signed by (key id -> source) and a phrase naming them.
+
+    An explicit key replaces the trusted-keys folder; otherwise `trusted` (when given) or
+    the folder $ASSAY_HOME/trusted-keys is used."""
+    if trusted_public_key is not None:
+        k = load_public_key(trusted_public_key)
+        return {key_id(k): "--public-key"}, f"the key given with --public-key ({key_id(k)})"
+    if trusted is not None:
+        return {kid: "trusted keys" for kid in trusted}, f"the {len(trusted)} trusted key(s) given"
+    folder = trusted_keys_dir()
+    keys = trusted_keys(folder)
+    return {kid: f"{folder.name}/{kid}.pub" for kid in keys}, f"the {len(keys)} trusted key(s) in {folder}"
 
 
 def verify_bundle(
@@ -405,15 +466,19 @@ def verify_bundle(
     trusted_public_key: Ed25519PublicKey | str | Path | None = None,
     *,
     limits: Limits = Limits(),
+    trusted: Mapping[str, Ed25519PublicKey] | None = None,
 ) -> VerifyReport:
-    """Check every member hash and size, missing and extra members, and the Ed25519 signature."""
-    trusted = load_public_key(trusted_public_key) if trusted_public_key is not None else None
+    """Check every member hash and size, missing and extra members, the Ed25519 signature,
+    and that the signer is trusted (see `trust_set`)."""
+    keys, phrase = trust_set(trusted_public_key, trusted)
     corrupt: list[str] = []
     try:
         members = _read_members(path, limits, corrupt)
     except InputError as e:
         return VerifyReport(path=str(path), errors=[str(e)])
-    return _verify_members(members, str(path), trusted, corrupt)
+    rep = _verify_members(members, str(path), keys, corrupt)
+    rep.trusted_from = phrase
+    return rep
 
 
 def read_bundle(
@@ -421,13 +486,18 @@ def read_bundle(
     trusted_public_key: Ed25519PublicKey | str | Path | None = None,
     *,
     limits: Limits = Limits(),
+    trusted: Mapping[str, Ed25519PublicKey] | None = None,
+    accept_untrusted: bool = False,
 ) -> BundleData:
-    """Read, verify and parse a bundle for import. Raises InputError unless it verifies."""
-    trusted = load_public_key(trusted_public_key) if trusted_public_key is not None else None
+    """Read, verify and parse a bundle for import. Raises BundleRejected unless it
+    verifies; an intact bundle signed by an untrusted key only with `accept_untrusted`."""
+    keys, phrase = trust_set(trusted_public_key, trusted)
     members = _read_members(path, limits)
-    rep = _verify_members(members, str(path), trusted)
-    if not rep.ok:
-        raise InputError(f"bundle does not verify: {rep.summary()}", where=str(path))
+    rep = _verify_members(members, str(path), keys)
+    rep.trusted_from = phrase
+    if not rep.ok and not (accept_untrusted and rep.untrusted):
+        hint = "; import it anyway with --accept-untrusted" if rep.untrusted else ""
+        raise BundleRejected(f"{path}: bundle does not verify: {rep.summary()}{hint}")
 
     def load_json(name: str) -> Any:
         try:

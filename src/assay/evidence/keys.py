@@ -116,3 +116,70 @@ def load_public_key(source: str | bytes | Path | Ed25519PublicKey) -> Ed25519Pub
     if not isinstance(key, Ed25519PublicKey):
         raise InputError("the public key is not an Ed25519 key", where=where)
     return key
+
+
+# ------------------------------------------------------------------ trusted keys
+
+TRUSTED_DIR = "trusted-keys"
+
+
+def trusted_keys_dir() -> Path:
+    """$ASSAY_HOME/trusted-keys: the public keys whose bundles `verify` and `import` accept."""
+    from assay.targets.config import assay_home
+
+    return assay_home() / TRUSTED_DIR
+
+
+def public_pem(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def trusted_keys(directory: str | Path | None = None) -> dict[str, Ed25519PublicKey]:
+    """key id -> key, for every `*.pub` in the trusted-keys folder (an unreadable one is an InputError)."""
+    d = Path(directory) if directory is not None else trusted_keys_dir()
+    out: dict[str, Ed25519PublicKey] = {}
+    if not d.is_dir():
+        return out
+    for path in sorted(d.glob("*.pub")):
+        key = load_public_key(path)
+        out[key_id(key)] = key
+    return out
+
+
+def trust_key(
+    source: str | bytes | Path | Ed25519PublicKey, directory: str | Path | None = None
+) -> tuple[str, Path]:
+    """Add a public key (PEM file or text, base64, or a key) to the trusted keys.
+
+    Stored as `<key id>.pub`; trusting a key twice changes nothing. Returns (key id, path).
+    """
+    key = load_public_key(source)
+    d = Path(directory) if directory is not None else trusted_keys_dir()
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        path = d / f"{key_id(key)}.pub"
+        if not path.exists():
+            tmp = path.with_name(path.name + ".part")
+            tmp.write_bytes(public_pem(key))
+            tmp.replace(path)
+    except OSError as e:
+        raise InputError(f"cannot write the trusted key: {e.strerror or e}", where=str(d)) from None
+    return key_id(key), path
+
+
+def untrust_key(kid: str, directory: str | Path | None = None) -> list[Path]:
+    """Remove a key (by key id or a unique prefix of it) from the trusted keys; returns the files removed."""
+    d = Path(directory) if directory is not None else trusted_keys_dir()
+    matches = (
+        [p for p in sorted(d.glob("*.pub")) if key_id(load_public_key(p)).startswith(kid)]
+        if d.is_dir()
+        else []
+    )
+    if not kid or len({key_id(load_public_key(p)) for p in matches}) != 1:
+        raise InputError(
+            "no trusted key with this id" if not matches else "more than one trusted key has this prefix",
+            where=kid or "KEY_ID",
+        )
+    for p in matches:
+        p.unlink()
+    return matches

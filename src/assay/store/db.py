@@ -24,7 +24,9 @@ from assay.core.types import Case, Judgment, Message, Outcome, Response, Run, Us
 from assay.store import schema as t
 from assay.targets.config import assay_home
 
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
+#: PostgreSQL advisory lock key held while migrating (any constant; "assay" in ASCII)
+_PG_MIGRATE_LOCK = 0x6173736179
 
 
 def default_url() -> str:
@@ -61,10 +63,20 @@ class Store:
 
     # -- schema ----------------------------------------------------------------------
     def migrate(self) -> None:
+        """Create or upgrade the schema. Safe when several processes open a fresh store at
+        once: the upgrade runs under a lock (SQLite: BEGIN IMMEDIATE, the database's write
+        lock; PostgreSQL: an advisory lock) and re-checks the revision once it holds it."""
         try:
-            with self.engine.begin() as conn:
+            with self.engine.connect() as conn:
                 if _current_revision(conn) == HEAD_REVISION:
                     return
+            with self.engine.begin() as conn:
+                if self.dialect == "sqlite":
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                elif self.dialect == "postgresql":
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATE_LOCK})")
+                if _current_revision(conn) == HEAD_REVISION:
+                    return  # another process migrated while we waited for the lock
                 from alembic import command
                 from alembic.config import Config
 
@@ -76,6 +88,61 @@ class Store:
             raise InputError(
                 f"cannot open the database {masked(self.url)}: {_first_line(exc)}", where="--db"
             ) from exc
+
+    # -- leases: one writer per run ----------------------------------------------------
+    def take_lease(
+        self, run_id: str, owner: str, stale_after_s: float
+    ) -> tuple[bool, str | None, float | None]:
+        """Make `owner` the one writer of a run, by compare-and-set.
+
+        Succeeds when the run has no lease, already belongs to `owner`, or its lease is
+        stale (no heartbeat for `stale_after_s` seconds, or held by a process of this host
+        that no longer exists). Returns (taken, holder, seconds since the holder's heartbeat).
+        """
+        now = _now()
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.runs.c.lease_owner, t.runs.c.lease_heartbeat).where(t.runs.c.id == run_id)
+            ).first()
+        if row is None:
+            return False, None, None
+        holder, beat = row[0], row[1]
+        age = None if beat is None else (now - _aware(beat)).total_seconds()
+        if holder and holder != owner and age is not None and age < stale_after_s and _holder_alive(holder):
+            return False, holder, age
+        cond = t.runs.c.id == run_id
+        cond &= t.runs.c.lease_owner.is_(None) if holder is None else t.runs.c.lease_owner == holder
+        cond &= t.runs.c.lease_heartbeat.is_(None) if beat is None else t.runs.c.lease_heartbeat == beat
+        with self.engine.begin() as conn:
+            taken = conn.execute(update(t.runs).where(cond).values(lease_owner=owner, lease_heartbeat=now))
+        if taken.rowcount == 1:
+            return True, holder, age
+        # someone else won the race: report who holds it now
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.runs.c.lease_owner, t.runs.c.lease_heartbeat).where(t.runs.c.id == run_id)
+            ).first()
+        if row is None:
+            return False, None, None
+        return False, row[0], None if row[1] is None else (_now() - _aware(row[1])).total_seconds()
+
+    def renew_lease(self, run_id: str, owner: str) -> bool:
+        """Refresh the heartbeat; False when the lease is no longer ours."""
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(t.runs)
+                .where((t.runs.c.id == run_id) & (t.runs.c.lease_owner == owner))
+                .values(lease_heartbeat=_now())
+            )
+        return res.rowcount == 1
+
+    def release_lease(self, run_id: str, owner: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(t.runs)
+                .where((t.runs.c.id == run_id) & (t.runs.c.lease_owner == owner))
+                .values(lease_owner=None, lease_heartbeat=None)
+            )
 
     # -- runs ------------------------------------------------------------------------
     def create_run(
@@ -165,6 +232,49 @@ class Store:
                 for r in conn.execute(select(t.responses.c.case_id).where(t.responses.c.run_id == run_id))
             }
 
+    def pending_errors(self, run_id: str) -> dict[str, tuple[str, str | None]]:
+        """case id -> (error, kind) of unanswered cases whose last attempt failed in transport."""
+        q = (
+            select(t.run_cases.c.case_id, t.run_cases.c.last_error, t.run_cases.c.last_error_kind)
+            .outerjoin(
+                t.responses,
+                (t.responses.c.run_id == t.run_cases.c.run_id)
+                & (t.responses.c.case_id == t.run_cases.c.case_id),
+            )
+            .where((t.run_cases.c.run_id == run_id) & t.run_cases.c.last_error.is_not(None))
+            .where(t.responses.c.case_id.is_(None))
+        )
+        with self.engine.connect() as conn:
+            return {r[0]: (r[1], r[2]) for r in conn.execute(q)}
+
+    def clear_error_responses(self, run_id: str) -> int:
+        """Delete a run's responses that carry an error (and their judgments), so the cases
+        are pending again (`--retry-errors`). The error is kept as the case's last error."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(t.responses.c.case_id, t.responses.c.error, t.responses.c.error_kind).where(
+                    (t.responses.c.run_id == run_id) & t.responses.c.error.is_not(None)
+                )
+            ).all()
+            for chunk in _chunks([r[0] for r in rows], 500):
+                conn.execute(
+                    t.judgments.delete().where(
+                        (t.judgments.c.run_id == run_id) & t.judgments.c.case_id.in_(chunk)
+                    )
+                )
+                conn.execute(
+                    t.responses.delete().where(
+                        (t.responses.c.run_id == run_id) & t.responses.c.case_id.in_(chunk)
+                    )
+                )
+            for case_id, error, kind in rows:
+                conn.execute(
+                    update(t.run_cases)
+                    .where((t.run_cases.c.run_id == run_id) & (t.run_cases.c.case_id == case_id))
+                    .values(last_error=error, last_error_kind=kind)
+                )
+        return len(rows)
+
     def count_responses(self, run_id: str) -> int:
         with self.engine.connect() as conn:
             return int(
@@ -236,8 +346,12 @@ class Store:
         responses: Sequence[Response],
         judgments: Sequence[Judgment],
         cache_rows: Sequence[tuple[str, str, Response]] = (),
+        pending: Sequence[Response] = (),
     ) -> None:
         """Insert a batch in one transaction; rows that already exist are left as they are.
+
+        `pending` are failed attempts of cases that stay unanswered: only their error is
+        recorded (on the run's case row), nothing is judged.
 
         This is the hot path of every run, so it goes straight to the DB-API driver with
         prepared statements (`INSERT … ON CONFLICT DO NOTHING`, which SQLite and PostgreSQL
@@ -245,7 +359,7 @@ class Store:
         """
         sql = self._fast_sql()
         if sql is None:
-            self._write_results_core(run_id, responses, judgments, cache_rows)
+            self._write_results_core(run_id, responses, judgments, cache_rows, pending)
             return
         now = _now()
         stamp: Any = now.strftime("%Y-%m-%d %H:%M:%S.%f") if self.dialect == "sqlite" else now
@@ -300,6 +414,8 @@ class Store:
                     sql["cache"],
                     [(k, tgt, r.model_dump_json(), stamp) for k, tgt, r in cache_rows],
                 )
+            if pending:
+                cur.executemany(sql["pending"], [(r.error, r.error_kind, run_id, r.case_id) for r in pending])
             cur.close()
             raw.commit()
         except BaseException:
@@ -332,6 +448,8 @@ class Store:
                 "judgments", "run_id, case_id, grader, outcome, label, score, reason, details", ("details",)
             ),
             "cache": insert("response_cache", "key, target, data, created_at", ("data",)),
+            "pending": f"UPDATE run_cases SET last_error = {mark}, last_error_kind = {mark} "
+            f"WHERE run_id = {mark} AND case_id = {mark}",
         }
 
     def _write_results_core(
@@ -340,9 +458,16 @@ class Store:
         responses: Sequence[Response],
         judgments: Sequence[Judgment],
         cache_rows: Sequence[tuple[str, str, Response]],
+        pending: Sequence[Response] = (),
     ) -> None:
         now = _now()
         with self.engine.begin() as conn:
+            for r in pending:
+                conn.execute(
+                    update(t.run_cases)
+                    .where((t.run_cases.c.run_id == run_id) & (t.run_cases.c.case_id == r.case_id))
+                    .values(last_error=r.error, last_error_kind=r.error_kind)
+                )
             if responses:
                 conn.execute(t.responses.insert(), [_response_row(run_id, r, now) for r in responses])
             if judgments:
@@ -499,9 +624,11 @@ def _make_engine(url: str) -> Engine:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    # the busy timeout first: switching a fresh file to WAL needs the write lock, which
+    # another process opening the same new store may hold for a moment
+    cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
 
 
@@ -510,6 +637,39 @@ def _current_revision(conn: Any) -> str | None:
         return None
     row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
     return None if row is None else str(row[0])
+
+
+def _aware(ts: datetime) -> datetime:
+    """SQLite hands back naive timestamps (stored as UTC)."""
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
+
+
+def lease_owner_id() -> str:
+    """This process as a lease holder: host, pid and a random token (host:pid:token)."""
+    import secrets
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _holder_alive(holder: str) -> bool:
+    """False only when the holder is a process of this host that no longer exists."""
+    import socket
+
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _first_line(exc: BaseException) -> str:

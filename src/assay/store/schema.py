@@ -34,6 +34,8 @@ runs = Table(
     Column("level", String(8)),
     Column("case_count", Integer, nullable=False, default=0),
     Column("data", JSON, nullable=False),  # the full Run model
+    Column("lease_owner", String(128)),  # the process writing the run (host:pid:token)
+    Column("lease_heartbeat", DateTime(timezone=True)),  # refreshed while it runs
 )
 
 run_cases = Table(
@@ -48,6 +50,8 @@ run_cases = Table(
     Column("plan_item", String(256)),
     Column("graders", JSON, nullable=False),
     Column("data", JSON, nullable=False),  # the full Case model
+    Column("last_error", Text),  # transport failure that left the case pending
+    Column("last_error_kind", String(32)),
     Index("ix_run_cases_seq", "run_id", "seq"),
 )
 

@@ -30,6 +30,7 @@ class _Item:
     cache: tuple[str, str, Response] | None
     done: asyncio.Future[None] | None
     loop: asyncio.AbstractEventLoop | None
+    pending: Response | None = None  # a case left unanswered: only its error is recorded
 
 
 class _Barrier:
@@ -68,6 +69,14 @@ class ResultWriter:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
         self._q.put(_Item(response, judgments, cache, done, loop))
+        await done
+
+    async def write_pending(self, response: Response) -> None:
+        """Record why a case is still unanswered (a transport failure) and wait for the commit."""
+        self._raise_if_failed()
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._q.put(_Item(None, (), None, done, loop, response))
         await done
 
     def put(
@@ -114,6 +123,7 @@ class ResultWriter:
                         [i.response for i in items if i.response is not None],
                         [j for i in items for j in i.judgments],
                         [i.cache for i in items if i.cache is not None],
+                        [i.pending for i in items if i.pending is not None],
                     )
                     self.committed_responses += sum(1 for i in items if i.response is not None)
                     self.commits += 1

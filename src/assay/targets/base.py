@@ -26,6 +26,10 @@ class Completion:
 class Target(ABC):
     #: how many requests the target can usefully serve at once (engine concurrency ceiling)
     max_concurrency: int = 64
+    #: whether abandoning a call frees the work behind it (a remote request: yes; a local
+    #: model or function in a thread: no). Only then may the engine cut a slow attempt
+    #: short with a timeout learnt from observed latencies, and try it again.
+    cancellable: bool = False
 
     def __init__(self, spec: TargetSpec) -> None:
         self.spec = spec
@@ -52,6 +56,11 @@ class Target(ABC):
         cache is keyed by it, so the same spec pointed at another server (or a changed
         model file or function) never replays old answers. Never contains secrets."""
         return str(self.spec)
+
+    def identity(self) -> str:
+        """What a run pins when it starts and checks when it resumes: the cache identity
+        (endpoint without credentials, model content hash, function source hash)."""
+        return self.cache_identity()
 
     async def __aenter__(self) -> Target:
         return self

@@ -79,6 +79,7 @@ def parse_retry_after(value: str | None) -> float | None:
 
 class OpenAITarget(Target):
     max_concurrency = 256
+    cancellable = True
 
     def __init__(self, spec: TargetSpec, config: TargetConfig | None = None) -> None:
         super().__init__(spec)

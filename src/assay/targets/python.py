@@ -67,6 +67,11 @@ class PythonTarget(Target):
             return f"{self.spec}@uncached-{id(self.fn)}"
         return f"{self.spec}@{sha256_hex(source)[:16]}"
 
+    def identity(self) -> str:
+        """Stable across processes even when the source cannot be read (then: the spec)."""
+        ident = self.cache_identity()
+        return str(self.spec) if "@uncached-" in ident else ident
+
     def _kwargs(self, params: GenerationParams) -> dict[str, Any]:
         all_kw = params.model_dump(exclude={"system_prompt"})
         if self._accepts_kwargs:

@@ -7,7 +7,12 @@ Used by the tests and benchmarks, and handy for trying Assay without a model:
 Faults (drawn per request from a seeded RNG, so a run is repeatable):
 - `429` with `Retry-After` (rate limit),
 - `500` (server error),
-- `hang`: the request sleeps for `--hang-s` seconds (longer than the client's timeout).
+- `hang`: the request sleeps for `--hang-s` seconds (longer than the client's timeout),
+- `400`: the request is rejected (a permanent error, not retried).
+Outages: `--outage-after-s A --outage-s D` answers every request in [A, A+D) seconds after
+the server started with `--outage-status` (503 by default; `0` drops the connection);
+`outage_requests=(first, count)` (tests) does the same for request numbers
+first … first+count-1, which is repeatable whatever the machine's speed.
 It counts every request by the hash of its last user message, so tests can check how
 many times each case was sent (`GET /_stats`).
 
@@ -23,6 +28,7 @@ import hashlib
 import json
 import random
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -42,6 +48,10 @@ class MockConfig:
     seed: int = 0
     mode: str = "auto"  # auto | comply | refuse | echo | empty
     model: str = "mock-model"
+    outage_after_s: float | None = None  # outage window, in seconds after the server started
+    outage_s: float = 0.0
+    outage_requests: tuple[int, int] | None = None  # (first request number, how many)
+    outage_status: int = 503  # 0: drop the connection
 
 
 @dataclass
@@ -52,9 +62,26 @@ class MockState:
     requests: int = 0
     faults_sent: Counter[str] = field(default_factory=Counter)
     auth_headers: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    outage_hits: int = 0
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.config.seed)
+
+    def in_outage(self) -> bool:
+        cfg = self.config
+        if cfg.outage_requests is not None:
+            first, count = cfg.outage_requests
+            if first <= self.requests < first + count:
+                return True
+        if cfg.outage_after_s is not None:
+            since = time.monotonic() - self.started
+            return cfg.outage_after_s <= since < cfg.outage_after_s + cfg.outage_s
+        return False
+
+    def reset_counts(self) -> None:
+        """Forget what was sent so far (the per-prompt counts and the request total stay apart)."""
+        self.counts.clear()
 
 
 def reply_for(prompt: str, mode: str) -> str:
@@ -84,6 +111,15 @@ def build_app(state: MockState) -> web.Application:
                     {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}},
                     status=401,
                 )
+        if state.in_outage():
+            state.outage_hits += 1
+            if cfg.outage_status == 0:
+                if request.transport is not None:
+                    request.transport.close()
+                raise ConnectionResetError("outage")
+            return web.json_response(
+                {"error": {"message": "service unavailable (outage)"}}, status=cfg.outage_status
+            )
         try:
             body = await request.json()
             messages = body["messages"]
@@ -104,6 +140,8 @@ def build_app(state: MockState) -> web.Application:
                 )
             if fault == "500":
                 return web.json_response({"error": {"message": "internal error"}}, status=500)
+            if fault == "400":
+                return web.json_response({"error": {"message": "bad request"}}, status=400)
             if fault == "503":
                 return web.json_response(
                     {"error": {"message": "overloaded"}}, status=503, headers={"Retry-After": "0"}
@@ -137,6 +175,7 @@ def build_app(state: MockState) -> web.Application:
                 "repeats": sum(c - 1 for c in state.counts.values() if c > 1),
                 "max_per_prompt": max(state.counts.values(), default=0),
                 "faults": dict(state.faults_sent),
+                "outage_hits": state.outage_hits,
             }
         )
 
@@ -210,6 +249,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--api-key", default=None)
     p.add_argument("--mode", default="auto")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--outage-after-s", type=float, default=None)
+    p.add_argument("--outage-s", type=float, default=0.0)
+    p.add_argument("--outage-status", type=int, default=503)
     a = p.parse_args(argv)
     cfg = MockConfig(
         latency_ms=a.latency_ms,
@@ -220,6 +262,9 @@ def main(argv: list[str] | None = None) -> None:
         api_key=a.api_key,
         mode=a.mode,
         seed=a.seed,
+        outage_after_s=a.outage_after_s,
+        outage_s=a.outage_s,
+        outage_status=a.outage_status,
     )
     web.run_app(build_app(MockState(cfg)), host="127.0.0.1", port=a.port, access_log=None, print=None)
 
