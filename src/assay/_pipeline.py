@@ -21,6 +21,7 @@ from typing import Any
 
 from assay import __version__
 from assay.core.errors import InputError, TargetError
+from assay.core.secrets import scrub
 from assay.core.types import Bank, Case, GenerationParams, Judgment, Response, Run
 from assay.engine import Engine, EngineConfig, EngineStats, cache_key
 from assay.graders.base import Grader, get_grader, grader_ids
@@ -144,6 +145,15 @@ def cases_from_banks(
     keeps counterfactual and paraphrase groups whole), with their graders."""
     from assay.banks.select import sample_cases
 
+    if limit is not None and limit < 1:
+        raise InputError(f"must be at least 1 (got {limit})", where="--limit")
+    if languages:
+        present = {c.language for b in banks for c in b.cases}
+        if present and not present & set(languages):
+            raise InputError(
+                f"no case in {', '.join(languages)}; the banks have {', '.join(sorted(present))}",
+                where="--lang",
+            )
     cases: list[Case] = []
     for bank in banks:
         pool = [c for c in bank.cases if not languages or c.language in languages]
@@ -288,7 +298,7 @@ async def check_target_async(target: Target, params: GenerationParams | None = N
         )
     except TargetError as exc:
         return TargetCheck(
-            str(target.spec), False, time.perf_counter() - t0, None, "", str(exc), exc.kind, target.describe()
+            str(target.spec), False, time.perf_counter() - t0, None, "", scrub(str(exc)), exc.kind, target.describe()
         )
     except TimeoutError:
         return TargetCheck(
@@ -302,7 +312,7 @@ async def check_target_async(target: Target, params: GenerationParams | None = N
             target.describe(),
         )
     return TargetCheck(
-        str(target.spec), True, time.perf_counter() - t0, comp.model, comp.text, None, None, target.describe()
+        str(target.spec), True, time.perf_counter() - t0, comp.model, scrub(comp.text), None, None, target.describe()
     )
 
 

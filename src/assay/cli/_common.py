@@ -1,4 +1,11 @@
-"""Shared CLI plumbing: one console, error handling, progress bar."""
+"""Shared CLI plumbing: one console, error handling, progress bar.
+
+Every console the CLI prints through is a `SafeConsole`: each string it is handed (a
+message, a table cell) has its control and bidi characters shown escaped
+(assay.core.text.terminal_safe) before rich lays it out, so a model's or an endpoint's
+ANSI codes, OSC sequences or right-to-left overrides never act on the terminal, nor land
+raw in a file the output is redirected to. Error messages also pass secret redaction.
+"""
 
 from __future__ import annotations
 
@@ -21,13 +28,34 @@ from rich.progress import (
 )
 from rich.text import Text
 
-console = Console(emoji=False)
-err_console = Console(stderr=True, emoji=False)
+from assay.core.secrets import scrub
+from assay.core.text import terminal_safe
+
+
+class SafeConsole(Console):
+    """A rich Console that neutralises control and bidi characters in every string."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        return super().render_str(terminal_safe(text), **kwargs)
+
+
+def make_console(**kwargs: Any) -> SafeConsole:
+    kwargs.setdefault("emoji", False)
+    return SafeConsole(**kwargs)
+
+
+console = make_console()
+err_console = make_console(stderr=True)
+
+
+def print_error(message: str, console_: Console | None = None) -> None:
+    """One `error:` line (never wrapped), secrets redacted, control characters escaped."""
+    (console_ or err_console).print(f"[bold red]error:[/] {escape(scrub(message))}", soft_wrap=True)
 
 
 def fail(message: str, code: int = 2) -> None:
     """Print one clear message and exit with `code` (2 = bad input)."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}")
+    print_error(message)
     raise SystemExit(code)
 
 

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from assay.cli._common import make_console, print_error
 from assay.core.errors import AssayError, InputError
 from assay.levels import (
     Classification,
@@ -38,14 +39,14 @@ from assay.taxonomy import export_crosswalk, load_taxonomy, taxonomy_hash
 
 def _make_console() -> Console:
     """Wide tables when the output is a file or pipe (no terminal width to follow)."""
-    c = Console(highlight=False)
+    c = make_console(highlight=False)
     if not c.is_terminal and "COLUMNS" not in os.environ:
-        c = Console(highlight=False, width=160)
+        c = make_console(highlight=False, width=160)
     return c
 
 
 console = _make_console()
-err_console = Console(stderr=True, highlight=False)
+err_console = make_console(stderr=True, highlight=False)
 
 # --------------------------------------------------------------------------- language
 
@@ -121,7 +122,7 @@ def _guard() -> Iterator[None]:
     try:
         yield
     except AssayError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        print_error(str(exc), err_console)
         raise typer.Exit(exc.exit_code) from None
 
 

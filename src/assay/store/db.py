@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from assay.core.errors import InputError
+from assay.core.secrets import known_secrets, redact_obj, register_secret, url_secrets
 from assay.core.types import Case, Judgment, Message, Outcome, Response, Run, Usage
 from assay.store import schema as t
 from assay.targets.config import assay_home
@@ -51,6 +52,7 @@ class Store:
 
     def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
         self.url = url or default_url()
+        register_secret(*url_secrets(self.url))  # never stored, printed or reported
         self.engine = _make_engine(self.url)
         self.dialect = self.engine.dialect.name
         if migrate:
@@ -515,7 +517,8 @@ def _run_row(run: Run) -> dict[str, Any]:
         "target": run.target,
         "level": run.level,
         "case_count": run.case_count,
-        "data": run.model_dump(mode="json"),
+        # notes, profile and plan pass the same redaction as every answer (cheap: once a save)
+        "data": redact_obj(run.model_dump(mode="json"), known_secrets()),
     }
 
 
