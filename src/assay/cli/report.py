@@ -194,8 +194,7 @@ def verify_cmd(
     """Check every file of a bundle against its manifest and the Ed25519 signature; names any tampered file."""
     from assay.evidence.bundle import verify_bundle
 
-    if not bundle.is_file():
-        raise InputError("no such file", where=str(bundle))
+    _check_is_bundle(bundle)
     rep = verify_bundle(bundle, public_key)
     if rep.ok:
         console.print(f"[green]{escape(rep.summary())}[/]")
@@ -209,6 +208,29 @@ def verify_cmd(
     for e in rep.errors:
         err_console.print(f"[red]{escape(e)}[/]")
     raise typer.Exit(1)
+
+
+def _check_is_bundle(bundle: Path) -> None:
+    """Exit 2 (bad input), not 1 (tampered), for what is not a bundle at all: no such file,
+    not a zip (or a truncated one), a zip without manifest and signature, an unsafe
+    member name (zip-slip)."""
+    import zipfile
+
+    from assay.evidence.bundle import MANIFEST, SIGNATURE, _check_name
+
+    if not bundle.is_file():
+        raise InputError("no such file", where=str(bundle))
+    try:
+        with zipfile.ZipFile(bundle) as zf:
+            names = zf.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        raise InputError(f"not a bundle: not a readable zip file ({exc})", where=str(bundle)) from None
+    for name in names:
+        why = _check_name(name)
+        if why:
+            raise InputError(f"not a bundle: unsafe member name {name!r} ({why})", where=str(bundle))
+    if MANIFEST not in names and SIGNATURE not in names:
+        raise InputError(f"not an Assay bundle: no {MANIFEST} or {SIGNATURE}", where=str(bundle))
 
 
 keys_app = typer.Typer(help="Signing keys for evidence bundles.", no_args_is_help=True)

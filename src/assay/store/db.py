@@ -7,6 +7,7 @@ The schema is created and upgraded by Alembic migrations when the store opens.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -63,17 +64,30 @@ class Store:
 
     # -- schema ----------------------------------------------------------------------
     def migrate(self) -> None:
+        from alembic.util.exc import CommandError
+
         try:
             with self.engine.begin() as conn:
-                if _current_revision(conn) == HEAD_REVISION:
+                revision = _current_revision(conn)
+                if revision == HEAD_REVISION:
                     return
+                if revision is None:
+                    _refuse_foreign_database(conn, self.url)
                 from alembic import command
                 from alembic.config import Config
 
                 cfg = Config()
                 cfg.set_main_option("script_location", str(resources.files("assay.store") / "migrations"))
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+                try:
+                    command.upgrade(cfg, "head")
+                except CommandError as exc:
+                    raise InputError(
+                        f"the database {masked(self.url)} is at schema revision {revision!r}, which this "
+                        f"Assay does not know (written by a newer version?); upgrade Assay or use another "
+                        f"database ({exc})",
+                        where="--db",
+                    ) from None
         except OperationalError as exc:
             raise InputError(
                 f"cannot open the database {masked(self.url)}: {_first_line(exc)}", where="--db"
@@ -462,6 +476,7 @@ def _make_engine(url: str) -> Engine:
                 Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise InputError(f"cannot create the folder for {db}: {exc.strerror}", where="--db") from exc
+            _check_sqlite_file(Path(db).expanduser(), url)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
@@ -496,6 +511,41 @@ def _current_revision(conn: Any) -> str | None:
         return None
     row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
     return None if row is None else str(row[0])
+
+
+def _check_sqlite_file(path: Path, url: str) -> None:
+    """An existing file that is not SQLite, or a SQLite database of someone else's, is
+    refused before anything opens it for writing (opening would switch it to WAL mode)."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.OperationalError:
+        return  # cannot look read-only (locked, no -shm): the normal open reports it
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"{path} is not a SQLite database ({exc}); it was left untouched", where="--db") from None
+    if names and not names & ({"alembic_version"} | set(t.metadata.tables)):
+        shown = ", ".join(sorted(names)[:5]) + (", ..." if len(names) > 5 else "")
+        raise InputError(
+            f"{masked(url)} is not an Assay store (it holds other tables: {shown}); it was left "
+            "untouched. Give a new file or an existing Assay database",
+            where="--db",
+        )
+
+
+def _refuse_foreign_database(conn: Any, url: str) -> None:
+    """A database that holds tables but none of Assay's is someone else's: never add to it."""
+    names = set(inspect(conn).get_table_names())
+    if names and not names & set(t.metadata.tables):
+        shown = ", ".join(sorted(names)[:5]) + (", ..." if len(names) > 5 else "")
+        raise InputError(
+            f"{masked(url)} is not an Assay store (it holds other tables: {shown}); it was left "
+            "untouched. Give a new file or an existing Assay database",
+            where="--db",
+        )
 
 
 def _first_line(exc: BaseException) -> str:
