@@ -298,7 +298,14 @@ async def check_target_async(target: Target, params: GenerationParams | None = N
         )
     except TargetError as exc:
         return TargetCheck(
-            str(target.spec), False, time.perf_counter() - t0, None, "", scrub(str(exc)), exc.kind, target.describe()
+            str(target.spec),
+            False,
+            time.perf_counter() - t0,
+            None,
+            "",
+            scrub(str(exc)),
+            exc.kind,
+            target.describe(),
         )
     except TimeoutError:
         return TargetCheck(
@@ -312,7 +319,14 @@ async def check_target_async(target: Target, params: GenerationParams | None = N
             target.describe(),
         )
     return TargetCheck(
-        str(target.spec), True, time.perf_counter() - t0, comp.model, scrub(comp.text), None, None, target.describe()
+        str(target.spec),
+        True,
+        time.perf_counter() - t0,
+        comp.model,
+        scrub(comp.text),
+        None,
+        None,
+        target.describe(),
     )
 
 

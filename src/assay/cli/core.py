@@ -55,7 +55,7 @@ def run_cmd(
     ] = None,
     limit: Annotated[
         int | None,
-        typer.Option("--limit", "-n", min=1, help="At most this many cases per bank (seeded sample)."),
+        typer.Option("--limit", "-n", help="At most this many cases per bank (seeded sample)."),
     ] = None,
     lang: Annotated[
         list[str] | None, typer.Option("--lang", help="Only cases in these languages (zh, en).")

@@ -67,7 +67,8 @@ def _pattern_sub(text: str, keep: Iterable[str] = ()) -> str:
         if kept and any(k in found or found in k for k in kept):
             return found
         if m.re is _URL_PW:
-            return f"{m.group('user')}:{REDACTED}"
+            # "***" is how a URL is shown with its password hidden (SQLAlchemy, `masked`)
+            return found if m.group("pw") == "***" else f"{m.group('user')}:{REDACTED}"
         return REDACTED
 
     for pat in CREDENTIAL_PATTERNS:

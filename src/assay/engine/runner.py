@@ -185,7 +185,11 @@ class Engine:
     def ingest_judgment(self, case: Case, j: Judgment) -> Judgment:
         keep = case_texts(case)
         r = self.redact
-        update = {"reason": r(j.reason, keep), "label": r.optional(j.label, keep), "details": r.obj(j.details, keep)}
+        update = {
+            "reason": r(j.reason, keep),
+            "label": r.optional(j.label, keep),
+            "details": r.obj(j.details, keep),
+        }
         if all(update[k] == getattr(j, k) for k in update):
             return j
         return j.model_copy(update=update)

@@ -526,7 +526,9 @@ def _check_sqlite_file(path: Path, url: str) -> None:
     except sqlite3.OperationalError:
         return  # cannot look read-only (locked, no -shm): the normal open reports it
     except sqlite3.DatabaseError as exc:
-        raise InputError(f"{path} is not a SQLite database ({exc}); it was left untouched", where="--db") from None
+        raise InputError(
+            f"{path} is not a SQLite database ({exc}); it was left untouched", where="--db"
+        ) from None
     if names and not names & ({"alembic_version"} | set(t.metadata.tables)):
         shown = ", ".join(sorted(names)[:5]) + (", ..." if len(names) > 5 else "")
         raise InputError(
