@@ -338,6 +338,13 @@ def test_output_paths_are_checked_before_work(
             _fails_cleanly(args, "--out", str(bad))
     for bad in (blocked_paths["file"], blocked_paths["under_file"]):
         _fails_cleanly(["keys", "generate", "--out", str(bad)], "--out", str(bad))
+    for bad in (blocked_paths["dir"], blocked_paths["under_file"]):
+        for args in (
+            ["plan", "R1", "-o", str(bad)],
+            ["taxonomy", "export", "-o", str(bad)],
+            ["profile", "init", "--no-interactive", "-o", str(bad)],
+        ):
+            _fails_cleanly(args, "--output", str(bad))
     # the run's default report folder is checked as well: here it would have to be a file
     shutil.rmtree("assay-reports", ignore_errors=True)  # the stored run's report
     Path("assay-reports").write_text("in the way\n")

@@ -129,3 +129,27 @@ def test_reports_are_written_atomically(
     res = CliRunner().invoke(app, ["report", hostile_run, "-f", "md", "-o", str(target), "--db", sqlite_url])
     assert res.exit_code == 0 and target.read_text(encoding="utf-8").startswith("#")
     assert [p.name for p in target.parent.iterdir()] == ["r.md"]
+
+
+def test_every_cli_console_neutralises_strings_tables_and_json() -> None:
+    """The CLI's consoles escape whatever they are handed: messages, table cells, JSON."""
+    import io
+    import json
+
+    from rich.table import Table
+
+    from assay.cli._common import make_console
+    from assay.core.text import json_safe
+
+    buf = io.StringIO()
+    c = make_console(file=buf, width=200)
+    c.print(f"error: {HOSTILE}", markup=False)
+    table = Table()
+    table.add_column("cell")
+    table.add_row(HOSTILE.replace("[", "\\["))
+    c.print(table)
+    doc = json.dumps({"text": HOSTILE}, ensure_ascii=False)
+    c.print_json(doc)
+    _no_raw(buf.getvalue())
+    assert buf.getvalue().count("safe\\u202eexe.txt") == 3
+    assert json.loads(json_safe(doc)) == {"text": HOSTILE}  # the same JSON value, escaped

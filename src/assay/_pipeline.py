@@ -322,7 +322,7 @@ async def check_target_async(target: Target, params: GenerationParams | None = N
         str(target.spec),
         True,
         time.perf_counter() - t0,
-        comp.model,
+        scrub(comp.model) if comp.model else None,
         scrub(comp.text),
         None,
         None,

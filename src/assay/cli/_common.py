@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -29,7 +30,7 @@ from rich.progress import (
 from rich.text import Text
 
 from assay.core.secrets import scrub
-from assay.core.text import terminal_safe
+from assay.core.text import json_safe, terminal_safe
 
 
 class SafeConsole(Console):
@@ -37,6 +38,48 @@ class SafeConsole(Console):
 
     def render_str(self, text: str, **kwargs: Any) -> Text:
         return super().render_str(terminal_safe(text), **kwargs)
+
+    def print_json(  # same signature as rich's
+        self,
+        json: str | None = None,
+        *,
+        data: Any = None,
+        indent: int | str | None = 2,
+        highlight: bool = True,
+        skip_keys: bool = False,
+        ensure_ascii: bool = False,
+        check_circular: bool = True,
+        allow_nan: bool = True,
+        default: Callable[[Any], Any] | None = None,
+        sort_keys: bool = False,
+    ) -> None:
+        """As rich's print_json (pretty, highlighted), with control and bidi characters
+        written as JSON escapes: the same value, harmless on a terminal."""
+        import json as _json
+
+        from rich.highlighter import JSONHighlighter
+
+        value = _json.loads(json) if json is not None else data
+        dumped = _json.dumps(
+            value,
+            indent=indent,
+            skipkeys=skip_keys,
+            ensure_ascii=ensure_ascii,
+            check_circular=check_circular,
+            allow_nan=allow_nan,
+            default=default,
+            sort_keys=sort_keys,
+        )
+        text = Text(json_safe(dumped))
+        if highlight:
+            JSONHighlighter().highlight(text)
+        text.no_wrap = True
+        self.print(text, soft_wrap=True)
+
+
+def echo_json(text: str) -> None:
+    """Print a JSON document as is (no colours), control and bidi characters escaped."""
+    typer.echo(json_safe(text))
 
 
 def make_console(**kwargs: Any) -> SafeConsole:

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from assay.cli._common import make_console, print_error
+from assay.cli._common import echo_json, make_console, print_error
 from assay.core.errors import InputError
 from assay.graders import get_grader, grader_ids
 from assay.graders.validation import BinaryMetrics, ValidationReport
@@ -85,7 +85,7 @@ def list_graders(
                 "at": v.get("created_at"),
             }
     if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        echo_json(json.dumps(rows, ensure_ascii=False, indent=1))
         return
     table = Table(title="graders")
     for col in ("grader", "languages", "judges expected", "labels", "latest validation", "description"):
@@ -190,6 +190,6 @@ def validate(
         _fail(exc)
         return
     if as_json:
-        typer.echo(rep.model_dump_json(indent=1))
+        echo_json(rep.model_dump_json(indent=1))
     else:
         print_report(rep)

@@ -43,3 +43,12 @@ def terminal_safe(text: str) -> str:
 def has_controls(text: str) -> bool:
     """Whether `text` holds anything `terminal_safe` would escape."""
     return any(ord(ch) in _TABLE for ch in text)
+
+
+_JSON_TABLE = {c: f"\\u{c:04x}" for c in _TABLE}
+
+
+def json_safe(text: str) -> str:
+    """A JSON document with control and bidi characters written as `\\uXXXX` escapes: the
+    same JSON value (they can only occur inside strings), harmless on a terminal."""
+    return text.translate(_JSON_TABLE)
