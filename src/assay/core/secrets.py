@@ -29,20 +29,24 @@ SECRET_ENV_PATTERN = re.compile(r"(API_?KEY|TOKEN|SECRET|PASSWORD|AUTH)", re.IGN
 
 #: Shapes of common credentials, redacted even when their value was not declared. Tokens
 #: after Bearer/Basic must hold a digit, so prose ("Bearer authentication") is left alone.
-CREDENTIAL_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}"),
-    re.compile(r"(?i)\bBearer\s+(?=[A-Za-z._~+/\-]*\d)[A-Za-z0-9._~+/\-]{12,}=*"),
-    re.compile(r"(?i)\bBasic\s+(?=[A-Za-z+/]*\d)[A-Za-z0-9+/]{12,}=*"),
-    re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),  # AWS access key id
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"),  # GitHub tokens
-    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{30,}"),
-    re.compile(r"\bxox[abprs]-[A-Za-z0-9\-]{10,}"),  # Slack
-    re.compile(r"\bAIza[0-9A-Za-z_\-]{35}"),  # Google API key
-    re.compile(r"\bhf_[A-Za-z0-9]{30,}"),  # Hugging Face
-    re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),  # JWT
+#: Each comes with the (lower-case) marker texts it cannot match without: a pattern runs only
+#: when one is present, which keeps redaction of every answer cheap.
+_SHAPES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"\bsk-[A-Za-z0-9_\-]{16,}", ("sk-",)),
+    (r"(?i)\bBearer\s+(?=[A-Za-z._~+/\-]*\d)[A-Za-z0-9._~+/\-]{12,}=*", ("bearer",)),
+    (r"(?i)\bBasic\s+(?=[A-Za-z+/]*\d)[A-Za-z0-9+/]{12,}=*", ("basic",)),
+    (r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", ("akia", "asia")),  # AWS access key id
+    (r"\bgh[pousr]_[A-Za-z0-9]{30,}", ("_",)),  # GitHub tokens
+    (r"\bgithub_pat_[A-Za-z0-9_]{30,}", ("github_pat_",)),
+    (r"\bxox[abprs]-[A-Za-z0-9\-]{10,}", ("xox",)),  # Slack
+    (r"\bAIza[0-9A-Za-z_\-]{35}", ("aiza",)),  # Google API key
+    (r"\bhf_[A-Za-z0-9]{30,}", ("hf_",)),  # Hugging Face
+    (r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", ("eyj",)),  # JWT
     # the password of a URL's user:password@ part (the user name is kept)
-    re.compile(r"(?<=://)(?P<user>[^/\s:@\[\]]*):(?P<pw>[^/\s@]+)(?=@)"),
+    (r"(?<=://)(?P<user>[^/\s:@\[\]]*):(?P<pw>[^/\s@]+)(?=@)", ("://",)),
 )
+CREDENTIAL_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p, _ in _SHAPES)
+_MARKERS = tuple(m for _, m in _SHAPES)
 
 _URL_PW = CREDENTIAL_PATTERNS[-1]
 
@@ -71,8 +75,10 @@ def _pattern_sub(text: str, keep: Iterable[str] = ()) -> str:
             return found if m.group("pw") == "***" else f"{m.group('user')}:{REDACTED}"
         return REDACTED
 
-    for pat in CREDENTIAL_PATTERNS:
-        text = pat.sub(repl, text)
+    low = text.lower()
+    for pat, markers in zip(CREDENTIAL_PATTERNS, _MARKERS, strict=True):
+        if any(m in low for m in markers):
+            text = pat.sub(repl, text)
     return text
 
 
