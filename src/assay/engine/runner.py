@@ -254,7 +254,8 @@ class Engine:
         cache_row = None
         response = self.cached.get(key) if key else None
         if response is not None:
-            response = response.model_copy(update={"case_id": case.id, "cached": True})
+            # a cache written before ingestion redaction may still hold a secret: redact it too
+            response = self.ingest(case, response.model_copy(update={"case_id": case.id, "cached": True}))
             self.stats.cached += 1
         else:
             response = self.ingest(case, await self._converse(case))
