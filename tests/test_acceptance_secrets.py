@@ -323,3 +323,32 @@ def test_a_db_password_is_never_printed(
     _later(["runs", "show", run_id, "--cases", "--db", url], logs)
     assert b"postgres:***@" in logs[-2]
     assert_no_secrets([tmp_path, *logs, _dump_tables(pg_url)], [password])
+
+
+def test_a_config_file_key_under_any_variable_name_is_redacted(
+    tmp_path: Path, mock_server: Callable[..., MockServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The config file names the variable; its name need not look secret (`GW_PASSPHRASE_VALUE`
+    matches no secret-name pattern): the target registers the key it uses."""
+    from assay.core.secrets import SECRET_ENV_PATTERN, forget_secrets
+
+    key = _canary()
+    assert not SECRET_ENV_PATTERN.search("GW_PASSPHRASE_VALUE")
+    server = mock_server(api_key=key, echo_auth=True)
+    (tmp_path / "config.yaml").write_text(
+        f"targets:\n  mock:\n    base_url: {server.base_url}\n    api_key_env: GW_PASSPHRASE_VALUE\n"
+    )
+    monkeypatch.setenv("ASSAY_CONFIG", str(tmp_path / "config.yaml"))
+    monkeypatch.setenv("GW_PASSPHRASE_VALUE", key)
+    monkeypatch.chdir(tmp_path)
+    db = f"sqlite:///{tmp_path / 'assay.db'}"
+    logs: list[bytes] = []
+    out = _later(["run", "-t", "openai:mock", "-n", "3", "--db", db, "--format", "json"], logs)
+    run_id = RUN_ID.search(out).group(1)  # type: ignore[union-attr]
+    assert set(server.state.auth_headers) == {f"Bearer {key}"}
+    forget_secrets()
+    monkeypatch.delenv("GW_PASSPHRASE_VALUE")
+    _later(["report", run_id, "-f", "html", "-o", "later.html", "--db", db], logs)
+    _later(["runs", "show", run_id, "--cases", "--db", db], logs)
+    assert b"Bearer [REDACTED]" in _dump_tables(db)
+    assert_no_secrets([tmp_path, _dump_tables(db), *logs], [key])
