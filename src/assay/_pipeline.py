@@ -284,6 +284,12 @@ class TargetCheck:
     error_kind: str | None
     describe: dict[str, Any]
 
+    def __post_init__(self) -> None:
+        # what an endpoint says (its reply, its error body, its model name) may echo a credential
+        self.reply = scrub(self.reply)
+        self.error = scrub(self.error) if self.error else self.error
+        self.model = scrub(self.model) if self.model else self.model
+
 
 async def check_target_async(target: Target, params: GenerationParams | None = None) -> TargetCheck:
     import time
@@ -298,14 +304,7 @@ async def check_target_async(target: Target, params: GenerationParams | None = N
         )
     except TargetError as exc:
         return TargetCheck(
-            str(target.spec),
-            False,
-            time.perf_counter() - t0,
-            None,
-            "",
-            scrub(str(exc)),
-            exc.kind,
-            target.describe(),
+            str(target.spec), False, time.perf_counter() - t0, None, "", str(exc), exc.kind, target.describe()
         )
     except TimeoutError:
         return TargetCheck(
@@ -319,14 +318,7 @@ async def check_target_async(target: Target, params: GenerationParams | None = N
             target.describe(),
         )
     return TargetCheck(
-        str(target.spec),
-        True,
-        time.perf_counter() - t0,
-        scrub(comp.model) if comp.model else None,
-        scrub(comp.text),
-        None,
-        None,
-        target.describe(),
+        str(target.spec), True, time.perf_counter() - t0, comp.model, comp.text, None, None, target.describe()
     )
 
 

@@ -25,7 +25,9 @@ REDACTED = "[REDACTED]"
 MIN_SECRET_LEN = 6
 
 #: Environment variables whose values are treated as secrets.
-SECRET_ENV_PATTERN = re.compile(r"(API_?KEY|TOKEN|SECRET|PASSWORD|PASSWD|CRED|PRIVATE_KEY|AUTH)", re.IGNORECASE)
+SECRET_ENV_PATTERN = re.compile(
+    r"(API_?KEY|TOKEN|SECRET|PASSWORD|PASSWD|CRED|PRIVATE_KEY|AUTH)", re.IGNORECASE
+)
 
 #: Shapes of common credentials, redacted even when their value was not declared. Tokens
 #: after Bearer/Basic must hold a digit, so prose ("Bearer authentication") is left alone.
