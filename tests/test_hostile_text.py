@@ -153,3 +153,22 @@ def test_every_cli_console_neutralises_strings_tables_and_json() -> None:
     _no_raw(buf.getvalue())
     assert buf.getvalue().count("safe\\u202eexe.txt") == 3
     assert json.loads(json_safe(doc)) == {"text": HOSTILE}  # the same JSON value, escaped
+
+
+def test_a_browser_shows_the_override_as_written(hostile_run: str, sqlite_url: str, tmp_path: Path) -> None:
+    """In a real browser the answer reads "safe\\u202eexe.txt": the override is text, not a
+    control that turns the name into "safetxt.exe", and nothing from the answer ran."""
+    from assay.report.browser import browser_unavailable, inspect_report
+
+    why = browser_unavailable()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(f"the browser check must run in CI: {why}")
+        pytest.skip(why)
+    res = CliRunner().invoke(app, ["report", hostile_run, "-o", "r.html", "--db", sqlite_url])
+    assert res.exit_code == 0, res.output
+    facts = inspect_report(tmp_path / "r.html")
+    assert facts.responses and not facts.pwned and not facts.external_requests
+    for text in facts.responses:
+        _no_raw(text)
+        assert "safe\\u202eexe.txt" in text and "\\x1b[31mRED" in text
