@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -39,6 +40,37 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     ):
         monkeypatch.delenv(var, raising=False)
     return home
+
+
+#: the width every CLI test renders at, whatever terminal (or none) runs the suite
+TEST_COLUMNS = 250
+
+
+@pytest.fixture(autouse=True)
+def _fixed_console_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLI output in tests does not depend on the terminal the suite runs in.
+
+    rich sizes tables by COLUMNS (read once, when a console is made) or by the terminal,
+    and falls back to 80 columns with none; a table cell then wraps differently under
+    COLUMNS=60, 300 or no terminal. Every console the CLI has, and every one it makes
+    during the test, gets the same fixed width.
+    """
+    monkeypatch.setenv("COLUMNS", str(TEST_COLUMNS))
+    for name in ("assay.cli._common", "assay.cli.risk"):
+        module = sys.modules.get(name)
+        for attr in ("console", "err_console"):
+            console = getattr(module, attr, None)
+            if console is not None:
+                monkeypatch.setattr(console, "_width", TEST_COLUMNS)
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets() -> Iterator[None]:
+    """Secrets a test's targets and stores registered do not carry over to the next test."""
+    yield
+    from assay.core.secrets import forget_secrets
+
+    forget_secrets()
 
 
 @pytest.fixture

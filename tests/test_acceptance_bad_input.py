@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -255,8 +256,7 @@ def test_tampered_bundle_is_named(stored: Stored) -> None:
 
     # a file that is not a zip at all, and one that does not exist: bad input
     Path("junk.zip").write_bytes(b"this is not a zip")
-    res = runner.invoke(app, ["verify", "junk.zip"])
-    assert res.exit_code in (1, 2) and "junk.zip" in res.stderr and "Traceback" not in res.output
+    _fails_cleanly(["verify", "junk.zip"], "junk.zip", "not a bundle")
     _fails_cleanly(["verify", "absent.zip"], "absent.zip")
 
 
@@ -272,3 +272,144 @@ def test_bad_input_in_a_real_process_prints_no_traceback(stored: Stored) -> None
     assert proc.returncode == 2
     assert proc.stderr.count("error:") == 1 and "ftp" in proc.stderr and "Traceback" not in proc.stderr
     _intact(stored)
+
+
+# ---------------------------------------------------------------- issue 12, scope 7
+
+
+def _bundle(stored: Stored) -> Path:
+    runner = CliRunner()
+    assert runner.invoke(app, ["keys", "generate", "--out", "keys"]).exit_code == 0
+    res = runner.invoke(
+        app, ["bundle", stored.run_id, "-o", "ok.zip", "--key", "keys/assay-signing.key", "--db", stored.db]
+    )
+    assert res.exit_code == 0, res.output
+    return Path("ok.zip")
+
+
+def test_verify_says_bad_input_for_what_is_not_a_bundle(stored: Stored) -> None:
+    """README: 0 verified, 1 tampered, 2 bad input. Nothing here is a bundle at all."""
+    good = _bundle(stored).read_bytes()
+    Path("plain.txt").write_text("just text\n")
+    Path("truncated.zip").write_bytes(good[: len(good) // 2])
+    with zipfile.ZipFile("other.zip", "w") as zf:
+        zf.writestr("notes.txt", "a zip, but no manifest and no signature")
+    with zipfile.ZipFile("ok.zip") as src, zipfile.ZipFile("slip.zip", "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        dst.writestr("../../evil.txt", "zip-slip")
+    for name, why in (
+        ("plain.txt", "not a readable zip"),
+        ("truncated.zip", "not a readable zip"),
+        ("other.zip", "no MANIFEST.json"),
+        ("slip.zip", "../../evil.txt"),
+    ):
+        _fails_cleanly(["verify", name], name, why)
+        _fails_cleanly(["import", name, "--db", stored.db], name)
+    assert not Path("../evil.txt").exists() and not Path("../../evil.txt").exists()
+    assert CliRunner().invoke(app, ["verify", "ok.zip"]).exit_code == 0
+    _intact(stored)
+
+
+@pytest.fixture
+def blocked_paths(tmp_path: Path) -> dict[str, Path]:
+    """A folder, a path under a plain file (cannot be created), and a plain file."""
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "afile").write_text("x\n")
+    return {
+        "dir": tmp_path / "adir",
+        "under_file": tmp_path / "afile" / "out.html",
+        "file": tmp_path / "afile",
+    }
+
+
+def test_output_paths_are_checked_before_work(
+    stored: Stored, blocked_paths: dict[str, Path], mock_env: Callable[..., MockServer]
+) -> None:
+    server = mock_env()
+    for bad in (blocked_paths["dir"], blocked_paths["under_file"]):
+        for args in (
+            ["report", stored.run_id, "-o", str(bad), "--db", stored.db],
+            ["compare", stored.run_id, stored.run_id, "-o", str(bad), "--db", stored.db],
+            ["bundle", stored.run_id, "-o", str(bad), "--key", "nokey.pem", "--db", stored.db],
+            ["run", "-t", "openai:mock", "-n", "2", "-o", str(bad), "--db", stored.db],
+            ["assess", str(EXAMPLE_PROFILE), "-t", "openai:mock", "-o", str(bad), "--db", stored.db],
+        ):
+            _fails_cleanly(args, "--out", str(bad))
+    for bad in (blocked_paths["file"], blocked_paths["under_file"]):
+        _fails_cleanly(["keys", "generate", "--out", str(bad)], "--out", str(bad))
+    for bad in (blocked_paths["dir"], blocked_paths["under_file"]):
+        for args in (
+            ["plan", "R1", "-o", str(bad)],
+            ["taxonomy", "export", "-o", str(bad)],
+            ["profile", "init", "--no-interactive", "-o", str(bad)],
+        ):
+            _fails_cleanly(args, "--output", str(bad))
+    # the run's default report folder is checked as well: here it would have to be a file
+    shutil.rmtree("assay-reports", ignore_errors=True)  # the stored run's report
+    Path("assay-reports").write_text("in the way\n")
+    _fails_cleanly(["run", "-t", "openai:mock", "-n", "2", "--db", stored.db], "--out", "assay-reports")
+    _fails_cleanly(["run", "-t", "openai:mock", "-n", "2", "--format", "pdf", "--db", stored.db], "--format")
+    _fails_cleanly(
+        ["run", "-t", "openai:mock", "-n", "2", "--report-lang", "fr", "--db", stored.db], "--report-lang"
+    )
+    assert server.state.requests == 0  # nothing was sent for a run that could not report
+    _intact(stored)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_unwritable_output_is_refused(stored: Stored, tmp_path: Path) -> None:
+    ro = tmp_path / "readonly"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        _fails_cleanly(
+            ["report", stored.run_id, "-o", str(ro / "r.html"), "--db", stored.db], "--out", "not writable"
+        )
+        _fails_cleanly(["keys", "generate", "--out", str(ro / "keys")], "--out", "not writable")
+    finally:
+        ro.chmod(0o700)
+
+
+def test_lang_and_limit_are_blamed_on_their_own_flags(
+    stored: Stored, mock_env: Callable[..., MockServer]
+) -> None:
+    server = mock_env()
+    flat = _fails_cleanly(["run", "-t", "openai:mock", "--lang", "fr", "--db", stored.db], "--lang", "fr")
+    assert "--bank" not in flat
+    for n in ("-1", "0"):
+        flat = _fails_cleanly(["run", "-t", "openai:mock", "--limit", n, "--db", stored.db], "--limit")
+        assert "--bank" not in flat
+    assert server.state.requests == 0
+    _intact(stored)
+
+
+def test_unknown_schema_revision(stored: Stored, tmp_path: Path) -> None:
+    import sqlite3
+
+    newer = tmp_path / "newer.db"
+    Store(f"sqlite:///{newer}").engine.dispose()
+    with sqlite3.connect(newer) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    flat = _fails_cleanly(["runs", "list", "--db", f"sqlite:///{newer}"], "--db", "9999_from_the_future")
+    assert "revision" in flat
+    _intact(stored)
+
+
+def test_an_unrelated_database_is_refused_and_left_alone(tmp_path: Path) -> None:
+    import hashlib
+    import sqlite3
+
+    other = tmp_path / "inventory.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE parts (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.execute("INSERT INTO parts (name) VALUES ('bolt')")
+    before = hashlib.sha256(other.read_bytes()).hexdigest()
+    url = f"sqlite:///{other}"
+    for args in (["runs", "list", "--db", url], ["run", "-t", "python:os:getcwd", "-n", "1", "--db", url]):
+        _fails_cleanly(args, "--db", "not an Assay store", "parts")
+    assert hashlib.sha256(other.read_bytes()).hexdigest() == before  # not a byte changed, not even WAL mode
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("inventory")) == ["inventory.db"]
+    # a file that is not SQLite at all
+    Path(tmp_path / "notes.db").write_text("hello\n" * 200)
+    _fails_cleanly(["runs", "list", "--db", f"sqlite:///{tmp_path / 'notes.db'}"], "--db", "notes.db")

@@ -174,3 +174,181 @@ def test_base_url_credentials_are_split_off() -> None:
     assert url == "http://127.0.0.1:8000/v1"
     assert auth is not None and (auth.login, auth.password) == ("me", "p@ss")
     assert split_credentials("https://api.example.com/v1") == ("https://api.example.com/v1", None)
+
+
+# ---------------------------------------------------------------- issue 12: secrets by value
+
+
+def _canary() -> str:
+    """A key shaped like no known credential (`gw_` + hex: no `sk-`, and `Bearer gw_…`
+    escapes the Bearer pattern at the underscore), so only redaction by value hides it."""
+    return "gw_" + secrets.token_hex(16)
+
+
+def _assay(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "assay", *args], cwd=cwd, env=env, capture_output=True, timeout=timeout
+    )
+
+
+def _later(args: list[str], logs: list[bytes], code: int = 0) -> str:
+    result = CliRunner().invoke(app, args)
+    logs.append(result.stdout.encode() + b"\n" + result.stderr.encode())
+    assert result.exit_code == code, f"assay {' '.join(args)}: {result.output}"
+    return result.stdout
+
+
+def test_an_echoing_endpoint_leaks_the_key_nowhere(
+    tmp_path: Path, mock_server: Callable[..., MockServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gateway repeats the Authorization header in every answer and every error body; the
+    key is not credential-shaped. After the run, with the variable unset (a later shell),
+    every report format, `runs show --cases`, the bundle, the store's bytes and all output
+    are free of it."""
+    from assay.core.secrets import forget_secrets, known_secrets
+    from assay.store import Store
+
+    key = _canary()
+    server = mock_server(api_key=key, echo_auth=True, fault_rate=0.3, faults=("500",), seed=5)
+    work = tmp_path / "work"
+    work.mkdir()
+    db_file = tmp_path / "store" / "assay.db"
+    db = f"sqlite:///{db_file}"
+    env = dict(os.environ, ASSAY_OPENAI_BASE_URL=server.base_url, ASSAY_OPENAI_API_KEY=key, NO_COLOR="1")
+    logs: list[bytes] = []
+
+    # one attempt per case: the echoed 500 bodies end up as stored errors
+    proc = _assay(
+        [
+            "run",
+            "-t",
+            "openai:mock",
+            "-b",
+            "starter",
+            "-n",
+            "10",
+            "--db",
+            db,
+            "-c",
+            "2",
+            "--max-attempts",
+            "1",
+        ],
+        env,
+        work,
+    )
+    logs += [proc.stdout, proc.stderr]
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    run_id = RUN_ID.search(proc.stdout.decode()).group(1)  # type: ignore[union-attr]
+    assert set(server.state.auth_headers) == {f"Bearer {key}"} and server.state.faults_sent["500"] > 0
+
+    # a fatal 401 whose body echoes the (wrong) key: stderr names the refusal, not the key
+    wrong = _canary()
+    proc = _assay(
+        ["run", "-t", "openai:mock", "-n", "2", "--db", db], {**env, "ASSAY_OPENAI_API_KEY": wrong}, work
+    )
+    logs += [proc.stdout, proc.stderr]
+    assert proc.returncode == 2 and b"HTTP 401" in proc.stderr and b"[REDACTED]" in proc.stderr
+    assert wrong.encode() not in proc.stdout + proc.stderr
+
+    # later, in a shell without the key: nothing here knows it any more
+    forget_secrets()
+    monkeypatch.delenv("ASSAY_OPENAI_API_KEY", raising=False)
+    monkeypatch.chdir(work)
+    assert key not in known_secrets()
+    store = Store(db)
+    stored = store.responses(run_id)
+    # the echo did reach Assay (answers and errors), and was redacted on the way in
+    assert any("Authorization: Bearer [REDACTED]" in r.text for r in stored.values() if r.ok)
+    assert any("Authorization: Bearer [REDACTED]" in (r.error or "") for r in stored.values())
+    store.engine.dispose()
+
+    for fmt, ext in (("html", "html"), ("md", "md"), ("json", "json"), ("junit", "xml")):
+        for lang in ("en", "zh"):
+            _later(
+                ["report", run_id, "-f", fmt, "--lang", lang, "-o", f"reports/r.{lang}.{ext}", "--db", db],
+                logs,
+            )
+    _later(["runs", "show", run_id, "--cases", "--limit", "100", "--db", db], logs)
+    _later(["runs", "show", run_id, "--outcome", "unscorable", "--db", db], logs)
+    _later(["runs", "list", "--db", db], logs)
+    _later(["keys", "generate", "--out", "keys"], logs)
+    _later(["bundle", run_id, "-o", "run.bundle.zip", "--key", "keys/assay-signing.key", "--db", db], logs)
+    _later(["verify", "run.bundle.zip"], logs)
+    assert len(list((work / "reports").iterdir())) == 8 and list((work / "assay-reports").glob("*.html"))
+
+    # every byte: work dir (reports, bundle and its members), the SQLite file with WAL/SHM,
+    # a dump of every table, and everything printed
+    assert_no_secrets([work, db_file.parent, _dump_tables(db), *logs], [key, wrong])
+
+
+@pytest.mark.postgres
+def test_a_db_password_is_never_printed(
+    tmp_path: Path, pg_url: str, mock_server: Callable[..., MockServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The resume hint after Ctrl-C and every error show the --db URL without its password
+    (the server trusts local connections, so any password connects)."""
+    import signal
+    import time
+
+    password = "dbpw" + secrets.token_hex(10)
+    url = pg_url.replace("postgres@", f"postgres:{password}@")
+    server = mock_server(latency_ms=300)
+    env = dict(os.environ, ASSAY_OPENAI_BASE_URL=server.base_url, NO_COLOR="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assay", "run", "-t", "openai:mock", "-n", "30", "-c", "1", "--db", url],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while server.state.requests < 3 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)  # the target check and a case or two: the run is under way
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err.decode(errors="replace")
+    hint = " ".join(err.decode().split())
+    assert "Resume with: assay run --resume r" in hint and "postgres:***@" in hint
+    logs = [out, err]
+    run_id = RUN_ID.search(hint).group(1)  # type: ignore[union-attr]
+    monkeypatch.chdir(tmp_path)
+    _later(["runs", "show", "r-nope", "--db", url], logs, code=2)
+    _later(["runs", "show", run_id, "--cases", "--db", url], logs)
+    assert b"postgres:***@" in logs[-2]
+    assert_no_secrets([tmp_path, *logs, _dump_tables(pg_url)], [password])
+
+
+def test_a_config_file_key_under_any_variable_name_is_redacted(
+    tmp_path: Path, mock_server: Callable[..., MockServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The config file names the variable; its name need not look secret (`GW_PASSPHRASE_VALUE`
+    matches no secret-name pattern): the target registers the key it uses."""
+    from assay.core.secrets import SECRET_ENV_PATTERN, forget_secrets
+
+    key = _canary()
+    assert not SECRET_ENV_PATTERN.search("GW_PASSPHRASE_VALUE")
+    server = mock_server(api_key=key, echo_auth=True)
+    (tmp_path / "config.yaml").write_text(
+        f"targets:\n  mock:\n    base_url: {server.base_url}\n    api_key_env: GW_PASSPHRASE_VALUE\n"
+    )
+    monkeypatch.setenv("ASSAY_CONFIG", str(tmp_path / "config.yaml"))
+    monkeypatch.setenv("GW_PASSPHRASE_VALUE", key)
+    monkeypatch.chdir(tmp_path)
+    db = f"sqlite:///{tmp_path / 'assay.db'}"
+    logs: list[bytes] = []
+    out = _later(["run", "-t", "openai:mock", "-n", "3", "--db", db, "--format", "json"], logs)
+    run_id = RUN_ID.search(out).group(1)  # type: ignore[union-attr]
+    assert set(server.state.auth_headers) == {f"Bearer {key}"}
+    forget_secrets()
+    monkeypatch.delenv("GW_PASSPHRASE_VALUE")
+    _later(["report", run_id, "-f", "html", "-o", "later.html", "--db", db], logs)
+    _later(["runs", "show", run_id, "--cases", "--db", db], logs)
+    assert b"Bearer [REDACTED]" in _dump_tables(db)
+    assert_no_secrets([tmp_path, _dump_tables(db), *logs], [key])

@@ -21,6 +21,7 @@ from typing import Any
 
 from assay import __version__
 from assay.core.errors import InputError, TargetError
+from assay.core.secrets import scrub
 from assay.core.types import Bank, Case, GenerationParams, Judgment, Response, Run
 from assay.engine import Engine, EngineConfig, EngineStats, cache_key
 from assay.graders.base import Grader, get_grader, grader_ids
@@ -170,6 +171,15 @@ def cases_from_banks(
     keeps counterfactual and paraphrase groups whole), with their graders."""
     from assay.banks.select import sample_cases
 
+    if limit is not None and limit < 1:
+        raise InputError(f"must be at least 1 (got {limit})", where="--limit")
+    if languages:
+        present = {c.language for b in banks for c in b.cases}
+        if present and not present & set(languages):
+            raise InputError(
+                f"no case in {', '.join(languages)}; the banks have {', '.join(sorted(present))}",
+                where="--lang",
+            )
     cases: list[Case] = []
     for bank in banks:
         pool = [c for c in bank.cases if not languages or c.language in languages]
@@ -334,6 +344,12 @@ class TargetCheck:
     error: str | None
     error_kind: str | None
     describe: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        # what an endpoint says (its reply, its error body, its model name) may echo a credential
+        self.reply = scrub(self.reply)
+        self.error = scrub(self.error) if self.error else self.error
+        self.model = scrub(self.model) if self.model else self.model
 
 
 async def check_target_async(target: Target, params: GenerationParams | None = None) -> TargetCheck:

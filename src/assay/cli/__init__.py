@@ -7,11 +7,10 @@ import sys
 from typing import Any
 
 import typer
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from assay.cli import core as _core
-from assay.cli._common import err_console
+from assay.cli._common import print_error
 from assay.core.errors import AssayError
 
 
@@ -22,7 +21,7 @@ class _AssayGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except AssayError as exc:
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
+            print_error(str(exc))
             sys.exit(exc.exit_code)
 
 

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from assay.banks.benchmarks import fetch_benchmark, find_local, get_loader, load_benchmark, loaders
 from assay.banks.keywords import KeywordLibrary, builtin_keyword_library
-from assay.cli._common import console, fail
+from assay.cli._common import console, echo_json, fail
 from assay.core.errors import AssayError, InputError
 
 app = typer.Typer(
@@ -112,7 +112,7 @@ def load_cmd(
         return
     if as_json:
         for c in bank.cases:
-            typer.echo(json.dumps(c.model_dump(mode="json"), ensure_ascii=False))
+            echo_json(json.dumps(c.model_dump(mode="json"), ensure_ascii=False))
         return
     console.print(
         f"[bold]{escape(bank.id)}[/] {escape(bank.version)} · {len(bank.cases)} cases · "

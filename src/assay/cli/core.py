@@ -56,7 +56,8 @@ def run_cmd(
         Path | None, typer.Option("--plan", help="Run a plan file (from `assay plan`) instead of banks.")
     ] = None,
     limit: Annotated[
-        int | None, typer.Option("--limit", "-n", help="At most this many cases per bank (seeded sample).")
+        int | None,
+        typer.Option("--limit", "-n", help="At most this many cases per bank (seeded sample)."),
     ] = None,
     lang: Annotated[
         list[str] | None, typer.Option("--lang", help="Only cases in these languages (zh, en).")
@@ -157,6 +158,8 @@ def run_cmd(
         raise InputError(
             "only applies with --resume RUN", where="--retry-errors" if retry_errors else "--force-target"
         )
+    if report:
+        _check_report_output(report_format, report_lang, out)
     with progress_bar("assay run") as bar:
         if resume:
             result = api.resume(
@@ -205,10 +208,7 @@ def run_cmd(
     )
     _print_summary(run.id, db)
     if result.interrupted:
-        err_console.print(
-            f"[yellow]interrupted.[/] Resume with: assay run --resume {run.id}"
-            + (f" --db {db}" if db else "")
-        )
+        _resume_hint(run.id, db)
         raise typer.Exit(130)
     nothing = result.incomplete and stats.done == 0 and not result.resumed
     if report and not nothing:  # a run in which every call failed has nothing to report
@@ -281,6 +281,7 @@ def assess_cmd(
             "completes early stopping's minimum samples; it cannot be used with --no-early-stop",
             where="--complete-minimums",
         )
+    _check_report_output(report_format, report_lang, out)
     classification, plan = api.plan_for(profile, regime, languages=lang, seed=seed)
     console.print(
         f"[bold]{escape(classification.profile)}[/]: level [bold]{classification.level}[/] — {escape(classification.level_name_en)}"
@@ -317,10 +318,7 @@ def assess_cmd(
         f"{stats.skipped} not needed (settled early), {stats.errors} with errors, in {stats.elapsed_s:.1f} s"
     )
     if result.interrupted:
-        err_console.print(
-            f"[yellow]interrupted.[/] Resume with: assay run --resume {run.id}"
-            + (f" --db {db}" if db else "")
-        )
+        _resume_hint(run.id, db)
         raise typer.Exit(130)
     _print_verdicts(run.id, db)
     path = api.write_report(run.id, fmt=report_format, lang=report_lang, out=out, db=db)
@@ -371,6 +369,34 @@ def calibrate_cmd(
 
 def _ci(e: Estimate) -> str:
     return interval_label(e.confidence, e.method)
+
+
+def _check_report_output(fmt: str, lang: str, out: Path | None) -> None:
+    """The report a run ends with can be written: checked before anything is sent."""
+    from assay.core.files import check_output_dir, check_output_file
+    from assay.report.runs import FORMATS
+
+    if fmt not in FORMATS:
+        raise InputError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}", where="--format")
+    if lang not in ("zh", "en"):
+        raise InputError(f"unknown report language {lang!r}; use zh or en", where="--report-lang")
+    if out is not None:
+        check_output_file(out, "--out")
+    else:
+        check_output_dir(Path("assay-reports"), "--out")
+
+
+def _resume_hint(run_id: str, db: str | None) -> None:
+    """How to resume; a password in --db is never printed (the user puts it back)."""
+    from assay.store.db import masked
+
+    hint = f"assay run --resume {run_id}"
+    if db:
+        shown = masked(db)
+        hint += f" --db '{shown}'"
+        if shown != db:
+            hint += "  (password hidden: put it back, or set ASSAY_DB)"
+    err_console.print(f"[yellow]interrupted.[/] Resume with: {escape(hint)}", soft_wrap=True)
 
 
 def _print_verdicts(

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from assay.cli._common import echo_json, make_console, print_error
 from assay.core.errors import InputError
 from assay.graders import get_grader, grader_ids
 from assay.graders.validation import BinaryMetrics, ValidationReport
@@ -26,7 +27,7 @@ app = typer.Typer(
 
 
 def _fail(exc: InputError) -> None:
-    Console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}")
+    print_error(str(exc), make_console(stderr=True))
     raise typer.Exit(code=exc.exit_code)
 
 
@@ -84,7 +85,7 @@ def list_graders(
                 "at": v.get("created_at"),
             }
     if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        echo_json(json.dumps(rows, ensure_ascii=False, indent=1))
         return
     table = Table(title="graders")
     for col in ("grader", "languages", "judges expected", "labels", "latest validation", "description"):
@@ -101,7 +102,7 @@ def list_graders(
             _validation_cell(r.get("validation")),
             escape(r["description"]),
         )
-    Console().print(table)
+    make_console().print(table)
 
 
 def _validation_cell(v: dict[str, Any] | None) -> str:
@@ -147,7 +148,7 @@ def _metrics_table(title: str, rows: dict[str, BinaryMetrics]) -> Table:
 
 
 def print_report(rep: ValidationReport, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or make_console()
     console.print(
         f"[bold]{escape(rep.grader)}[/bold] on {escape(rep.label_file or '<rows>')} "
         f"(sha256 {rep.label_hash[:12]}…): {rep.n_rows} rows, {rep.unscorable} unscorable; positive = {escape(rep.positive)}"
@@ -202,6 +203,6 @@ def validate(
         _fail(exc)
         return
     if as_json:
-        typer.echo(rep.model_dump_json(indent=1))
+        echo_json(rep.model_dump_json(indent=1))
     else:
         print_report(rep)

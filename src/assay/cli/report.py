@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from assay.cli._common import console, err_console
 from assay.core.errors import InputError
+from assay.core.files import check_output_dir, check_output_file, write_atomic
 from assay.core.types import Case, Judgment, Message, Response, Run
 from assay.report.runs import report_data, write_report
 
@@ -65,6 +66,14 @@ def report_cmd(
     db: DbOpt = None,
 ) -> None:
     """Write a run's report: self-contained HTML, Markdown summary, JSON (schema assay.report/1) or JUnit XML."""
+    from assay.report.i18n import check_lang
+    from assay.report.runs import FORMATS
+
+    if fmt not in FORMATS:
+        raise InputError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}", where="--format")
+    check_lang(lang)
+    if out is not None:
+        check_output_file(out, "--out")
     path = write_report(_source(db), run_id, fmt, lang, out)
     console.print(f"report: {escape(str(path))}")
 
@@ -97,6 +106,8 @@ def compare_cmd(
     if fmt not in ("html", "md", "json"):
         raise InputError(f"unknown compare format {fmt!r}; use html, md or json", where="--format")
     check_lang(lang)
+    if out is not None:
+        check_output_file(out, "--out")
     source = _source(db)
     a, _, _ = report_data(source, run_a)
     b, _, _ = report_data(source, run_b)
@@ -110,8 +121,7 @@ def compare_cmd(
     if out is None and fmt == "html":
         out = Path("assay-reports") / f"compare-{a.run.id}-{b.run.id}.html"
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        write_atomic(check_output_file(out, "--out"), text)
         console.print(f"comparison: {escape(str(out))}")
     else:
         console.print(text, markup=False, highlight=False, soft_wrap=True)
@@ -140,6 +150,8 @@ def bundle_cmd(
     from assay.report.html import render_html
     from assay.report.text import render_json, render_junit, render_markdown
 
+    if out is not None:
+        check_output_file(out, "--out")
     signing_key = load_private_key(key)  # fail before doing any work
     source = _source(db)
     data, results, raw = report_data(source, run_id)
@@ -164,7 +176,11 @@ def bundle_cmd(
         },
         private_banks=raw["private"],
     )
-    path = write_bundle(out or Path(f"{data.run.id}.bundle.zip"), contents, signing_key)
+    target = check_output_file(out or Path(f"{data.run.id}.bundle.zip"), "--out")
+    try:
+        path = write_bundle(target, contents, signing_key)
+    except OSError as exc:
+        raise InputError(f"cannot write the bundle: {exc.strerror or exc}", where=f"--out {target}") from exc
     console.print(f"bundle: {escape(str(path))}")
 
 
@@ -183,8 +199,7 @@ def verify_cmd(
     signer is trusted; names any tampered file. Exit 0 verified, 1 tampered or untrusted signer."""
     from assay.evidence.bundle import verify_bundle
 
-    if not bundle.is_file():
-        raise InputError("no such file", where=str(bundle))
+    _check_is_bundle(bundle)
     rep = verify_bundle(bundle, public_key)
     if rep.ok:
         console.print(f"[green]{escape(rep.summary())}[/]")
@@ -203,6 +218,29 @@ def verify_cmd(
     raise typer.Exit(1)
 
 
+def _check_is_bundle(bundle: Path) -> None:
+    """Exit 2 (bad input), not 1 (tampered), for what is not a bundle at all: no such file,
+    not a zip (or a truncated one), a zip without manifest and signature, an unsafe
+    member name (zip-slip)."""
+    import zipfile
+
+    from assay.evidence.bundle import MANIFEST, SIGNATURE, _check_name
+
+    if not bundle.is_file():
+        raise InputError("no such file", where=str(bundle))
+    try:
+        with zipfile.ZipFile(bundle) as zf:
+            names = zf.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        raise InputError(f"not a bundle: not a readable zip file ({exc})", where=str(bundle)) from None
+    for name in names:
+        why = _check_name(name)
+        if why:
+            raise InputError(f"not a bundle: unsafe member name {name!r} ({why})", where=str(bundle))
+    if MANIFEST not in names and SIGNATURE not in names:
+        raise InputError(f"not an Assay bundle: no {MANIFEST} or {SIGNATURE}", where=str(bundle))
+
+
 keys_app = typer.Typer(help="Signing keys for evidence bundles.", no_args_is_help=True)
 
 
@@ -216,7 +254,11 @@ def keys_generate_cmd(
     """Generate an Ed25519 key pair for signing bundles (its public key is trusted on this machine)."""
     from assay.evidence.keys import generate_keypair, key_id, load_public_key, trust_key
 
-    priv, pub = generate_keypair(out, overwrite=force)
+    check_output_dir(out, "--out")
+    try:
+        priv, pub = generate_keypair(out, overwrite=force)
+    except OSError as exc:
+        raise InputError(f"cannot write the key pair: {exc.strerror or exc}", where=f"--out {out}") from exc
     trust_key(pub)  # bundles signed with your own key verify on this machine
     console.print(f"private key: {escape(str(priv))} (keep it secret; or set ASSAY_SIGNING_KEY)")
     console.print(f"public key:  {escape(str(pub))}  key id {key_id(load_public_key(pub))} (trusted here)")

@@ -19,7 +19,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from assay.cli._common import make_console, print_error
 from assay.core.errors import AssayError, InputError
+from assay.core.files import check_output_file, write_atomic
 from assay.levels import (
     Classification,
     build_plan,
@@ -38,14 +40,14 @@ from assay.taxonomy import export_crosswalk, load_taxonomy, taxonomy_hash
 
 def _make_console() -> Console:
     """Wide tables when the output is a file or pipe (no terminal width to follow)."""
-    c = Console(highlight=False)
+    c = make_console(highlight=False)
     if not c.is_terminal and "COLUMNS" not in os.environ:
-        c = Console(highlight=False, width=160)
+        c = make_console(highlight=False, width=160)
     return c
 
 
 console = _make_console()
-err_console = Console(stderr=True, highlight=False)
+err_console = make_console(stderr=True, highlight=False)
 
 # --------------------------------------------------------------------------- language
 
@@ -121,7 +123,7 @@ def _guard() -> Iterator[None]:
     try:
         yield
     except AssayError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        print_error(str(exc), err_console)
         raise typer.Exit(exc.exit_code) from None
 
 
@@ -191,14 +193,16 @@ def taxonomy_export(
         _check_lang(lang)
         if fmt not in ("csv", "json"):
             raise InputError(f"unknown format {fmt!r}; use csv or json", where="--format")
+        if output is not None:
+            check_output_file(output, "--output")
         text = export_crosswalk(load_taxonomy(), fmt, lang=lang, domain=domain)  # type: ignore[arg-type]
         if output is None:
             sys.stdout.write(text)
             return
         try:
-            output.write_text(text, encoding="utf-8")
+            write_atomic(output, text)
         except OSError as exc:
-            raise InputError(f"cannot write: {exc}", where=str(output)) from exc
+            raise InputError(f"cannot write: {exc}", where=f"--output {output}") from exc
         err_console.print(f"{_t('written', lang)} {escape(str(output))}")
 
 
@@ -313,6 +317,7 @@ def profile_init(
 ) -> None:
     """Write a commented profile template, or ask the questions when run in a terminal."""
     with _guard():
+        check_output_file(output, "--output")
         if output.exists() and not force:
             raise InputError("file exists; pass --force to overwrite", where=str(output))
         ask = _stdin_is_tty() if interactive is None else interactive
@@ -322,9 +327,9 @@ def profile_init(
 
         parse_profile(text, str(output))  # what we write must load
         try:
-            output.write_text(text, encoding="utf-8")
+            write_atomic(output, text)
         except OSError as exc:
-            raise InputError(f"cannot write: {exc}", where=str(output)) from exc
+            raise InputError(f"cannot write: {exc}", where=f"--output {output}") from exc
         err_console.print(f"wrote {escape(str(output))}; next: assay classify {escape(str(output))}")
 
 
@@ -468,6 +473,8 @@ def plan_cmd(
     """Build the deduplicated test plan (banks × transforms × graders × samples × thresholds) with its estimate."""
     with _guard():
         _check_lang(lang)
+        if output is not None:
+            check_output_file(output, "--output")
         langs = [x.strip() for x in languages.split(",") if x.strip()] if languages else None
         subject: Any = profile if profile in LEVELS else load_profile(resolve_profile(profile))
         stats = None
@@ -479,9 +486,9 @@ def plan_cmd(
         plan = build_plan(subject, regime or None, languages=langs, seed=seed, bank_stats=stats)
         if output is not None:
             try:
-                output.write_text(dump_plan(plan), encoding="utf-8")
+                write_atomic(output, dump_plan(plan))
             except OSError as exc:
-                raise InputError(f"cannot write: {exc}", where=str(output)) from exc
+                raise InputError(f"cannot write: {exc}", where=f"--output {output}") from exc
         elif not console.is_terminal:
             sys.stdout.write(dump_plan(plan))
             return

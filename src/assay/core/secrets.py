@@ -9,11 +9,14 @@ This module is dependency-free so that any stage may import it.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit
 
 REDACTED = "[REDACTED]"
 
@@ -22,13 +25,32 @@ REDACTED = "[REDACTED]"
 MIN_SECRET_LEN = 6
 
 #: Environment variables whose values are treated as secrets.
-SECRET_ENV_PATTERN = re.compile(r"(API_?KEY|TOKEN|SECRET|PASSWORD|AUTH)", re.IGNORECASE)
-
-#: Shapes of common credentials, redacted even when their value was not declared.
-CREDENTIAL_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}"),
-    re.compile(r"(?i)\bBearer\s+[A-Za-z0-9._~+/\-]{12,}=*"),
+SECRET_ENV_PATTERN = re.compile(
+    r"(API_?KEY|TOKEN|SECRET|PASSWORD|PASSWD|CRED|PRIVATE_KEY|AUTH)", re.IGNORECASE
 )
+
+#: Shapes of common credentials, redacted even when their value was not declared. Tokens
+#: after Bearer/Basic must hold a digit, so prose ("Bearer authentication") is left alone.
+#: Each comes with the (lower-case) marker texts it cannot match without: a pattern runs only
+#: when one is present, which keeps redaction of every answer cheap.
+_SHAPES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"\bsk-[A-Za-z0-9_\-]{16,}", ("sk-",)),
+    (r"(?i)\bBearer\s+(?=[A-Za-z._~+/\-]*\d)[A-Za-z0-9._~+/\-]{12,}=*", ("bearer",)),
+    (r"(?i)\bBasic\s+(?=[A-Za-z+/]*\d)[A-Za-z0-9+/]{12,}=*", ("basic",)),
+    (r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", ("akia", "asia")),  # AWS access key id
+    (r"\bgh[pousr]_[A-Za-z0-9]{30,}", ("_",)),  # GitHub tokens
+    (r"\bgithub_pat_[A-Za-z0-9_]{30,}", ("github_pat_",)),
+    (r"\bxox[abprs]-[A-Za-z0-9\-]{10,}", ("xox",)),  # Slack
+    (r"\bAIza[0-9A-Za-z_\-]{35}", ("aiza",)),  # Google API key
+    (r"\bhf_[A-Za-z0-9]{30,}", ("hf_",)),  # Hugging Face
+    (r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", ("eyj",)),  # JWT
+    # the password of a URL's user:password@ part (the user name is kept)
+    (r"(?<=://)(?P<user>[^/\s:@\[\]]*):(?P<pw>[^/\s@]+)(?=@)", ("://",)),
+)
+CREDENTIAL_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p, _ in _SHAPES)
+_MARKERS = tuple(m for _, m in _SHAPES)
+
+_URL_PW = CREDENTIAL_PATTERNS[-1]
 
 
 def _clean(secrets: Iterable[str | None]) -> list[str]:
@@ -42,14 +64,39 @@ def _clean(secrets: Iterable[str | None]) -> list[str]:
     return sorted(out, key=len, reverse=True)
 
 
-def redact(text: str, secrets: Iterable[str | None] = (), *, patterns: bool = True) -> str:
-    """`text` with every secret (and, with `patterns`, every credential-shaped token) replaced."""
+def _pattern_sub(text: str, keep: Iterable[str] = ()) -> str:
+    """Credential shapes replaced, except a match that is (or holds) a value in `keep`."""
+    kept = [k for k in keep if k]
+
+    def repl(m: re.Match[str]) -> str:
+        found = m.group(0)
+        if kept and any(k in found or found in k for k in kept):
+            return found
+        if m.re is _URL_PW:
+            # "***" is how a URL is shown with its password hidden (SQLAlchemy, `masked`)
+            return found if m.group("pw") == "***" else f"{m.group('user')}:{REDACTED}"
+        return REDACTED
+
+    low = text.lower()
+    for pat, markers in zip(CREDENTIAL_PATTERNS, _MARKERS, strict=True):
+        if any(m in low for m in markers):
+            text = pat.sub(repl, text)
+    return text
+
+
+def redact(
+    text: str, secrets: Iterable[str | None] = (), *, patterns: bool = True, keep: Iterable[str] = ()
+) -> str:
+    """`text` with every secret (and, with `patterns`, every credential-shaped token) replaced.
+
+    `keep`: texts whose credential-shaped parts are not secrets of this run (a test case's
+    own planted canary, say), so a pattern match inside them stays; declared secrets are
+    always replaced."""
     for s in _clean(secrets):
         if s in text:
             text = text.replace(s, REDACTED)
     if patterns:
-        for pat in CREDENTIAL_PATTERNS:
-            text = pat.sub(REDACTED, text)
+        text = _pattern_sub(text, keep)
     return text
 
 
@@ -78,8 +125,7 @@ def redact_json_text(text: str, secrets: Iterable[str | None] = (), *, patterns:
             if form in text:
                 text = text.replace(form, REDACTED)
     if patterns:
-        for pat in CREDENTIAL_PATTERNS:
-            text = pat.sub(REDACTED, text)
+        text = _pattern_sub(text)
     return text
 
 
@@ -90,4 +136,92 @@ def secret_values_from_env(environ: Mapping[str, str] | None = None, *, min_len:
     credential, and redacting "simple" everywhere would garble reports.
     """
     env = os.environ if environ is None else environ
-    return _clean(v for k, v in env.items() if SECRET_ENV_PATTERN.search(k) and len(v) >= min_len)
+    out = [v for k, v in env.items() if SECRET_ENV_PATTERN.search(k) and len(v) >= min_len]
+    # a password inside any URL-valued variable (ASSAY_DB, ASSAY_OPENAI_BASE_URL, ...)
+    out += [pw for v in env.values() if "@" in v and "://" in v for pw in url_secrets(v)]
+    return _clean(out)
+
+
+# ------------------------------------------------------------------ the run's known secrets
+
+_registered: set[str] = set()
+_lock = threading.Lock()
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The password of a URL's `user:password@` part, as written and decoded (else [])."""
+    if not url or "@" not in url:
+        return []
+    try:
+        raw = urlsplit(url.strip()).netloc.rpartition("@")[0]
+    except ValueError:
+        return []
+    if ":" not in raw:
+        return []
+    written = raw.split(":", 1)[1]
+    return [v for v in {written, unquote(written), quote(unquote(written), safe="")} if v]
+
+
+def register_secret(*values: str | None) -> None:
+    """Make values known as secrets of this process: everything that stores, prints or
+    reports text from now on replaces them (see `known_secrets` and `scrub`).
+
+    Targets register their API keys and auth headers, the store its database password.
+    The URL-encoded form of each value is registered too."""
+    with _lock:
+        for v in values:
+            if v and len(v) >= MIN_SECRET_LEN:
+                _registered.add(v)
+                enc = quote(v, safe="")
+                if enc != v:
+                    _registered.add(enc)
+
+
+def register_basic_auth(login: str, password: str) -> None:
+    """A basic-auth pair: the password and the header's base64 form are secrets."""
+    register_secret(password)
+    if password:
+        register_secret(base64.b64encode(f"{login}:{password}".encode()).decode("ascii"))
+
+
+def known_secrets(extra: Iterable[str | None] = ()) -> list[str]:
+    """Every secret value this process knows: registered ones, secret-looking environment
+    variables, passwords in URL-valued variables, and `extra`; longest first."""
+    with _lock:
+        registered = list(_registered)
+    return _clean([*registered, *secret_values_from_env(), *extra])
+
+
+def scrub(text: str, extra: Iterable[str | None] = (), *, keep: Iterable[str] = ()) -> str:
+    """`text` with every known secret and credential shape replaced (see `known_secrets`)."""
+    return redact(text, known_secrets(extra), keep=keep)
+
+
+class Redactor:
+    """`redact` with a fixed list of secrets, for hot paths (one per run)."""
+
+    __slots__ = ("secrets",)
+
+    def __init__(self, extra: Iterable[str | None] = ()) -> None:
+        self.secrets = known_secrets(extra)
+
+    def __call__(self, text: str, keep: Iterable[str] = ()) -> str:
+        return redact(text, self.secrets, keep=keep) if text else text
+
+    def optional(self, text: str | None, keep: Iterable[str] = ()) -> str | None:
+        return None if text is None else self(text, keep)
+
+    def obj(self, obj: Any, keep: Iterable[str] = ()) -> Any:
+        if isinstance(obj, str):
+            return self(obj, keep)
+        if isinstance(obj, Mapping):
+            return {k: self.obj(v, keep) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [self.obj(v, keep) for v in obj]
+        return obj
+
+
+def forget_secrets() -> None:
+    """Drop every registered secret (tests; a long-lived process between unrelated runs)."""
+    with _lock:
+        _registered.clear()

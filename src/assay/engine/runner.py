@@ -14,6 +14,9 @@
   also tightens the attempts already in flight; only 429 and 503 shrink concurrency;
 - a response cache keyed by target, messages and generation parameters;
 - multi-turn cases (Case.followups) are played as a real conversation;
+- every answer, error and judgment is redacted at ingestion (assay.core.secrets): the
+  values of every secret the process knows (API keys, auth headers, database passwords)
+  and credential-shaped strings never reach graders' reasons, the cache or the store;
 - results go to the group-commit writer as they arrive;
 - `stop()` (Ctrl-C) ends the run cleanly: nothing new is sent, in-flight calls are
   abandoned, everything already answered is committed, and the run can be resumed.
@@ -32,6 +35,7 @@ from typing import Protocol
 
 from assay.core.errors import TargetError
 from assay.core.ids import canonical_json, sha256_hex
+from assay.core.secrets import Redactor
 from assay.core.types import Case, GenerationParams, Judgment, Message, Outcome, Response, Usage
 from assay.engine.limiter import AdaptiveLimiter
 from assay.targets.base import Completion, Target
@@ -133,6 +137,15 @@ def cache_key(target: str, case: Case, params: GenerationParams) -> str:
     )
 
 
+def case_texts(case: Case) -> list[str]:
+    """What a case itself carries (its turns and planted canaries): not secrets of the run."""
+    out = [m.content for m in case.messages] + list(case.followups)
+    for k in ("canary", "secret"):
+        v = case.metadata.get(k)
+        out += [str(x) for x in v] if isinstance(v, list | tuple) else [str(v)] if v else []
+    return out
+
+
 class Engine:
     def __init__(
         self,
@@ -169,12 +182,44 @@ class Engine:
         # attempts in flight: their timeouts tighten as soon as a timeout has been learnt,
         # so requests that hung before there was anything to learn from are cut too
         self._inflight: dict[int, tuple[asyncio.Timeout, float]] = {}
+        # built after the target (and judge) registered their credentials
+        self.redact = Redactor()
 
     def stop(self, reason: str | None = None) -> None:
         self.stats.stopped = True
         if reason and not self.stats.fatal:
-            self.stats.fatal = reason
+            self.stats.fatal = self.redact(reason)
         self._stop.set()
+
+    # -- ingestion ---------------------------------------------------------------------
+    def ingest(self, case: Case, response: Response) -> Response:
+        """The response with every known secret and credential shape redacted; what the
+        case itself planted (a canary the leak grader looks for) is kept."""
+        keep = case_texts(case)
+        r = self.redact
+        update = {
+            "text": r(response.text, keep),
+            "error": r.optional(response.error, keep),
+            "model": r.optional(response.model, keep),
+            "transcript": tuple(
+                m.model_copy(update={"content": r(m.content, keep)}) for m in response.transcript
+            ),
+        }
+        if all(update[k] == getattr(response, k) for k in update):
+            return response
+        return response.model_copy(update=update)
+
+    def ingest_judgment(self, case: Case, j: Judgment) -> Judgment:
+        keep = case_texts(case)
+        r = self.redact
+        update = {
+            "reason": r(j.reason, keep),
+            "label": r.optional(j.label, keep),
+            "details": r.obj(j.details, keep),
+        }
+        if all(update[k] == getattr(j, k) for k in update):
+            return j
+        return j.model_copy(update=update)
 
     async def run(
         self,
@@ -240,10 +285,11 @@ class Engine:
         response = self.cached.get(key) if key else None
         event = "cached"
         if response is not None:
-            response = response.model_copy(update={"case_id": case.id, "cached": True})
+            # a cache written before ingestion redaction may still hold a secret: redact it too
+            response = self.ingest(case, response.model_copy(update={"case_id": case.id, "cached": True}))
             self.stats.cached += 1
         else:
-            response = await self._converse(case)
+            response = self.ingest(case, await self._converse(case))
             event = "answered"
             if key and response.ok:
                 cache_row = (key, self.target_name, response)
@@ -260,7 +306,7 @@ class Engine:
             self.stats.errors += 1
             kind = response.error_kind or "error"
             self.stats.error_kinds[kind] = self.stats.error_kinds.get(kind, 0) + 1
-        judgments = await self._grade(case, response, grader_ids)
+        judgments = [self.ingest_judgment(case, j) for j in await self._grade(case, response, grader_ids)]
         await self.sink.write(response, judgments, cache_row)
         self.stats.done += 1
         if self.on_result is not None:

@@ -52,7 +52,7 @@ from pydantic import BaseModel
 
 from assay.core.errors import AssayError, InputError
 from assay.core.ids import canonical_json, sha256_hex
-from assay.core.secrets import redact, secret_values_from_env
+from assay.core.secrets import known_secrets, redact
 from assay.core.types import Case, Judgment, Response, Run
 from assay.evidence.keys import (
     key_id,
@@ -245,7 +245,7 @@ def bundle_members(contents: BundleContents) -> dict[str, bytes]:
     }
     for name, body in sorted(contents.reports.items()):
         members[_safe_report_name(name)] = body.encode("utf-8") if isinstance(body, str) else body
-    secrets = [*contents.secrets, *secret_values_from_env()]
+    secrets = known_secrets(contents.secrets)
     out: dict[str, bytes] = {}
     for name, data in members.items():
         try:

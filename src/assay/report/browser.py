@@ -64,6 +64,7 @@ class ReportFacts:
     samples: int = 0
     scripts: int = 0
     pwned: bool = False
+    responses: list[str] = field(default_factory=list)  # what a reader sees of each answer
     external_requests: list[str] = field(default_factory=list)
     screenshot: str | None = None
 
@@ -138,6 +139,9 @@ def _inspect(path: str | Path, screenshot: str | Path | None, open_samples: bool
             facts.samples = page.evaluate("document.querySelectorAll('details.sample').length")
             facts.scripts = page.evaluate("document.scripts.length")
             facts.pwned = page.evaluate("typeof window.__pwned !== 'undefined'")
+            facts.responses = page.eval_on_selector_all(
+                "pre.text.response", "els => els.map(e => e.innerText)"
+            )
         finally:
             ctx.close()
     return facts

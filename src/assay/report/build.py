@@ -9,7 +9,7 @@ A report without an Assessment shows the planned requirements as not scored and 
 
 Private banks (a `Bank.private`, a bank id in `private_banks`, or `case.metadata["private"]`)
 never show case text: a sample keeps only `prompt_sha256`.
-`secrets` (and credential-shaped strings) are redacted from every string of the result.
+`secrets` (and every secret the process knows) are redacted from every string of the result.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from assay.core.ids import canonical_json, sha256_hex
-from assay.core.secrets import redact_json_text, secret_values_from_env
+from assay.core.secrets import known_secrets, redact_json_text
 from assay.core.types import Bank, Case, Judgment, Message, Outcome, Response, Run
 from assay.regimes.model import Requirement
 from assay.report.model import (
@@ -362,10 +362,15 @@ def _regime_order(reg: str) -> tuple[int, str]:
 
 
 def _redacted(data: ReportData, secrets: Iterable[str]) -> ReportData:
-    """Every string with the given secrets, secret-looking environment values and
-    credential-shaped tokens replaced by [REDACTED]."""
+    """A cheap safety net: what is stored was redacted at ingestion (answers, errors,
+    judgments, notes; assay.core.secrets), so only the values of the given and the known
+    secrets (registered, secret-looking environment variables) are looked for here, and
+    nothing is dumped when there are none."""
+    values = known_secrets(secrets)
+    if not values:
+        return data
     text = data.model_dump_json(by_alias=True)
-    clean = redact_json_text(text, [*secrets, *secret_values_from_env()])
+    clean = redact_json_text(text, values, patterns=False)
     return data if clean == text else ReportData.model_validate_json(clean)
 
 

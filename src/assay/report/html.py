@@ -3,6 +3,10 @@
 No JavaScript, no CDN, no web fonts: the file opens offline in any browser and prints.
 Autoescaping is on for every template and for string templates too; nothing rendered
 from data is ever marked safe, so model output (untrusted) shows as literal text.
+Untrusted text (prompts, answers, errors, reasons, notes, the target) goes through the
+`u` filter: escaped, isolated in `<bdi>` (so a right-to-left override cannot reorder the
+page around it) and with every control or bidi character shown visibly (`\u202e`), so
+"safe\u202eexe.txt" reads as written, not as "…txt.exe".
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ import re
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
+from assay.core.text import terminal_safe
 from assay.report.i18n import LABELS, check_lang, interval_label, t
 from assay.report.model import ComparisonData, Rate, ReportData
 
@@ -39,6 +45,8 @@ def _env() -> Environment:
     env.filters["anchor"] = anchor
     env.filters["num"] = num
     env.filters["pval"] = pval
+    env.filters["u"] = untrusted
+    env.filters["visible"] = visible
     env.globals["bar"] = bar_geometry
     env.globals["ci_label"] = lambda r, lang: (
         "" if r is None else interval_label(r.confidence, r.method, lang)
@@ -55,6 +63,21 @@ def env() -> Environment:
     if _ENV is None:
         _ENV = _env()
     return _ENV
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: object) -> str:
+    """Control and bidi characters as visible escapes (for attributes and <title>)."""
+    return terminal_safe("" if text is None else str(text))
+
+
+def untrusted(text: object) -> Markup:
+    """Escaped, bidi-isolated text with its control characters shown as escapes."""
+    body = str(escape("" if text is None else str(text)))
+    body = _CONTROL.sub(lambda m: f'<span class="ctl">{terminal_safe(m.group(0))}</span>', body)
+    return Markup(f'<bdi dir="auto">{body}</bdi>')
 
 
 def pct(x: float | None, digits: int = 1) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from assay.core.errors import InputError
+from assay.core.files import check_output_file, write_atomic
 from assay.core.types import Case, Judgment, Response, Run
 from assay.report.build import build_report_data
 from assay.report.model import ReportData
@@ -71,9 +72,12 @@ def write_report(
     """Render a stored run's report and write it (default: ./assay-reports/<run-id>[.zh].<ext>)."""
     if fmt not in FORMATS:
         raise InputError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}", where="--format")
+    if out:
+        check_output_file(out, "--out")  # before any work
     data, _, _ = report_data(source, run_id)
     text = render(data, fmt, lang)
-    path = Path(out) if out else default_path(data.run.id, fmt, lang)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    path = Path(out) if out else check_output_file(default_path(data.run.id, fmt, lang), "--out")
+    try:
+        return write_atomic(path, text)
+    except OSError as exc:
+        raise InputError(f"cannot write the report: {exc.strerror or exc}", where=f"--out {path}") from exc

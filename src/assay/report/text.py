@@ -15,6 +15,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Literal
 
+from assay.core.text import terminal_safe
 from assay.report.i18n import check_lang, interval_label, t
 from assay.report.model import ComparisonData, DeltaRow, Rate, RateRow, ReportData, RequirementView
 
@@ -39,9 +40,10 @@ def report_json_schema() -> dict[str, object]:
 
 
 def _md(s: object) -> str:
-    """Text safe inside a Markdown table cell: no pipes, no newlines, no raw HTML."""
+    """Text safe inside a Markdown table cell: no pipes, no newlines, no raw HTML, and control
+    or bidi characters shown escaped (a report is often read with `cat` in a CI log)."""
     text = str(s)
-    return (
+    return terminal_safe(
         text.replace("\\", "\\\\")
         .replace("|", "\\|")
         .replace("<", "&lt;")

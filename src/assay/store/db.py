@@ -7,6 +7,7 @@ The schema is created and upgraded by Alembic migrations when the store opens.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from assay.core.errors import InputError
+from assay.core.secrets import known_secrets, redact_obj, register_secret, url_secrets
 from assay.core.types import Case, Judgment, Message, Outcome, Response, Run, Usage
 from assay.store import schema as t
 from assay.targets.config import assay_home
@@ -53,6 +55,7 @@ class Store:
 
     def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
         self.url = url or default_url()
+        register_secret(*url_secrets(self.url))  # never stored, printed or reported
         self.engine = _make_engine(self.url)
         self.dialect = self.engine.dialect.name
         if migrate:
@@ -65,7 +68,11 @@ class Store:
     def migrate(self) -> None:
         """Create or upgrade the schema. Safe when several processes open a fresh store at
         once: the upgrade runs under a lock (SQLite: BEGIN IMMEDIATE, the database's write
-        lock; PostgreSQL: an advisory lock) and re-checks the revision once it holds it."""
+        lock; PostgreSQL: an advisory lock) and re-checks the revision once it holds it.
+        A database holding someone else's tables is refused, never altered; a revision this
+        Assay does not know is one clear error."""
+        from alembic.util.exc import CommandError
+
         try:
             with self.engine.connect() as conn:
                 if _current_revision(conn) == HEAD_REVISION:
@@ -75,15 +82,26 @@ class Store:
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
                 elif self.dialect == "postgresql":
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATE_LOCK})")
-                if _current_revision(conn) == HEAD_REVISION:
+                revision = _current_revision(conn)
+                if revision == HEAD_REVISION:
                     return  # another process migrated while we waited for the lock
+                if revision is None:
+                    _refuse_foreign_database(conn, self.url)
                 from alembic import command
                 from alembic.config import Config
 
                 cfg = Config()
                 cfg.set_main_option("script_location", str(resources.files("assay.store") / "migrations"))
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+                try:
+                    command.upgrade(cfg, "head")
+                except CommandError as exc:
+                    raise InputError(
+                        f"the database {masked(self.url)} is at schema revision {revision!r}, which this "
+                        f"Assay does not know (written by a newer version?); upgrade Assay or use another "
+                        f"database ({exc})",
+                        where="--db",
+                    ) from None
         except OperationalError as exc:
             raise InputError(
                 f"cannot open the database {masked(self.url)}: {_first_line(exc)}", where="--db"
@@ -601,6 +619,7 @@ def _make_engine(url: str) -> Engine:
                 Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise InputError(f"cannot create the folder for {db}: {exc.strerror}", where="--db") from exc
+            _check_sqlite_file(Path(db).expanduser(), url)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
@@ -672,6 +691,43 @@ def _holder_alive(holder: str) -> bool:
     return True
 
 
+def _check_sqlite_file(path: Path, url: str) -> None:
+    """An existing file that is not SQLite, or a SQLite database of someone else's, is
+    refused before anything opens it for writing (opening would switch it to WAL mode)."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.OperationalError:
+        return  # cannot look read-only (locked, no -shm): the normal open reports it
+    except sqlite3.DatabaseError as exc:
+        raise InputError(
+            f"{path} is not a SQLite database ({exc}); it was left untouched", where="--db"
+        ) from None
+    if names and not names & ({"alembic_version"} | set(t.metadata.tables)):
+        shown = ", ".join(sorted(names)[:5]) + (", ..." if len(names) > 5 else "")
+        raise InputError(
+            f"{masked(url)} is not an Assay store (it holds other tables: {shown}); it was left "
+            "untouched. Give a new file or an existing Assay database",
+            where="--db",
+        )
+
+
+def _refuse_foreign_database(conn: Any, url: str) -> None:
+    """A database that holds tables but none of Assay's is someone else's: never add to it."""
+    names = set(inspect(conn).get_table_names())
+    if names and not names & set(t.metadata.tables):
+        shown = ", ".join(sorted(names)[:5]) + (", ..." if len(names) > 5 else "")
+        raise InputError(
+            f"{masked(url)} is not an Assay store (it holds other tables: {shown}); it was left "
+            "untouched. Give a new file or an existing Assay database",
+            where="--db",
+        )
+
+
 def _first_line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
@@ -691,7 +747,8 @@ def _run_row(run: Run) -> dict[str, Any]:
         "target": run.target,
         "level": run.level,
         "case_count": run.case_count,
-        "data": run.model_dump(mode="json"),
+        # notes, profile and plan pass the same redaction as every answer (cheap: once a save)
+        "data": redact_obj(run.model_dump(mode="json"), known_secrets()),
     }
 
 

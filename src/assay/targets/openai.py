@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import aiohttp
 
 from assay.core.errors import InputError, TargetError
+from assay.core.secrets import register_basic_auth, register_secret, scrub
 from assay.core.types import GenerationParams, Message, TargetSpec, Usage
 from assay.targets.base import Completion, Target, with_system_prompt
 from assay.targets.config import TargetConfig
@@ -86,6 +87,10 @@ class OpenAITarget(Target):
         cfg = config or TargetConfig.for_openai(spec.name)
         self.base_url, self._basic_auth = split_credentials(normalise_base_url(cfg.base_url))
         self._api_key = cfg.api_key
+        # known from now on: whatever echoes them (an answer, an error body) is redacted
+        register_secret(self._api_key)
+        if self._basic_auth is not None:
+            register_basic_auth(self._basic_auth.login, self._basic_auth.password)
         self.timeout_s = cfg.timeout_s
         self.extra_body = dict(cfg.extra_body)
         self._session: aiohttp.ClientSession | None = None
@@ -155,7 +160,9 @@ class OpenAITarget(Target):
             choice = data["choices"][0]
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             raise TargetError(
-                "server", f"the endpoint answered with something that is not a chat completion: {raw[:200]!r}"
+                "server",
+                "the endpoint answered with something that is not a chat completion: "
+                + repr(scrub(raw.decode("utf-8", "replace"))[:200]),
             ) from exc
         message = choice.get("message") or {}
         text = message.get("content") or ""
@@ -246,8 +253,8 @@ def _error_detail(raw: bytes) -> str:
         code = err.get("code") if isinstance(err, dict) else None
         text = " ".join(str(x) for x in (code, msg) if x)
     except (ValueError, AttributeError):
-        text = raw[:200].decode("utf-8", "replace")
-    text = text.strip()
+        text = raw.decode("utf-8", "replace")
+    text = scrub(text.strip())  # error pages and gateways may echo the Authorization header
     return f": {text[:300]}" if text else ""
 
 

@@ -16,6 +16,10 @@ first … first+count-1, which is repeatable whatever the machine's speed.
 It counts every request by the hash of its last user message, so tests can check how
 many times each case was sent (`GET /_stats`).
 
+`echo_auth` (`--echo-auth`) plays a careless gateway: every answer and every error body
+repeats the request's Authorization header, as some proxies and error pages do; Assay
+must keep it out of everything it stores, prints and reports.
+
 Replies: by default a should-refuse prompt (one containing a word from REFUSE_WORDS) is
 refused and anything else gets a short helpful answer, in the prompt's language.
 """
@@ -52,6 +56,7 @@ class MockConfig:
     outage_s: float = 0.0
     outage_requests: tuple[int, int] | None = None  # (first request number, how many)
     outage_status: int = 503  # 0: drop the connection
+    echo_auth: bool = False  # repeat the Authorization header in answers and error bodies
 
 
 @dataclass
@@ -103,29 +108,31 @@ def build_app(state: MockState) -> web.Application:
 
     async def chat(request: web.Request) -> web.StreamResponse:
         state.requests += 1
+        auth = request.headers.get("Authorization", "")
+        echo = f" (request had Authorization: {auth})" if cfg.echo_auth else ""
+
+        def error(message: str, status: int, **extra: object) -> web.Response:
+            headers = extra.pop("headers", None)
+            body = {"error": {"message": message + echo, **extra}}
+            return web.json_response(body, status=status, headers=headers)  # type: ignore[arg-type]
+
         if cfg.api_key is not None:
-            auth = request.headers.get("Authorization", "")
             state.auth_headers.append(auth)
             if auth != f"Bearer {cfg.api_key}":
-                return web.json_response(
-                    {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}},
-                    status=401,
-                )
+                return error("Incorrect API key provided", 401, code="invalid_api_key")
         if state.in_outage():
             state.outage_hits += 1
             if cfg.outage_status == 0:
                 if request.transport is not None:
                     request.transport.close()
                 raise ConnectionResetError("outage")
-            return web.json_response(
-                {"error": {"message": "service unavailable (outage)"}}, status=cfg.outage_status
-            )
+            return error("service unavailable (outage)", cfg.outage_status)
         try:
             body = await request.json()
             messages = body["messages"]
             prompt = str(messages[-1]["content"])
         except (ValueError, KeyError, IndexError, TypeError):
-            return web.json_response({"error": {"message": "invalid request body"}}, status=400)
+            return error("invalid request body", 400)
         state.counts[hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()[:16]] += 1
         if cfg.latency_ms:
             await asyncio.sleep(cfg.latency_ms / 1000.0)
@@ -133,21 +140,20 @@ def build_app(state: MockState) -> web.Application:
             fault = state.rng.choice(cfg.faults)
             state.faults_sent[fault] += 1
             if fault == "429":
-                return web.json_response(
-                    {"error": {"message": "Rate limit reached", "code": "rate_limit_exceeded"}},
-                    status=429,
+                return error(
+                    "Rate limit reached",
+                    429,
+                    code="rate_limit_exceeded",
                     headers={"Retry-After": f"{cfg.retry_after_s:g}"},
                 )
             if fault == "500":
-                return web.json_response({"error": {"message": "internal error"}}, status=500)
+                return error("internal error", 500)
             if fault == "400":
-                return web.json_response({"error": {"message": "bad request"}}, status=400)
+                return error("bad request", 400)
             if fault == "503":
-                return web.json_response(
-                    {"error": {"message": "overloaded"}}, status=503, headers={"Retry-After": "0"}
-                )
+                return error("overloaded", 503, headers={"Retry-After": "0"})
             await asyncio.sleep(cfg.hang_s)
-        text = reply_for(prompt, cfg.mode)
+        text = reply_for(prompt, cfg.mode) + echo
         return web.json_response(
             {
                 "id": f"chatcmpl-{state.requests}",
@@ -252,6 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--outage-after-s", type=float, default=None)
     p.add_argument("--outage-s", type=float, default=0.0)
     p.add_argument("--outage-status", type=int, default=503)
+    p.add_argument("--echo-auth", action="store_true", help="Repeat the Authorization header in replies.")
     a = p.parse_args(argv)
     cfg = MockConfig(
         latency_ms=a.latency_ms,
@@ -265,6 +272,7 @@ def main(argv: list[str] | None = None) -> None:
         outage_after_s=a.outage_after_s,
         outage_s=a.outage_s,
         outage_status=a.outage_status,
+        echo_auth=a.echo_auth,
     )
     web.run_app(build_app(MockState(cfg)), host="127.0.0.1", port=a.port, access_log=None, print=None)
 
