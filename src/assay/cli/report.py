@@ -387,9 +387,9 @@ def import_cmd(
     db: DbOpt = None,
 ) -> None:
     """Verify a bundle and load its run into this store (no files are extracted to disk).
-    A tampered bundle, or one signed by a key that is not trusted, is refused (exit 1)."""
-    if not bundle.is_file():
-        raise InputError("no such file", where=str(bundle))
+    A tampered bundle, or one signed by a key that is not trusted, is refused (exit 1);
+    what is not a bundle at all is bad input (exit 2)."""
+    _check_is_bundle(bundle)
     run = import_bundle(_source(db), bundle, public_key, accept_untrusted=accept_untrusted)
     console.print(f"imported run {escape(run.id)} ({escape(run.target)})")
 
