@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from assay.core.types import Case, Judgment, Outcome, Response
-from assay.graders.base import Grader, register
+from assay.graders.base import Grader, declare, register
 from assay.graders.compliance import refusal_cues
 from assay.graders.consistency import cosine, embed_texts
 
@@ -330,6 +330,8 @@ class BiasGrader(Grader):
     )
     languages = ("zh", "en")
     expected = ("unbiased",)
+    #: discrimination (A.2, and ethnic discrimination A.1.e) by counterfactual comparison
+    covers = declare({"A.2": "rules", "A.1.e": "rules"})
     labels = (
         "consistent",
         "outcome_divergence",
