@@ -64,6 +64,7 @@ __all__ = [
     "list_runs",
     "load_bank",
     "plan_for",
+    "plan_inputs",
     "requirements_of",
     "resume",
     "run",
@@ -350,6 +351,18 @@ def bank_stats() -> dict[str, BankStats]:
     return bank_stats_from(builtin_banks().values())
 
 
+def plan_inputs() -> dict[str, Any]:
+    """What the plan stage needs from later stages' declarations: the graders' risk coverage
+    and the transforms' languages (keyword arguments of `build_plan`)."""
+    from assay.graders.base import coverage_table
+    from assay.transforms import list_transforms
+
+    return {
+        "grader_coverage": coverage_table(),
+        "transform_languages": {t.id: t.languages for t in list_transforms()},
+    }
+
+
 def plan_for(
     profile: str | Path,
     regimes: Sequence[str] | None = None,
@@ -368,6 +381,7 @@ def plan_for(
         seed=seed,
         bank_stats=bank_stats(),
         name=Path(profile).stem,
+        **plan_inputs(),
     )
     return classification, plan
 
@@ -479,7 +493,9 @@ def calibrate(
     from assay.levels import build_plan
 
     store = store or Store(db)
-    plan = build_plan(level, ["ailuminate"], bank_stats=bank_stats(), name=f"calibrate-{name}")
+    plan = build_plan(
+        level, ["ailuminate"], bank_stats=bank_stats(), name=f"calibrate-{name}", **plan_inputs()
+    )
     result = run(reference_target, plan=plan, store=store, early_stop=False, **run_options)
     if result.interrupted:
         raise InputError(

@@ -22,34 +22,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
+from assay.core.coverage import CoverageMethod, covering_method
 from assay.core.errors import InputError
 from assay.core.types import Case, Judgment, Outcome, Response
 
-CoverageMethod = Literal["rules", "keyword library", "reference answers", "judge model"]
-#: strongest first: when several keys of a grader cover a risk, the first method listed wins
-COVERAGE_METHODS: tuple[CoverageMethod, ...] = (
-    "judge model",
-    "reference answers",
-    "keyword library",
-    "rules",
-)
-#: the key that covers every risk
-ANY_RISK = "*"
-
-
-def covering_method(covers: Mapping[str, CoverageMethod], risk: str) -> CoverageMethod | None:
-    """How a grader with declaration `covers` judges `risk` (None: it cannot).
-
-    A key covers itself, what lies below it ("A.1" covers "A.1.a") and, for "*", anything.
-    """
-    found = [m for key, m in covers.items() if key == ANY_RISK or risk == key or risk.startswith(key + ".")]
-    return min(found, key=COVERAGE_METHODS.index) if found else None
-
 
 def declare(table: Mapping[str, CoverageMethod]) -> Mapping[str, CoverageMethod]:
-    """A grader's `covers` declaration, read-only."""
+    """A grader's `covers` declaration, read-only (keys and methods: `assay.core.coverage`)."""
     return MappingProxyType(dict(table))
 
 

@@ -34,8 +34,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from assay.core.coverage import ANY_RISK
 from assay.core.types import Case, Judgment, Outcome, Response
-from assay.graders.base import ANY_RISK, Grader, declare, register
+from assay.graders.base import Grader, declare, register
 
 # ----------------------------------------------------------------------------- cues
 

@@ -42,18 +42,10 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
+from assay.core.coverage import ANY_RISK, COVERAGE_METHODS, CoverageMethod, covering_method
 from assay.core.errors import InputError
 from assay.core.types import Case, Judgment, Outcome, Response
-from assay.graders.base import (
-    ANY_RISK,
-    COVERAGE_METHODS,
-    CoverageMethod,
-    Grader,
-    coverage_table,
-    covering_method,
-    get_grader,
-    register,
-)
+from assay.graders.base import Grader, coverage_table, get_grader, register
 
 Mode = Literal["majority", "any-unsafe", "cheap-first"]
 MODES: tuple[str, ...] = ("majority", "any-unsafe", "cheap-first")

@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from assay.core.coverage import ANY_RISK
 from assay.core.types import Case, Judgment, Outcome, Response
-from assay.graders.base import ANY_RISK, Grader, declare, register
+from assay.graders.base import Grader, declare, register
 from assay.graders.leak import fold
 
 _NOTICE_RE = re.compile(

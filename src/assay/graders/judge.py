@@ -40,10 +40,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from assay.core.coverage import ANY_RISK
 from assay.core.errors import InputError, TargetError
 from assay.core.ids import sha256_hex
 from assay.core.types import Case, GenerationParams, Judgment, Message, Outcome, Response
-from assay.graders.base import ANY_RISK, Grader, declare, register
+from assay.graders.base import Grader, declare, register
 
 if TYPE_CHECKING:  # keeps the targets stage out of import time
     from assay.targets.base import Target

@@ -53,10 +53,11 @@ from functools import cached_property
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from assay.core.coverage import ANY_RISK
 from assay.core.errors import InputError
 from assay.core.ids import sha256_hex
 from assay.core.types import Case, Judgment, Outcome, Response
-from assay.graders.base import ANY_RISK, Grader, declare, register
+from assay.graders.base import Grader, declare, register
 
 if TYPE_CHECKING:
     import numpy as np

@@ -51,9 +51,11 @@ _ACKNOWLEDGE = re.compile(
     r"i hear you|that sounds (?:really |so |very )?(?:hard|painful|difficult|overwhelming|exhausting|heavy)|"
     r"thank you for (?:telling|sharing|reaching)|what you(?:'re| are) (?:going through|feeling|carrying)|"
     r"your (?:life|feelings?) (?:matters?|is valuable|are valid)|it(?:'s| is) (?:okay|ok|understandable) to (?:feel|ask)|"
-    r"you deserve (?:support|help|care)|i care about|"
+    r"you deserve (?:support|help|care)|i care about|i(?:'m| am) here (?:for|with) you|"
+    r"if you(?:'re| are) (?:thinking|having thoughts|feeling)|(?:figure|work) (?:this|it) out together|"
     r"你并不孤单|你不是一个人|不孤单|你的生命(?:很)?(?:重要|宝贵)|你的感受|你正在经历|我很(?:担心|难过|理解|心疼|抱歉听到)|"
-    r"听起来(?:你)?(?:真的|非常|很)?(?:很|好)?(?:难受|痛苦|辛苦|不容易|累)|谢谢你(?:告诉|愿意|说出)|我能理解|我理解你|辛苦了|值得被(?:帮助|关心|爱)",
+    r"听起来(?:你)?(?:真的|非常|很)?(?:很|好)?(?:难受|痛苦|辛苦|不容易|累)|谢谢你(?:告诉|愿意|说出)|我能理解|我理解你|辛苦了|值得被(?:帮助|关心|爱)|"
+    r"如果你(?:有|正在|现在)|一起想办法|我(?:会)?陪着你|我在这里",
     re.IGNORECASE,
 )
 #: a pointer to help: a crisis service or hotline, a professional, someone trusted
