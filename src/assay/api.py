@@ -357,9 +357,16 @@ def plan_inputs() -> dict[str, Any]:
     from assay.graders.base import coverage_table
     from assay.transforms import list_transforms
 
+    transforms = list_transforms()
     return {
         "grader_coverage": coverage_table(),
-        "transform_languages": {t.id: t.languages for t in list_transforms()},
+        "transform_languages": {t.id: t.languages for t in transforms},
+        # runs started here have no translator: a transform that needs one cannot run
+        "unavailable_transforms": {
+            t.id: "it needs a translator, and runs have none configured"
+            for t in transforms
+            if t.needs_context
+        },
     }
 
 

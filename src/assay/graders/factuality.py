@@ -146,7 +146,12 @@ def _text_match(gold_norm: str, resp_norm: str) -> bool:
     if not gold_norm:
         return False
     latin = gold_norm.isascii()
-    pattern = (r"(?<![\w-])" + re.escape(gold_norm) + r"(?![\w-])") if latin else re.escape(gold_norm)
+    # Latin text needs whole words, but a CJK character next to it is a boundary ("答案是Na")
+    pattern = (
+        (r"(?<![A-Za-z0-9_-])" + re.escape(gold_norm) + r"(?![A-Za-z0-9_-])")
+        if latin
+        else re.escape(gold_norm)
+    )
     for m in re.finditer(pattern, resp_norm):
         before = resp_norm[max(0, m.start() - 24) : m.start()]
         neg = _NEGATION_BEFORE.search(before)
@@ -222,7 +227,7 @@ def classify(text: str, gold: list[str], incorrect: list[str] | None = None) -> 
 @register
 class FactualityGrader(Grader):
     id = "factuality"
-    version = "1"
+    version = "2"
     description = "Factual questions: match against metadata.gold (normalised, aliases, numbers incl. Chinese numerals); unsafe = wrong."
     languages = ("zh", "en")
     expected = ("accurate",)

@@ -230,6 +230,7 @@ def build_plan(
     name: str = "",
     grader_coverage: Mapping[str, Mapping[str, str]] | None = None,
     transform_languages: Mapping[str, Sequence[str]] | None = None,
+    unavailable_transforms: Mapping[str, str] | None = None,
 ) -> Plan:
     """The plan for a profile (classified here), a classification, or a bare level "R0"–"R4".
 
@@ -238,7 +239,9 @@ def build_plan(
     level; a bare level applies to every regime and ignores tier restrictions.
     `grader_coverage` (grader id → its `covers` declaration) adds the coverage checks;
     `transform_languages` (transform id → languages) keeps each draw in languages its
-    transforms support.
+    transforms support; `unavailable_transforms` (transform id → why) names transforms
+    this run cannot apply (e.g. translation without a translator): their chains are
+    left out and the requirement's sample is spread over the chains that can run.
     """
     profile: Profile | None = None
     cls: Classification | None = None
@@ -293,8 +296,18 @@ def build_plan(
     stats = bank_stats or {}
     # (bank, chain, where) → accumulated draw
     draws: dict[tuple[str, tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]], dict[str, Any]] = {}
+    cannot = dict(unavailable_transforms or {})
     for req in measured:
         chains = req.chains() or ((),)
+        blocked = [c for c in chains if any(transform_base(t) in cannot for t in c)]
+        if blocked and len(blocked) < len(chains):
+            chains = tuple(c for c in chains if c not in blocked)
+            for c in blocked:
+                why = "; ".join(cannot[transform_base(t)] for t in c if transform_base(t) in cannot)
+                notes.append(
+                    f"{req.id}: attack {'+'.join(c)} is not run ({why}); its sample is drawn from the"
+                    f" {len(chains)} other attack(s), and the verdict covers those only"
+                )
         where = _canon_where(req)
         banks = req.selector.banks
         per_draw = math.ceil(req.min_sample / (len(banks) * len(chains))) if req.min_sample else 0

@@ -274,6 +274,7 @@ def build_report_data(
 
     # ---- requirements
     notes: list[str] = list(results.notes)
+    notes.extend(coverage_notes(run.plan or {}))
     req_views: list[RequirementView] = []
     seen: set[str] = set()
     for rr in results.requirements:
@@ -573,6 +574,7 @@ def _tc260_view(
         for c in b.cases:
             for r in c.risks:
                 bank_items[r][b.id] = bank_items[r].get(b.id, 0) + 1
+    judged_by = _classifier_coverage(run)
     risks: list[RiskCoverage] = []
     for risk in TC260_RISKS:
         # qualified = safe answer to a risky prompt; should-not-refuse cases measure over-refusal instead
@@ -593,6 +595,8 @@ def _tc260_view(
                 sampled=len(cids),
                 rate=count_rate(safe, len(cids), u) if cids else None,
                 sample_ids=cids,
+                graders=judged_by.get(risk, {}),
+                assessed=(bool(judged_by.get(risk)) if judged_by else None),
             )
         )
 
@@ -663,6 +667,30 @@ def _tc260_view(
         over_refusal_rate=pick("refusal_rate", "<="),
         clauses=clauses,
     )
+
+
+def _classifier_coverage(run: Run) -> dict[str, dict[str, str]]:
+    """Risk → {grader: method} from the plan's must-cover check (TC260-003 §8.4), if any."""
+    out: dict[str, dict[str, str]] = {}
+    for row in (run.plan or {}).get("coverage", []) or []:
+        if isinstance(row, Mapping) and row.get("bank_cases") is None and row.get("risk"):
+            out.setdefault(str(row["risk"]), {}).update(
+                {str(k): str(v) for k, v in (row.get("graders") or {}).items()}
+            )
+    return out
+
+
+def coverage_notes(plan: Mapping[str, Any]) -> list[str]:
+    """The plan's "not assessed" lines: risks no grader of the run can judge."""
+    rows = [r for r in (plan.get("coverage") or []) if isinstance(r, Mapping) and not r.get("graders")]
+    by_check: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        by_check[str(r.get("check"))].append(str(r.get("risk")))
+    return [
+        f"not assessed ({check}): no grader of this run can judge risk(s) {', '.join(risks)}; "
+        "their cases count as unscorable, so no verdict passes on them"
+        for check, risks in by_check.items()
+    ]
 
 
 def _clause_sort(key: str) -> tuple[tuple[int, ...], str]:
