@@ -30,9 +30,7 @@ from assay.regimes.model import Requirement
 from assay.scoring.results import Assessment, Verdict
 from assay.store import Store
 
-EXAMPLES = sorted(
-    p.stem for p in (Path(api.__file__).parent / "levels" / "examples").glob("*.yaml")
-)
+EXAMPLES = sorted(p.stem for p in (Path(api.__file__).parent / "levels" / "examples").glob("*.yaml"))
 TARGETS = ("ok", "refuse", "comply", "oracle")
 
 

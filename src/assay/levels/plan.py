@@ -155,10 +155,16 @@ def serves(item: PlanItem, req: Requirement) -> bool:
 
 
 def _with_served(item: PlanItem, reqs: Sequence[Requirement]) -> PlanItem:
-    served = list(item.requirements) + [
-        r.id for r in reqs if r.id not in item.requirements and serves(item, r)
-    ]
-    return item.model_copy(update={"requirements": tuple(served)})
+    """The item with every requirement its responses count for, and those requirements'
+    graders (a requirement is only served where its grader judges the cases)."""
+    extra = [r for r in reqs if r.id not in item.requirements and serves(item, r)]
+    served = list(item.requirements) + [r.id for r in extra]
+    graders = list(item.graders)
+    for r in extra:
+        g = _grader_for(r, item.bank)
+        if g not in graders:
+            graders.append(g)
+    return item.model_copy(update={"requirements": tuple(served), "graders": tuple(graders)})
 
 
 def estimate_items(
