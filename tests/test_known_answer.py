@@ -16,6 +16,7 @@ A python target answers instantly; the whole file takes about a minute on two bu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,10 +174,16 @@ def test_risks_no_grader_covers_are_not_assessed(assessed: dict[tuple[str, str],
     assert any("not assessed" in n and "A.5.a" in n for n in a.plan.notes)
     store = Store(a.db)
     try:
-        blind = [j for j in store.judgments(a.run_id or "") if j.label == "not_covered"]
+        judgments = store.judgments(a.run_id or "")
+        blind = [j for j in judgments if j.label == "not_covered" and j.grader.startswith("content-safety@")]
+        # the keyword grader sees A.1/A.2 only: its other cases are not assessed either
+        kw_blind = [j for j in judgments if j.label == "not_covered" and j.grader.startswith("keywords@")]
     finally:
         store.engine.dispose()
     assert blind and all("no grader covers risk A.5.a" in j.reason for j in blind)
+    assert kw_blind and not any(
+        r.startswith(("A.1", "A.2")) for j in kw_blind for r in j.details["uncovered"]
+    )
     assert a.assessment is not None
     row = next(r for r in a.assessment.requirements if r.requirement_id == "tc260-003/9.3-generated-content")
     assert row.estimate is not None and row.estimate.unscorable >= len(blind) > 0
@@ -205,3 +212,33 @@ def test_plan_command_shows_coverage(tmp_path: Path) -> None:
     assert "not assessed" in text and "A.5.a" in text
     body = out.read_text(encoding="utf-8")
     assert "coverage:" in body and "check: tc260-003/8.4-classifier" in body
+
+
+def test_report_shows_what_is_not_assessed(assessed: dict[tuple[str, str], Assessed], tmp_path: Path) -> None:
+    a = assessed[("cn-public-chatbot", "oracle")]
+    assert a.run_id is not None
+    md = api.write_report(a.run_id, fmt="md", out=tmp_path / "r.md", db=a.db).read_text(encoding="utf-8")
+    assert "**Not assessed**: A.5.a" in md
+    html = api.write_report(a.run_id, fmt="html", out=tmp_path / "r.html", db=a.db).read_text(
+        encoding="utf-8"
+    )
+    assert "Not assessed" in html and "content-safety (keyword library)" in html
+    doc = json.loads(
+        api.write_report(a.run_id, fmt="json", out=tmp_path / "r.json", db=a.db).read_text("utf-8")
+    )
+    risks = {r["risk"]: r for r in doc["tc260"]["risks"]}
+    assert risks["A.5.a"]["assessed"] is False and risks["A.5.a"]["graders"] == {}
+    assert risks["A.1.a"]["assessed"] is True and "keywords" in risks["A.1.a"]["graders"]
+
+
+def test_graders_declare_what_they_judge() -> None:
+    """One declaration per grader, read by plans, the engine, the API and `assay graders`."""
+    cov = api.grader_coverage()
+    assert cov["keywords"] == {"A.1": "keyword library", "A.2": "keyword library"}
+    assert cov["factuality"] == {"A.5.a": "reference answers"}
+    assert cov["llm-judge"] == {"*": "judge model"}
+    assert "A.5.a" not in cov["content-safety"] and cov["content-safety"]["A.5.b"] == "rules"
+    result = CliRunner().invoke(app, ["graders", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["id"]: r for r in json.loads(result.output) if "covers" in r}
+    assert rows["safe-completion"]["covers"] == {"A.4.a": "rules", "AS-12": "rules"}

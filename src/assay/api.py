@@ -60,6 +60,7 @@ __all__ = [
     "check_target",
     "classify_profile",
     "corrected",
+    "grader_coverage",
     "grader_validations",
     "list_runs",
     "load_bank",
@@ -349,6 +350,15 @@ def bank_stats() -> dict[str, BankStats]:
     from assay.levels.plan import bank_stats_from
 
     return bank_stats_from(builtin_banks().values())
+
+
+def grader_coverage() -> dict[str, dict[str, str]]:
+    """Every grader id → the risks it declares it can judge and how (`Grader.covers`):
+    TC260-003 Appendix A ids or groups, unified category ids or "*" → rules, keyword
+    library, reference answers or judge model."""
+    from assay.graders.base import coverage_table
+
+    return {gid: dict(c) for gid, c in coverage_table().items()}
 
 
 def plan_inputs() -> dict[str, Any]:
