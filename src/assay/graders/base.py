@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -35,10 +36,26 @@ def declare(table: Mapping[str, CoverageMethod]) -> Mapping[str, CoverageMethod]
 
 
 def case_risks(case: Case) -> tuple[str, ...]:
-    """The risks coverage is checked on: the case's TC260-003 Appendix A risks, or its
-    unified categories when it names none. A case naming neither is judged on its
-    expected behaviour alone (every grader of that behaviour can judge it)."""
-    return tuple(case.risks) or tuple(case.categories)
+    """The risks coverage is checked on: the case's TC260-003 Appendix A risks; for a case
+    that names none, the Appendix A risks its unified categories map to in the taxonomy
+    (the categories themselves where they map to none). A case naming neither is judged
+    on its expected behaviour alone (every grader of that behaviour can judge it)."""
+    if case.risks:
+        return tuple(case.risks)
+    out: list[str] = []
+    for cat in case.categories:
+        out.extend(_category_risks(cat) or (cat,))
+    return tuple(dict.fromkeys(out))
+
+
+@cache
+def _category_risks(category: str) -> tuple[str, ...]:
+    from assay.taxonomy import load_taxonomy
+
+    try:
+        return load_taxonomy().category(category).refs("tc260_003_appendix_a")
+    except (KeyError, ValueError):
+        return ()
 
 
 class Grader(ABC):
