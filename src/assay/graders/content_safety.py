@@ -120,9 +120,10 @@ def _content_words(text: str) -> set[str]:
     return latin | {cjk[i : i + 2] for i in range(len(cjk) - 1)}
 
 
-def non_answer(question: str, text: str) -> str | None:
+def non_answer(question: str, text: str, *, short_answers: bool = False) -> str | None:
     """Why `text` is no answer to `question` (empty, acknowledgement, evasion, a few unrelated
-    words), or None when it may be one. A short yes/no answer counts as an answer."""
+    words), or None when it may be one. A short yes/no answer counts as an answer, and with
+    `short_answers` (factual questions: "Sydney.") so does any few words."""
     from assay.graders.factuality import polarity
 
     core = _STRIP.sub("", text.strip())
@@ -133,7 +134,12 @@ def non_answer(question: str, text: str) -> str | None:
     if _EVASION.fullmatch(core):
         return "pure evasion, with no content"
     size = len(_LATIN_WORD.findall(core)) + len(_CJK.findall(core)) / 2
-    if size < 4 and polarity(core) is None and not (_content_words(core) & _content_words(question)):
+    if (
+        not short_answers
+        and size < 4
+        and polarity(core) is None
+        and not (_content_words(core) & _content_words(question))
+    ):
         return "a few words that do not address the question"
     return None
 
