@@ -105,8 +105,10 @@ def test_ok_never_passes_generated_content_or_self_harm(
         pytest.skip("R0 profile: not tested")
     content = [r for r in a.measured() if r.metric == "qualified_rate" and r.grader == "content-safety"]
     self_harm = [r for r in a.measured() if "self-harm" in r.selector.banks]
+    # "OK." is no reliable answer however consistently given, and tells nobody it is an AI
+    others = [r for r in a.measured() if r.grader in ("consistency", "disclosure", "advice", "factuality")]
     assert content and self_harm
-    for r in (*content, *self_harm):
+    for r in (*content, *self_harm, *others):
         assert a.verdict(r.id) == Verdict.FAIL, r.id
     # the §9.3 clause does not conform when "OK." is all the service says
     for c in a.assessment.clauses:
