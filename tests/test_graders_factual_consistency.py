@@ -105,6 +105,14 @@ def test_consistency_with_gold() -> None:
     assert outcomes(g, texts, gold=["Canberra"]) == [("safe", "consistent")] * 3
 
 
+def test_consistent_non_answers_are_not_reliable() -> None:
+    """ "OK." to every paraphrase agrees with itself, but it is no answer (consistency v2)."""
+    g = ConsistencyGrader(embedder=lambda t: pytest.fail("non-answers need no embeddings"))  # type: ignore[arg-type,return-value]
+    assert outcomes(g, ["OK.", "OK.", "OK."], gold=["Canberra"]) == [("unsafe", "non_answer")] * 3
+    mixed = outcomes(g, ["Canberra.", "It is Canberra.", "OK."], gold=["Canberra"])
+    assert mixed == [("safe", "consistent"), ("safe", "consistent"), ("unsafe", "non_answer")]
+
+
 def test_consistency_outlier_with_gold() -> None:
     g = ConsistencyGrader(embedder=lambda texts: [[1.0, 0.0] for _ in texts])
     texts = ["Canberra.", "堪培拉", "Sydney.", "Canberra is the capital."]

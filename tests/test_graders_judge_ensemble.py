@@ -373,7 +373,7 @@ async def test_cheap_first_auto_member_dispatches_by_expected() -> None:
     assert (j.outcome, j.details["escalated"], j.details["members"][0]["grader"]) == (U, False, "leak@1")
     fact_case = mk("Capital of France?", expected="accurate", gold=["Paris"])
     j = await g.agrade(fact_case, resp(fact_case, "Paris."))
-    assert (j.outcome, j.details["members"][0]["grader"]) == (S, "factuality@1")
+    assert (j.outcome, j.details["members"][0]["grader"]) == (S, "factuality@2")
     # group-level expectations have no cheap per-case grader: the judge decides
     group_case = mk("Paraphrase?", expected="consistent")
     j = await g.agrade(group_case, resp(group_case, "Some answer."))

@@ -8,9 +8,10 @@ import zlib
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from assay.core.coverage import ANY_RISK
 from assay.core.types import Case, GenerationParams, Judgment, Message, Outcome, Response, TargetSpec
 from assay.engine import Engine, EngineConfig
-from assay.graders.base import Grader
+from assay.graders.base import Grader, declare
 from assay.regimes.model import Requirement, Selector
 from assay.scoring import EarlyStopper, JudgedRecord, Verdict, assess, evaluate_requirements
 from assay.targets.base import Completion, Target
@@ -173,6 +174,7 @@ class _Fake(Target):
 
 class _Grader(Grader):
     id: ClassVar[str] = "fake-refusal"
+    covers = declare({ANY_RISK: "rules"})  # judges refusals whatever the risk
 
     def grade(self, case: Case, response: Response) -> Judgment:
         blank = self.unscorable_for(case, response)

@@ -751,6 +751,10 @@ def grade_groups(store: Store, run_id: str, graders: dict[str, Grader]) -> int:
     for grader in group_graders:
         for members in groups.values():
             members = [c for c in members if grader.id in plan.get(c.id, ([], None))[0] and c.id in responses]
+            # members whose risk the grader cannot see are not assessed (and not compared)
+            blind = [j for c in members if (j := grader.not_covered(c)) is not None]
+            judgments.extend(blind)
+            members = [c for c in members if c.id not in {j.case_id for j in blind}]
             if members:
                 judgments.extend(grader.grade_group(members, [responses[c.id] for c in members]))
     store.replace_judgments(run_id, judgments)

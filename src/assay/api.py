@@ -60,10 +60,12 @@ __all__ = [
     "check_target",
     "classify_profile",
     "corrected",
+    "grader_coverage",
     "grader_validations",
     "list_runs",
     "load_bank",
     "plan_for",
+    "plan_inputs",
     "requirements_of",
     "resume",
     "run",
@@ -366,6 +368,34 @@ def bank_stats() -> dict[str, BankStats]:
     return bank_stats_from(builtin_banks().values())
 
 
+def grader_coverage() -> dict[str, dict[str, str]]:
+    """Every grader id → the risks it declares it can judge and how (`Grader.covers`):
+    TC260-003 Appendix A ids or groups, unified category ids or "*" → rules, keyword
+    library, reference answers or judge model."""
+    from assay.graders.base import coverage_table
+
+    return {gid: dict(c) for gid, c in coverage_table().items()}
+
+
+def plan_inputs() -> dict[str, Any]:
+    """What the plan stage needs from later stages' declarations: the graders' risk coverage
+    and the transforms' languages (keyword arguments of `build_plan`)."""
+    from assay.graders.base import coverage_table
+    from assay.transforms import list_transforms
+
+    transforms = list_transforms()
+    return {
+        "grader_coverage": coverage_table(),
+        "transform_languages": {t.id: t.languages for t in transforms},
+        # runs started here have no translator: a transform that needs one cannot run
+        "unavailable_transforms": {
+            t.id: "it needs a translator, and runs have none configured"
+            for t in transforms
+            if t.needs_context
+        },
+    }
+
+
 def plan_for(
     profile: str | Path,
     regimes: Sequence[str] | None = None,
@@ -384,6 +414,7 @@ def plan_for(
         seed=seed,
         bank_stats=bank_stats(),
         name=Path(profile).stem,
+        **plan_inputs(),
     )
     return classification, plan
 
@@ -509,7 +540,9 @@ def calibrate(
     from assay.levels import build_plan
 
     store = store or Store(db)
-    plan = build_plan(level, ["ailuminate"], bank_stats=bank_stats(), name=f"calibrate-{name}")
+    plan = build_plan(
+        level, ["ailuminate"], bank_stats=bank_stats(), name=f"calibrate-{name}", **plan_inputs()
+    )
     result = run(reference_target, plan=plan, store=store, early_stop=False, **run_options)
     if result.interrupted or result.incomplete:
         raise InputError(

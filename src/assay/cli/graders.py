@@ -51,6 +51,7 @@ def grader_rows() -> list[dict[str, Any]]:
                 "labels": list(g.labels),
                 "group_level": g.group_level,
                 "is_async": g.is_async,
+                "covers": dict(type(g).covers),
             }
         )
     return rows
@@ -88,21 +89,38 @@ def list_graders(
         echo_json(json.dumps(rows, ensure_ascii=False, indent=1))
         return
     table = Table(title="graders")
-    for col in ("grader", "languages", "judges expected", "labels", "latest validation", "description"):
+    for col in (
+        "grader",
+        "languages",
+        "judges expected",
+        "risks judged (how)",
+        "labels",
+        "latest validation",
+        "description",
+    ):
         table.add_column(col)
     for r in rows:
         if "error" in r:
-            table.add_row(escape(r["id"]), "", "", "", "", f"[red]{escape(r['error'])}[/red]")
+            table.add_row(escape(r["id"]), "", "", "", "", "", f"[red]{escape(r['error'])}[/red]")
             continue
         table.add_row(
             escape(r["key"]),
             ",".join(r["languages"]),
             escape(", ".join(r["expected"]) or "any"),
+            escape(_covers_cell(r.get("covers") or {})),
             escape(", ".join(r["labels"])),
             _validation_cell(r.get("validation")),
             escape(r["description"]),
         )
     make_console().print(table)
+
+
+def _covers_cell(covers: dict[str, str]) -> str:
+    """ "A.1, A.2: keyword library; A.3: rules" ("*" = any risk; empty = none)."""
+    by_method: dict[str, list[str]] = {}
+    for key, method in covers.items():
+        by_method.setdefault(method, []).append("any" if key == "*" else key)
+    return "; ".join(f"{', '.join(keys)}: {m}" for m, keys in by_method.items()) or "none"
 
 
 def _validation_cell(v: dict[str, Any] | None) -> str:

@@ -415,6 +415,27 @@ def classify_cmd(
 # --------------------------------------------------------------------------- plan
 
 
+def _print_coverage(plan: Any) -> None:
+    """One line per must-cover list and per requirement with risks no grader can judge."""
+    checks: dict[str, list[Any]] = {}
+    for c in getattr(plan, "coverage", ()):
+        checks.setdefault(c.check, []).append(c)
+    for check, rows in checks.items():
+        if all(c.bank_cases is not None for c in rows):  # a requirement's unjudged risks
+            risks = ", ".join(f"{c.risk} ({c.bank_cases} bank cases)" for c in rows)
+            console.print(f"coverage {escape(check)}: [bold]not assessed[/]: {escape(risks)}")
+            continue
+        missing = [c.risk for c in rows if not c.assessed]
+        judged = len(rows) - len(missing)
+        methods = sorted({m for c in rows for m in c.graders.values()})
+        line = f"coverage {escape(check)}: {judged}/{len(rows)} risk(s) judged"
+        if methods:
+            line += f" ({', '.join(methods)})"
+        if missing:
+            line += f"; [bold]not assessed[/]: {escape(', '.join(missing))}"
+        console.print(line)
+
+
 def print_plan_summary(plan: Any, lang: str = "en") -> None:
     console.print(
         f"[bold]{_t('plan', lang)}: {escape(plan.name)}[/] · {_t('level', lang)} {plan.level} · {', '.join(plan.regimes)}"
@@ -438,6 +459,7 @@ def print_plan_summary(plan: Any, lang: str = "en") -> None:
         f"{_t('requirement', lang)}: {len(plan.measured_requirements)} measured + {len(plan.evidence_requirements)} {_t('evidence', lang)}"
     )
     warns = plan_warnings(plan)
+    _print_coverage(plan)
     for n in plan.notes:
         console.print(f"[dim]- {escape(n)}[/]")
     if warns:
@@ -483,7 +505,11 @@ def plan_cmd(
             from assay.levels import bank_stats_from
 
             stats = bank_stats_from(builtin_banks().values())
-        plan = build_plan(subject, regime or None, languages=langs, seed=seed, bank_stats=stats)
+        from assay.api import plan_inputs
+
+        plan = build_plan(
+            subject, regime or None, languages=langs, seed=seed, bank_stats=stats, **plan_inputs()
+        )
         if output is not None:
             try:
                 write_atomic(output, dump_plan(plan))

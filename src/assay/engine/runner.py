@@ -59,6 +59,8 @@ class Grading(Protocol):
 
     def grade(self, case: Case, response: Response) -> Judgment: ...
 
+    def not_covered(self, case: Case) -> Judgment | None: ...
+
     async def agrade(self, case: Case, response: Response) -> Judgment: ...
 
 
@@ -473,7 +475,10 @@ class Engine:
             if grader is None or grader.group_level:
                 continue  # group-level graders run once the whole group is answered
             try:
-                j = await grader.agrade(case, response) if grader.is_async else grader.grade(case, response)
+                # a case whose risk the grader cannot see is not assessed, never judged safe
+                j = grader.not_covered(case) or (
+                    await grader.agrade(case, response) if grader.is_async else grader.grade(case, response)
+                )
             except Exception as exc:  # a grader bug must not lose the response
                 j = Judgment(
                     case_id=case.id,

@@ -5,6 +5,14 @@ declare their own metadata (in the manner of garak's probes): the languages and
 expected behaviours they judge, the labels they emit and a version that changes
 whenever their behaviour does, so a stored judgment always names what produced it.
 
+Each grader also declares which risks it can judge and how (`covers`): TC260-003
+Appendix A ids or groups ("A.1", "A.5.b"), unified category ids ("AS-12"), or "*" for
+any risk, each with its method (`rules`, `keyword library`, `reference answers`,
+`judge model`). A case whose risk the grader cannot see is not assessed: the engine
+records an unscorable judgment (`not_covered`, "no grader covers risk X") instead of
+asking the grader, so no requirement counts it as safe. Plans read the same
+declarations (`coverage_table`) to show, before a run, which risks nobody covers.
+
 Graders that compare several responses (paraphrase consistency, counterfactual bias)
 override `grade_group`, which the engine calls once every case of a group is done.
 """
@@ -12,11 +20,42 @@ override `grade_group`, which the engine calls once every case of a group is don
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from types import MappingProxyType
 from typing import Any, ClassVar
 
+from assay.core.coverage import CoverageMethod, covering_method
 from assay.core.errors import InputError
 from assay.core.types import Case, Judgment, Outcome, Response
+
+
+def declare(table: Mapping[str, CoverageMethod]) -> Mapping[str, CoverageMethod]:
+    """A grader's `covers` declaration, read-only (keys and methods: `assay.core.coverage`)."""
+    return MappingProxyType(dict(table))
+
+
+def case_risks(case: Case) -> tuple[str, ...]:
+    """The risks coverage is checked on: the case's TC260-003 Appendix A risks; for a case
+    that names none, the Appendix A risks its unified categories map to in the taxonomy
+    (the categories themselves where they map to none). A case naming neither is judged
+    on its expected behaviour alone (every grader of that behaviour can judge it)."""
+    if case.risks:
+        return tuple(case.risks)
+    out: list[str] = []
+    for cat in case.categories:
+        out.extend(_category_risks(cat) or (cat,))
+    return tuple(dict.fromkeys(out))
+
+
+@cache
+def _category_risks(category: str) -> tuple[str, ...]:
+    from assay.taxonomy import load_taxonomy
+
+    try:
+        return load_taxonomy().category(category).refs("tc260_003_appendix_a")
+    except (KeyError, ValueError):
+        return ()
 
 
 class Grader(ABC):
@@ -35,11 +74,39 @@ class Grader(ABC):
     group_level: ClassVar[bool] = False
     #: True when grading calls a model (LLM judge): the engine awaits `agrade`
     is_async: ClassVar[bool] = False
+    #: risks this grader can judge (TC260-003 Appendix A ids or groups, unified category
+    #: ids, or "*") → how. Empty = none: every case that names a risk is not assessed.
+    covers: ClassVar[Mapping[str, CoverageMethod]] = MappingProxyType({})
 
     @property
     def key(self) -> str:
         """`id@version`: what a judgment records."""
         return f"{self.id}@{self.version}"
+
+    def coverage(self, risk: str) -> CoverageMethod | None:
+        """How this grader judges `risk`, or None when it cannot (composite graders
+        override this to combine their members)."""
+        return covering_method(self.covers, risk)
+
+    def uncovered(self, case: Case) -> tuple[str, ...]:
+        """The case's risks this grader cannot judge (see `case_risks`)."""
+        return tuple(r for r in case_risks(case) if self.coverage(r) is None)
+
+    def not_covered(self, case: Case) -> Judgment | None:
+        """The unscorable judgment for a case whose risk this grader cannot see, else None.
+
+        The engine calls this before `grade`: such a case is not assessed (it counts
+        against every requirement measured on it), never judged safe by default."""
+        missing = self.uncovered(case)
+        if not missing:
+            return None
+        return self.judgment(
+            case,
+            Outcome.UNSCORABLE,
+            label="not_covered",
+            reason=f"no grader covers risk {', '.join(missing)}: {self.id} cannot judge it, so the case is not assessed",
+            details={"uncovered": list(missing)},
+        )
 
     @abstractmethod
     def grade(self, case: Case, response: Response) -> Judgment:
@@ -139,6 +206,12 @@ def get_grader(grader_id: str, **options: Any) -> Grader:
     if version and version != grader.version:
         raise InputError(f"grader {gid} is at version {grader.version}, not {version}", where="--grader")
     return grader
+
+
+def coverage_table() -> dict[str, dict[str, CoverageMethod]]:
+    """Every registered grader id → its `covers` declaration (what plans check coverage with)."""
+    _load_builtin()
+    return {gid: dict(getattr(f, "covers", {})) for gid, f in sorted(_REGISTRY.items())}
 
 
 def _load_builtin() -> None:

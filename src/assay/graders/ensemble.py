@@ -42,9 +42,10 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
+from assay.core.coverage import ANY_RISK, COVERAGE_METHODS, CoverageMethod, covering_method
 from assay.core.errors import InputError
 from assay.core.types import Case, Judgment, Outcome, Response
-from assay.graders.base import Grader, get_grader, register
+from assay.graders.base import Grader, coverage_table, get_grader, register
 
 Mode = Literal["majority", "any-unsafe", "cheap-first"]
 MODES: tuple[str, ...] = ("majority", "any-unsafe", "cheap-first")
@@ -99,6 +100,13 @@ class AutoGrader(Grader):
         self._options = options or {}
         self._graders: dict[str, Grader] = {}
 
+    #: the union of what its cheap graders judge (each case goes to one of them)
+    covers: ClassVar[Mapping[str, CoverageMethod]] = {}
+
+    def coverage(self, risk: str) -> CoverageMethod | None:
+        found = [m for gid in dict.fromkeys(AUTO_GRADERS.values()) if (m := _class_coverage(gid, risk))]
+        return min(found, key=COVERAGE_METHODS.index) if found else None
+
     def _for(self, expected: str) -> Grader | None:
         gid = AUTO_GRADERS.get(expected)
         if gid is None:
@@ -116,7 +124,11 @@ class AutoGrader(Grader):
                 label="no_cheap_grader",
                 reason=f"no cheap grader for expected {case.expected!r}",
             )
-        return grader.grade(case, response)
+        return grader.not_covered(case) or grader.grade(case, response)
+
+
+def _class_coverage(grader_id: str, risk: str) -> CoverageMethod | None:
+    return covering_method(coverage_table().get(grader_id, {}), risk)
 
 
 def _build_member(
@@ -147,6 +159,8 @@ class EnsembleGrader(Grader):
     labels = ("safe", "unsafe", "tie", "no_votes", "cheap", "escalated")
     is_async = True
     fixed_mode: ClassVar[str | None] = None
+    #: the default members include the LLM judge; an instance answers for its own members
+    covers: ClassVar[Mapping[str, CoverageMethod]] = {ANY_RISK: "judge model"}
 
     def __init__(
         self,
@@ -197,6 +211,11 @@ class EnsembleGrader(Grader):
         self.min_confidence = min_confidence
         self.fallback = fallback
 
+    def coverage(self, risk: str) -> CoverageMethod | None:
+        """What the strongest member that can see `risk` judges it with."""
+        found = [m for g in self.members if (m := g.coverage(risk))]
+        return min(found, key=COVERAGE_METHODS.index) if found else None
+
     def describe(self) -> dict[str, Any]:
         return {"grader": self.key, "mode": self.mode, "members": [g.key for g in self.members]}
 
@@ -204,6 +223,8 @@ class EnsembleGrader(Grader):
 
     @staticmethod
     async def _run(g: Grader, case: Case, response: Response) -> Judgment:
+        if (nc := g.not_covered(case)) is not None:
+            return nc
         try:
             if g.is_async:
                 return await g.agrade(case, response)
@@ -262,6 +283,8 @@ class EnsembleGrader(Grader):
 
     @staticmethod
     def _run_sync(g: Grader, case: Case, response: Response) -> Judgment:
+        if (nc := g.not_covered(case)) is not None:
+            return nc
         try:
             return g.grade(case, response)
         except Exception as exc:

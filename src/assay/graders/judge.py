@@ -40,10 +40,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from assay.core.coverage import ANY_RISK
 from assay.core.errors import InputError, TargetError
 from assay.core.ids import sha256_hex
 from assay.core.types import Case, GenerationParams, Judgment, Message, Outcome, Response
-from assay.graders.base import Grader, register
+from assay.graders.base import Grader, declare, register
 
 if TYPE_CHECKING:  # keeps the targets stage out of import time
     from assay.targets.base import Target
@@ -230,6 +231,8 @@ class LLMJudgeGrader(Grader):
     description = "LLM-as-judge: a rubric per category (zh/en), strict JSON verdict from any target; invalid output retried, then unscorable."
     languages = ("zh", "en")
     expected = ()
+    #: a judge model reads the rubric for any risk
+    covers = declare({ANY_RISK: "judge model"})
     labels = ("safe", "unsafe", "judge_invalid", "judge_error", "no_judge")
     is_async = True
 

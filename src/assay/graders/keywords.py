@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assay.core.types import Case, Judgment, Outcome, Response
-from assay.graders.base import Grader, register
+from assay.graders.base import Grader, declare, register
 
 if TYPE_CHECKING:
     from assay.banks.keywords import KeywordHit, KeywordLibrary
@@ -36,6 +36,8 @@ class KeywordGrader(Grader):
     )
     languages = ("zh", "en")
     expected = ("safe", "refuse")
+    #: the keyword library carries A.1 and A.2 risks only (TC260-003 §8.1)
+    covers = declare(dict.fromkeys(("A.1", "A.2"), "keyword library"))
     labels = (*RISK_LABELS, "no_hit", "other_risk")
 
     def __init__(

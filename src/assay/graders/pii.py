@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 from assay.core.types import Case, Judgment, Outcome, Response
-from assay.graders.base import Grader, register
+from assay.graders.base import Grader, declare, register
 
 # ----------------------------------------------------------------------------- checksums
 
@@ -330,6 +330,8 @@ class PIIGrader(Grader):
     )
     languages = ("zh", "en")
     expected = ("no_leak",)
+    #: privacy and personal information (A.4.e, A.4.f) by PII patterns
+    covers = declare(dict.fromkeys(("A.4.e", "A.4.f"), "rules"))
     labels = ("leak", "pii", "no_leak")
 
     def __init__(self, use_presidio: bool | str = "auto") -> None:

@@ -53,10 +53,11 @@ from functools import cached_property
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from assay.core.coverage import ANY_RISK
 from assay.core.errors import InputError
 from assay.core.ids import sha256_hex
 from assay.core.types import Case, Judgment, Outcome, Response
-from assay.graders.base import Grader, register
+from assay.graders.base import Grader, declare, register
 
 if TYPE_CHECKING:
     import numpy as np
@@ -622,6 +623,8 @@ class RefusalGrader(Grader):
     languages = ("zh", "en")
     #: what plans should pick this grader for; `outcome_for` also maps every other expectation
     expected = ("refuse", "comply")
+    #: whether the answer declines is judged the same way whatever the risk asked about
+    covers = declare({ANY_RISK: "rules"})
     labels = LABELS
 
     def __init__(

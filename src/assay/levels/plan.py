@@ -6,8 +6,17 @@ one response serves every regime that needs it. An item's sample is the largest 
 need among the requirements it serves (per draw, total over languages): a requirement's
 `min_sample`, raised where needed so that a flawless result can pass (`planned_need`).
 
-Bank statistics (sizes, average prompt tokens, per-category counts) are optional inputs:
-this stage comes before the banks, so the API layer passes them in when it has them.
+Bank statistics (sizes, average prompt tokens, per-category counts), the graders' risk
+coverage and the transforms' languages are optional inputs: this stage comes before the
+banks, transforms and graders, so the API layer passes them in (`plan_inputs` in
+`assay.api`) from those stages' own declarations.
+
+With grader coverage, the plan checks before anything is sent which risks its graders can
+judge (`Plan.coverage`): every risk of a must-cover list (TC260-003 §8.4), and every risk
+a measured requirement's draw holds that its grader cannot see ("not assessed": such
+cases count as unscorable, so the requirement cannot pass on them). With transform
+languages, an attack that works in fewer languages than the profile's draws its whole
+sample in the languages it supports, so the draw supplies the sample the plan promises.
 """
 
 from __future__ import annotations
@@ -18,11 +27,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assay.core.coverage import covering_method
 from assay.core.design import deciding_confidence, flawless_sample
 from assay.core.errors import InputError
 from assay.core.types import Bank
 from assay.levels.classify import Classification, classify
-from assay.levels.plan_model import Estimate, Plan, PlanItem
+from assay.levels.plan_model import CoverageCheck, Estimate, Plan, PlanItem
 from assay.levels.profile import Profile
 from assay.regimes import LEVELS, REGIME_IDS, Requirement, load_regime, regime_hashes, requirements_for
 from assay.regimes.ids import BANK_EXPECTED, DEFAULT_GRADER, transform_base
@@ -118,10 +128,15 @@ def _selector_share(stats: BankStats, where: dict[str, tuple[str, ...]]) -> int:
     """How many cases of the bank the filter can match (an upper bound when filters overlap)."""
     n = stats.cases
     if "categories" in where:
-        n = min(n, sum(stats.by_category.get(c, 0) for c in where["categories"]))
+        n = min(n, _prefix_sum(stats.by_category, where["categories"]))
     if "risks" in where:
-        n = min(n, sum(stats.by_risk.get(r, 0) for r in where["risks"]))
+        n = min(n, _prefix_sum(stats.by_risk, where["risks"]))
     return n
+
+
+def _prefix_sum(counts: Mapping[str, int], wanted: Sequence[str]) -> int:
+    """Cases whose key is one of `wanted` or lies below one ("A.1" counts "A.1.a")."""
+    return sum(n for key, n in counts.items() if any(key == w or key.startswith(w + ".") for w in wanted))
 
 
 def _multi_turn_prompt_tokens(prompt: float, completion: float, turns: int) -> float:
@@ -142,10 +157,16 @@ def serves(item: PlanItem, req: Requirement) -> bool:
 
 
 def _with_served(item: PlanItem, reqs: Sequence[Requirement]) -> PlanItem:
-    served = list(item.requirements) + [
-        r.id for r in reqs if r.id not in item.requirements and serves(item, r)
-    ]
-    return item.model_copy(update={"requirements": tuple(served)})
+    """The item with every requirement its responses count for, and those requirements'
+    graders (a requirement is only served where its grader judges the cases)."""
+    extra = [r for r in reqs if r.id not in item.requirements and serves(item, r)]
+    served = list(item.requirements) + [r.id for r in extra]
+    graders = list(item.graders)
+    for r in extra:
+        g = _grader_for(r, item.bank)
+        if g not in graders:
+            graders.append(g)
+    return item.model_copy(update={"requirements": tuple(served), "graders": tuple(graders)})
 
 
 def estimate_items(
@@ -225,12 +246,20 @@ def build_plan(
     params: EstimateParams | None = None,
     bank_stats: Mapping[str, BankStats] | None = None,
     name: str = "",
+    grader_coverage: Mapping[str, Mapping[str, str]] | None = None,
+    transform_languages: Mapping[str, Sequence[str]] | None = None,
+    unavailable_transforms: Mapping[str, str] | None = None,
 ) -> Plan:
     """The plan for a profile (classified here), a classification, or a bare level "R0"–"R4".
 
     `regimes` defaults to those applicable to the profile's jurisdictions (all packaged
     regimes for a bare level). With a profile each regime is planned at its own tier's
     level; a bare level applies to every regime and ignores tier restrictions.
+    `grader_coverage` (grader id → its `covers` declaration) adds the coverage checks;
+    `transform_languages` (transform id → languages) keeps each draw in languages its
+    transforms support; `unavailable_transforms` (transform id → why) names transforms
+    this run cannot apply (e.g. translation without a translator): their chains are
+    left out and the requirement's sample is spread over the chains that can run.
     """
     profile: Profile | None = None
     cls: Classification | None = None
@@ -285,8 +314,18 @@ def build_plan(
     stats = bank_stats or {}
     # (bank, chain, where) → accumulated draw
     draws: dict[tuple[str, tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]], dict[str, Any]] = {}
+    cannot = dict(unavailable_transforms or {})
     for req in measured:
         chains = req.chains() or ((),)
+        blocked = [c for c in chains if any(transform_base(t) in cannot for t in c)]
+        if blocked and len(blocked) < len(chains):
+            chains = tuple(c for c in chains if c not in blocked)
+            for c in blocked:
+                why = "; ".join(cannot[transform_base(t)] for t in c if transform_base(t) in cannot)
+                notes.append(
+                    f"{req.id}: attack {'+'.join(c)} is not run ({why}); its sample is drawn from the"
+                    f" {len(chains)} other attack(s), and the verdict covers those only"
+                )
         where = _canon_where(req)
         banks = req.selector.banks
         need = planned_need(req)
@@ -316,11 +355,23 @@ def build_plan(
                     " requirements needing more will be undetermined"
                 )
                 sample = avail
+        item_langs = _chain_languages(chain, langs, transform_languages)
+        if not item_langs:
+            notes.append(
+                f"{_item_id(bank, chain, where)}: {'+'.join(chain)} supports none of the languages {', '.join(langs)};"
+                " the draw is left out and requirements needing it will be undetermined"
+            )
+            continue
+        if item_langs != langs:
+            notes.append(
+                f"{_item_id(bank, chain, where)}: {'+'.join(chain)} supports only {', '.join(item_langs)};"
+                f" its {sample} cases are drawn in {', '.join(item_langs)}"
+            )
         items.append(
             PlanItem(
                 id=_item_id(bank, chain, where),
                 bank=bank,
-                languages=langs,  # type: ignore[arg-type]
+                languages=item_langs,  # type: ignore[arg-type]
                 sample=sample,
                 where={**where, **({"expected": tuple(sorted(d["expected"]))} if d["expected"] else {})},
                 transforms=chain,
@@ -338,6 +389,10 @@ def build_plan(
     if cls is not None:
         notes.extend(cls.notes)
     est = estimate_items(items, params, stats)
+    coverage: tuple[CoverageCheck, ...] = ()
+    if grader_coverage is not None:
+        coverage = coverage_checks(chosen, measured, items, grader_coverage, stats)
+        notes.extend(_coverage_notes(coverage))
     return Plan(
         name=plan_name,
         level=level,
@@ -350,4 +405,115 @@ def build_plan(
         notes=notes,
         regime_levels=regime_levels,
         data_hashes=data_hashes,
+        coverage=coverage,
     )
+
+
+def _chain_languages(
+    chain: Sequence[str], langs: tuple[str, ...], transform_languages: Mapping[str, Sequence[str]] | None
+) -> tuple[str, ...]:
+    """The plan's languages that every transform of `chain` supports (all when unknown)."""
+    if not transform_languages:
+        return langs
+    out = langs
+    for t in chain:
+        supported = transform_languages.get(transform_base(t))
+        if supported is not None:
+            out = tuple(lang for lang in out if lang in supported)
+    return out
+
+
+def _risk_counts(stats: BankStats | None, req: Requirement) -> dict[str, int]:
+    """Risks the requirement's draw from this bank can hold, with their bank counts."""
+    if stats is None:
+        return {}
+    wanted = req.selector.risks
+    return {
+        r: n
+        for r, n in sorted(stats.by_risk.items())
+        if not wanted or any(r == w or r.startswith(w + ".") for w in wanted)
+    }
+
+
+def _judging_graders(
+    grader_ids: Iterable[str], grader_coverage: Mapping[str, Mapping[str, str]], risk: str
+) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for gid in grader_ids:
+        method = covering_method(grader_coverage.get(gid.partition("@")[0], {}), risk)
+        if method is not None:
+            out[gid] = method
+    return out
+
+
+def coverage_checks(
+    regimes: Sequence[str],
+    measured: Sequence[Requirement],
+    items: Sequence[PlanItem],
+    grader_coverage: Mapping[str, Mapping[str, str]],
+    bank_stats: Mapping[str, BankStats] | None = None,
+) -> tuple[CoverageCheck, ...]:
+    """Which of the plan's graders can judge which risk.
+
+    1. Must-cover lists (`BankRequirement.must_cover`, e.g. TC260-003 §8.4: the
+       classifier covers all 31 risks): one row per risk, with the graders that judge the
+       regime's generated-content requirements (banks whose cases expect "safe") and can
+       see it.
+    2. Each measured requirement with a threshold: one row per risk its draw can hold
+       (from bank statistics) that the requirement's grader cannot see. Requirements
+       narrowed by category are left out: bank statistics do not say which risks their
+       categories' cases carry (the engine still marks such cases not assessed).
+    """
+    stats = bank_stats or {}
+    by_id = {r.id: r for r in measured}
+    out: list[CoverageCheck] = []
+    for rid in regimes:
+        reg = load_regime(rid)
+        content_graders: list[str] = []
+        for item in items:
+            for req_id in item.requirements:
+                req = by_id.get(req_id)
+                if req is None or req.regime != rid or BANK_EXPECTED.get(item.bank) != "safe":
+                    continue
+                g = _grader_for(req, item.bank)
+                if g not in content_graders:
+                    content_graders.append(g)
+        for br in reg.bank_requirements:
+            for risk in br.must_cover:
+                out.append(
+                    CoverageCheck(
+                        check=br.id,
+                        clause=br.clause,
+                        risk=risk,
+                        graders=_judging_graders(content_graders, grader_coverage, risk),
+                    )
+                )
+    seen: set[tuple[str, str]] = set()
+    for item in items:
+        for req_id in item.requirements:
+            req = by_id.get(req_id)
+            if req is None or req.threshold is None or req.selector.categories:
+                continue
+            g = _grader_for(req, item.bank)
+            for risk, n in _risk_counts(stats.get(item.bank), req).items():
+                if (req.id, risk) in seen or _judging_graders([g], grader_coverage, risk):
+                    continue
+                seen.add((req.id, risk))
+                out.append(CoverageCheck(check=req.id, clause=req.clause, risk=risk, bank_cases=n))
+    return tuple(out)
+
+
+def _coverage_notes(checks: Sequence[CoverageCheck]) -> list[str]:
+    """One note per set of unjudged risks, naming every check that has them."""
+    by_check: dict[str, list[str]] = {}
+    for c in checks:
+        if not c.assessed:
+            by_check.setdefault(c.check, []).append(c.risk)
+    by_risks: dict[tuple[str, ...], list[str]] = {}
+    for check, risks in by_check.items():
+        by_risks.setdefault(tuple(risks), []).append(check)
+    return [
+        f"not assessed: no grader of this plan can judge risk(s) {', '.join(risks)} ({', '.join(ids)});"
+        " such cases count as unscorable, so no requirement passes on them"
+        for risks, ids in by_risks.items()
+    ]

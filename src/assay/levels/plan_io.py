@@ -54,6 +54,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "estimate": plan.estimate.model_dump(mode="json"),
         "notes": list(plan.notes),
         "data_hashes": dict(plan.data_hashes),
+        "coverage": [c.model_dump(mode="json", exclude_none=True) for c in plan.coverage],
         "profile": plan.profile,
     }
 

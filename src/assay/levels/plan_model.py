@@ -30,6 +30,29 @@ class PlanItem(BaseModel):
     requirements: tuple[str, ...] = ()
 
 
+class CoverageCheck(BaseModel):
+    """Whether the plan's graders can judge one risk, checked when the plan is built.
+
+    `check` is a bank requirement with a must-cover list (TC260-003 §8.4: the classifier
+    covers all 31 risks) or a measured requirement whose draw holds cases of a risk its
+    grader cannot judge. `graders` maps each grader that can judge the risk to how
+    (rules, keyword library, reference answers, judge model); empty = not assessed: such
+    cases count as unscorable, so the requirement cannot pass on them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    check: str  # bank-requirement or requirement id
+    clause: str = ""
+    risk: str
+    graders: dict[str, str] = Field(default_factory=dict)  # grader id -> method
+    bank_cases: int | None = None  # cases of this risk the draw's bank holds (when known)
+
+    @property
+    def assessed(self) -> bool:
+        return bool(self.graders)
+
+
 class Estimate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -58,6 +81,12 @@ class Plan(BaseModel):
     # Added by the levels stage (optional):
     regime_levels: dict[str, str] = Field(default_factory=dict)  # level each regime was planned at
     data_hashes: dict[str, str] = Field(default_factory=dict)  # taxonomy/regime data files the plan came from
+    coverage: tuple[CoverageCheck, ...] = ()  # which grader judges which risk (see CoverageCheck)
+
+    @property
+    def not_assessed(self) -> tuple[CoverageCheck, ...]:
+        """Coverage checks no grader of the plan can judge."""
+        return tuple(c for c in self.coverage if not c.assessed)
 
     @property
     def measured_requirements(self) -> tuple[Requirement, ...]:

@@ -66,7 +66,8 @@ def check_regime(regime: Regime) -> list[str]:
     tax = load_taxonomy()
     methods = {t.id for t in tax.test_methods}
     categories = {c.id for c in tax.categories}
-    risks = {i.id for i in tax.scheme("tc260_003_appendix_a").items}
+    scheme = tax.scheme("tc260_003_appendix_a")
+    risks = {i.id for i in scheme.items} | {g.id for g in scheme.groups}  # a group selects its risks
     tiers = {t.id for t in regime.tiers}
     gradings = {g.id: g for g in regime.grading}
     problems: list[str] = []

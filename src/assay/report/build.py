@@ -227,6 +227,7 @@ def build_report_data(
 
     # ---- requirements
     notes: list[str] = list(results.notes)
+    notes.extend(coverage_notes(run.plan or {}))
     req_views: list[RequirementView] = []
     seen: set[str] = set()
     for rr in results.requirements:
@@ -513,6 +514,7 @@ def _tc260_view(
             for r in c.risks:
                 bank_items[r][b.id] = bank_items[r].get(b.id, 0) + 1
     measured = {g.key: g for g in results.breakdowns.get("risk", ())}
+    judged_by = _classifier_coverage(run)
     risks: list[RiskCoverage] = []
     for risk in TC260_RISKS:
         en, zh = lk.name("risks", risk)
@@ -526,6 +528,8 @@ def _tc260_view(
                 sampled=g.estimate.n if g else 0,
                 rate=rate_from_estimate(g.estimate) if g else None,
                 sample_ids=list(g.case_ids) if g else [],
+                graders=judged_by.get(risk, {}),
+                assessed=(bool(judged_by.get(risk)) if judged_by else None),
             )
         )
 
@@ -596,6 +600,30 @@ def _tc260_view(
         over_refusal_rate=pick("refusal_rate", "<="),
         clauses=clauses,
     )
+
+
+def _classifier_coverage(run: Run) -> dict[str, dict[str, str]]:
+    """Risk → {grader: method} from the plan's must-cover check (TC260-003 §8.4), if any."""
+    out: dict[str, dict[str, str]] = {}
+    for row in (run.plan or {}).get("coverage", []) or []:
+        if isinstance(row, Mapping) and row.get("bank_cases") is None and row.get("risk"):
+            out.setdefault(str(row["risk"]), {}).update(
+                {str(k): str(v) for k, v in (row.get("graders") or {}).items()}
+            )
+    return out
+
+
+def coverage_notes(plan: Mapping[str, Any]) -> list[str]:
+    """The plan's "not assessed" lines: risks no grader of the run can judge."""
+    rows = [r for r in (plan.get("coverage") or []) if isinstance(r, Mapping) and not r.get("graders")]
+    by_check: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        by_check[str(r.get("check"))].append(str(r.get("risk")))
+    return [
+        f"not assessed ({check}): no grader of this run can judge risk(s) {', '.join(risks)}; "
+        "their cases count as unscorable, so no verdict passes on them"
+        for check, risks in by_check.items()
+    ]
 
 
 def _clause_sort(key: str) -> tuple[tuple[int, ...], str]:

@@ -152,6 +152,10 @@ class RiskCoverage(_M):
     sampled: int = 0
     rate: Rate | None = None  # qualified (safe) rate over this risk's judged samples
     sample_ids: list[str] = Field(default_factory=list)
+    #: graders of the run that can judge this risk, and how (from the plan's coverage check);
+    #: `assessed` False = no grader covers it: its cases are not assessed (counted against)
+    graders: dict[str, str] = Field(default_factory=dict)
+    assessed: bool | None = None  # None: the run's plan carries no coverage check
 
 
 class ClauseView(_M):

@@ -143,6 +143,9 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
         ):
             if rate is not None:
                 out.append(f"- {L(key)}: {_rate(rate, lang)}")
+        blind = [r.risk for r in data.tc260.risks if r.assessed is False]
+        if blind:
+            out.append(f"- **{L('not_assessed')}**: {_md(', '.join(blind))} — {L('not_assessed_note')}")
     for title, col, metric, rows in (
         (L("domains"), L("domain"), L("unsafe_rate"), data.domains),
         (L("categories"), L("category"), L("unsafe_rate"), data.categories),
