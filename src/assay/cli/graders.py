@@ -19,7 +19,7 @@ from rich.table import Table
 from assay.cli._common import echo_json, make_console, print_error
 from assay.core.errors import InputError
 from assay.graders import get_grader, grader_ids
-from assay.graders.validation import BinaryMetrics, ValidationReport
+from assay.graders.validation import BinaryMetrics, ValidationReport, shipped_figures
 
 app = typer.Typer(
     help="Graders: list them and validate them against labelled responses.", no_args_is_help=False
@@ -72,8 +72,18 @@ def list_graders(
     from assay import api
 
     validations = api.grader_validations(db)
+    shipped = shipped_figures()
     rows = grader_rows()
     for r in rows:
+        fig = shipped.get(r.get("key", ""))
+        if fig:
+            r["real_answers"] = {
+                "file": fig["file"],
+                "n": fig["n"],
+                "f1": fig["overall"]["f1"],
+                "per_language_f1": {k: m["f1"] for k, m in fig["per_language"].items()},
+                "per_family_f1": {k: m["f1"] for k, m in fig["per_family"].items()},
+            }
         v = validations.get(r.get("key", ""))
         if v:
             overall = v.get("overall", {})
@@ -95,13 +105,14 @@ def list_graders(
         "judges expected",
         "risks judged (how)",
         "labels",
+        "real answers (frozen test split)",
         "latest validation",
         "description",
     ):
         table.add_column(col)
     for r in rows:
         if "error" in r:
-            table.add_row(escape(r["id"]), "", "", "", "", "", f"[red]{escape(r['error'])}[/red]")
+            table.add_row(escape(r["id"]), "", "", "", "", "", "", f"[red]{escape(r['error'])}[/red]")
             continue
         table.add_row(
             escape(r["key"]),
@@ -109,6 +120,7 @@ def list_graders(
             escape(", ".join(r["expected"]) or "any"),
             escape(_covers_cell(r.get("covers") or {})),
             escape(", ".join(r["labels"])),
+            _real_cell(r.get("real_answers")),
             _validation_cell(r.get("validation")),
             escape(r["description"]),
         )
@@ -121,6 +133,14 @@ def _covers_cell(covers: dict[str, str]) -> str:
     for key, method in covers.items():
         by_method.setdefault(method, []).append("any" if key == "*" else key)
     return "; ".join(f"{', '.join(keys)}: {m}" for m, keys in by_method.items()) or "none"
+
+
+def _real_cell(v: dict[str, Any] | None) -> str:
+    if not v:
+        return "[dim]not measured[/dim]"
+    langs = " ".join(f"{k} {_fmt(f)}" for k, f in sorted(v["per_language_f1"].items()))
+    fams = " ".join(f"{k} {_fmt(f)}" for k, f in sorted(v["per_family_f1"].items()))
+    return f"F1 {_fmt(v['f1'])} (n={v['n']}; {langs}; {fams})"
 
 
 def _validation_cell(v: dict[str, Any] | None) -> str:
@@ -172,6 +192,8 @@ def print_report(rep: ValidationReport, console: Console | None = None) -> None:
         f"(sha256 {rep.label_hash[:12]}…): {rep.n_rows} rows, {rep.unscorable} unscorable; positive = {escape(rep.positive)}"
     )
     console.print(_metrics_table("overall and per language", {"overall": rep.overall, **rep.per_language}))
+    if rep.per_family:
+        console.print(_metrics_table("per model family", rep.per_family))
     console.print(_metrics_table("per category", rep.per_category))
     cm = Table(title="confusion (rows: label, columns: grader)")
     cm.add_column("label")

@@ -73,6 +73,8 @@ class LabelledRow(BaseModel):
     #: every category and TC260-003 risk of the case (`category` is the first category)
     categories: tuple[str, ...] = ()
     risks: tuple[str, ...] = ()
+    #: the model family that wrote the answer (e.g. "smollm2"), for per-family figures
+    family: str | None = None
     #: columns of the file that validation does not use (reported, never an error)
     ignored_columns: tuple[str, ...] = ()
 
@@ -158,6 +160,7 @@ _KNOWN = {
     "id",
     "note",
     "kind",
+    "family",
 }
 
 
@@ -212,6 +215,7 @@ def _row(obj: dict[str, Any], where: str, line: int) -> LabelledRow:
         id=(str(obj["id"]) if obj.get("id") not in (None, "") else None),
         note=str(note),
         line=line,
+        family=(str(obj.get("family") or "").strip() or None),
         ignored_columns=ignored,
     )
 
@@ -301,6 +305,8 @@ class ValidationReport(BaseModel):
     overall: BinaryMetrics
     per_language: dict[str, BinaryMetrics]
     per_category: dict[str, BinaryMetrics]
+    #: per model family that wrote the answers (rows with a `family` column)
+    per_family: dict[str, BinaryMetrics] = Field(default_factory=dict)
     classes: tuple[str, ...]
     #: confusion[gold][predicted] counts over `classes` (+ "unscorable" as a predicted column)
     confusion: dict[str, dict[str, int]]
@@ -459,9 +465,12 @@ def measure(
     all_idx = range(len(rows))
     by_lang: dict[str, list[int]] = {}
     by_cat: dict[str, list[int]] = {}
+    by_family: dict[str, list[int]] = {}
     for i, r in enumerate(rows):
         by_lang.setdefault(r.language, []).append(i)
         by_cat.setdefault(r.category, []).append(i)
+        if r.family:
+            by_family.setdefault(r.family, []).append(i)
     confusion = {g: {p: 0 for p in (*classes, "unscorable")} for g in classes}
     for r, p in zip(rows, preds, strict=True):
         confusion[r.label][p if p is not None else "unscorable"] += 1
@@ -491,6 +500,7 @@ def measure(
         overall=metrics(all_idx),
         per_language={k: metrics(v) for k, v in sorted(by_lang.items())},
         per_category={k: metrics(v) for k, v in sorted(by_cat.items())},
+        per_family={k: metrics(v) for k, v in sorted(by_family.items())},
         classes=classes,
         confusion=confusion,
         multiclass_accuracy=mc_acc,
@@ -509,6 +519,24 @@ async def avalidate_file(grader: Grader, path: str | Path) -> ValidationReport:
     """`validate_file` from a running event loop."""
     rows = load_labels(path)
     return await avalidate_grader(grader, rows, label_file=str(path), label_hash=file_sha256(path))
+
+
+# --------------------------------------------------------------------------- shipped figures
+
+
+def shipped_figures() -> dict[str, dict[str, Any]]:
+    """grader key (id@version) -> its figures on the frozen test split of the shipped
+    real-answer corpus (`data/corpus/figures.json`, written by `bench/graders.py`). A grader
+    whose version changed since has no entry until the figures are measured again."""
+    from importlib import resources
+
+    path = resources.files("assay.graders") / "data" / "corpus" / "figures.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    graders = data.get("graders") if isinstance(data, dict) else None
+    return graders if isinstance(graders, dict) else {}
 
 
 # --------------------------------------------------------------------------- JailbreakBench
