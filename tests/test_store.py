@@ -10,6 +10,7 @@ from sqlalchemy import text
 from assay.core.errors import InputError
 from assay.core.types import Case, Judgment, Message, Outcome, Response, Run
 from assay.store import ResultWriter, Store
+from assay.store.db import HEAD_REVISION
 
 
 def _cases(n: int) -> list[Case]:
@@ -144,7 +145,7 @@ def test_unknown_run_is_input_error(db_url: str) -> None:
 def test_migrations_reach_head_once(db_url: str) -> None:
     store = Store(db_url)
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD_REVISION
     Store(db_url)  # reopening is a no-op
 
 
