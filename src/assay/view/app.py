@@ -41,7 +41,9 @@ from assay.view.security import Guard
 
 _PKG = resources.files("assay.view")
 #: bidi controls and other invisible format characters: shown, never obeyed
-_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]")
+_CONTROLS = re.compile(
+    "[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]"
+)
 
 
 def _visible(text: Any) -> Markup:
@@ -122,7 +124,9 @@ def create_app(
         for run in runs:
             prog = data.progress(run.id)
             counts: dict[str, int] | None = None
-            regimes: list[str] = sorted({r.get("regime", "") for r in run.plan.get("requirements", []) or []} - {""})
+            regimes: list[str] = sorted(
+                {r.get("regime", "") for r in run.plan.get("requirements", []) or []} - {""}
+            )
             cached = data.cached_view(run.id)
             if cached is not None or run.case_count <= VERDICTS_INLINE_MAX:
                 view = data.run_view(run.id)
@@ -150,7 +154,8 @@ def create_app(
         }
         regimes = [g.id for g in rd.regimes]
         matrix = [
-            {"req": q, "cells": [q.verdict if q.regime == reg else None for reg in regimes]} for q in rd.requirements
+            {"req": q, "cells": [q.verdict if q.regime == reg else None for reg in regimes]}
+            for q in rd.requirements
         ]
         return page(
             request,
@@ -201,7 +206,9 @@ def create_app(
                     return
                 await asyncio.sleep(1.0)
 
-        return StreamingResponse(stream(), media_type="text/event-stream", headers={"cache-control": "no-store"})
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"cache-control": "no-store"}
+        )
 
     # ------------------------------------------------------------------ cases
     @app.get("/runs/{run_id}/cases", response_class=HTMLResponse)
@@ -224,7 +231,9 @@ def create_app(
         if size not in PAGE_SIZES:
             raise InputError(f"page size must be one of {PAGE_SIZES}", where="size")
         if outcome and outcome not in OUTCOMES:
-            raise InputError(f"unknown outcome {outcome!r}; use one of {', '.join(OUTCOMES)}", where="outcome")
+            raise InputError(
+                f"unknown outcome {outcome!r}; use one of {', '.join(OUTCOMES)}", where="outcome"
+            )
         run = store.get_run(run_id)
         f = CaseFilters(
             outcome=outcome or None,
@@ -251,7 +260,9 @@ def create_app(
             outcomes=OUTCOMES,
             result=result,
             sizes=PAGE_SIZES,
-            prev_url=_url(f"/runs/{run.id}/cases", params | {"page": str(page_no - 1)}) if page_no > 1 else None,
+            prev_url=_url(f"/runs/{run.id}/cases", params | {"page": str(page_no - 1)})
+            if page_no > 1
+            else None,
             next_url=_url(f"/runs/{run.id}/cases", params | {"page": str(page_no + 1)})
             if page_no < result.pages
             else None,
@@ -373,7 +384,9 @@ def create_app(
         ext = {v: k for k, v in FORMATS.items()}
         kind = ext.get(fmt, fmt)
         if kind not in FORMATS:
-            raise InputError(f"unknown report format {fmt!r}; use html, md, json or xml (junit)", where="format")
+            raise InputError(
+                f"unknown report format {fmt!r}; use html, md, json or xml (junit)", where="format"
+            )
         rd, _, _ = report_data(store, run_id)
         text = render(rd, kind, lang)
         name = f"{rd.run.id}{'' if lang == 'en' else '.' + lang}.{FORMATS[kind]}"
@@ -392,11 +405,14 @@ def create_app(
         except InputError as exc:
             if "signing key" in str(exc):
                 return PlainTextResponse(
-                    f"bundles are signed: start `assay view` with --key PATH or set ASSAY_SIGNING_KEY ({exc})", 409
+                    f"bundles are signed: start `assay view` with --key PATH or set ASSAY_SIGNING_KEY ({exc})",
+                    409,
                 )
             raise
         return Response(
-            blob, media_type="application/zip", headers={"content-disposition": f'attachment; filename="{name}"'}
+            blob,
+            media_type="application/zip",
+            headers={"content-disposition": f'attachment; filename="{name}"'},
         )
 
     # ------------------------------------------------------------------ helpers

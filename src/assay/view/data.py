@@ -225,7 +225,9 @@ class ViewData:
         conds = _conditions(run.id, filters, dialect)
         joined = t.run_cases.outerjoin(
             t.responses,
-            and_(t.responses.c.run_id == t.run_cases.c.run_id, t.responses.c.case_id == t.run_cases.c.case_id),
+            and_(
+                t.responses.c.run_id == t.run_cases.c.run_id, t.responses.c.case_id == t.run_cases.c.case_id
+            ),
         )
         wanted: set[str] | None = None
         if filters.outcome or filters.requirement:
@@ -254,7 +256,10 @@ class ViewData:
                 matching = [
                     r[0]
                     for r in conn.execute(
-                        select(t.run_cases.c.case_id).select_from(joined).where(*conds).order_by(t.run_cases.c.seq)
+                        select(t.run_cases.c.case_id)
+                        .select_from(joined)
+                        .where(*conds)
+                        .order_by(t.run_cases.c.seq)
                     )
                     if r[0] in wanted
                 ]
@@ -331,7 +336,9 @@ class ViewData:
                 return None
             resp_row = (
                 conn.execute(
-                    select(t.responses).where(t.responses.c.run_id == run.id, t.responses.c.case_id == case_id)
+                    select(t.responses).where(
+                        t.responses.c.run_id == run.id, t.responses.c.case_id == case_id
+                    )
                 )
                 .mappings()
                 .first()
@@ -353,7 +360,9 @@ class ViewData:
         )
         view = self.cached_view(run.id)
         counted_in = (
-            [r.requirement_id for r in view.assessment.requirements if case_id in set(r.case_ids)] if view else []
+            [r.requirement_id for r in view.assessment.requirements if case_id in set(r.case_ids)]
+            if view
+            else []
         )
         return CaseDetail(
             run=run,
@@ -469,13 +478,18 @@ def _conditions(run_id: str, f: CaseFilters, dialect: str) -> list[ColumnElement
     for key, value in (("categories", f.category), ("risks", f.risk), ("transforms", f.transform)):
         if value:
             conds.append(_json_has(dialect, key, value))
-    same_case = and_(t.judgments.c.run_id == t.run_cases.c.run_id, t.judgments.c.case_id == t.run_cases.c.case_id)
+    same_case = and_(
+        t.judgments.c.run_id == t.run_cases.c.run_id, t.judgments.c.case_id == t.run_cases.c.case_id
+    )
     if f.grader:
         conds.append(
             exists(
                 select(1).where(
                     same_case,
-                    or_(t.judgments.c.grader == f.grader, t.judgments.c.grader.startswith(f.grader + "@", autoescape=True)),
+                    or_(
+                        t.judgments.c.grader == f.grader,
+                        t.judgments.c.grader.startswith(f.grader + "@", autoescape=True),
+                    ),
                 )
             )
         )

@@ -18,7 +18,9 @@ def bundle_bytes(store: Store, run_id: str, signing_key: str | None = None) -> t
 
     key = load_private_key(signing_key)  # fail before doing any work
     data, results, raw = report_data(store, run_id)
-    used = {g.partition("@")[0] for g in raw["run"].graders} | {j.grader.partition("@")[0] for j in raw["judgments"]}
+    used = {g.partition("@")[0] for g in raw["run"].graders} | {
+        j.grader.partition("@")[0] for j in raw["judgments"]
+    }
     validations = store.latest_validations()
     contents = BundleContents(
         run=raw["run"],

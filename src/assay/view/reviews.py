@@ -131,9 +131,7 @@ class LabelExport(_M):
     sha256: str
 
 
-def export_labels(
-    store: Any, run_id: str, kind: str, *, private_banks: Sequence[str] = ()
-) -> LabelExport:
+def export_labels(store: Any, run_id: str, kind: str, *, private_banks: Sequence[str] = ()) -> LabelExport:
     """The agreed reviews of a run as a JSONL label file (prompt, response, label, language,
     category, expected, id, note). Answers from private banks are left out (their text
     never leaves the store)."""

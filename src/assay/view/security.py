@@ -68,7 +68,9 @@ class Guard:
             return
         if self.token and request.query_params.get("token"):
             # first visit with ?token=: keep it in a cookie and drop it from the address bar
-            query = {k: v for k, v in parse_qs(scope.get("query_string", b"").decode()).items() if k != "token"}
+            query = {
+                k: v for k, v in parse_qs(scope.get("query_string", b"").decode()).items() if k != "token"
+            }
             qs = "&".join(f"{k}={v[0]}" for k, v in query.items())
             resp: Response = RedirectResponse(request.url.path + (f"?{qs}" if qs else ""), status_code=303)
             resp.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict")
@@ -95,7 +97,11 @@ class Guard:
             sent = (form.get("csrf") or [""])[0]
             origin = request.headers.get("origin")
             host = request.headers.get("host", "")
-            if not csrf or not hmac.compare_digest(sent, csrf) or (origin and urlsplit(origin).netloc != host):
+            if (
+                not csrf
+                or not hmac.compare_digest(sent, csrf)
+                or (origin and urlsplit(origin).netloc != host)
+            ):
                 await self._with_headers(
                     PlainTextResponse("refused: missing or wrong CSRF token", 403), scope, receive, send
                 )
@@ -119,7 +125,9 @@ class Guard:
         if request.method not in ("GET", "HEAD", "POST"):
             return PlainTextResponse("method not allowed", 405)
         if request.method == "POST" and not self.allow_review:
-            return PlainTextResponse("refused: this dashboard is read-only (start it with --allow-review)", 403)
+            return PlainTextResponse(
+                "refused: this dashboard is read-only (start it with --allow-review)", 403
+            )
         return None
 
     async def _with_headers(self, resp: Response, scope: Scope, receive: Receive, send: Send) -> None:
