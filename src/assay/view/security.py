@@ -96,6 +96,7 @@ class Guard:
             form = parse_qs(body.decode("utf-8", "replace"))
             sent = (form.get("csrf") or [""])[0]
             origin = request.headers.get("origin")
+            origin = None if origin == "null" else origin  # privacy-sensitive contexts; the token decides
             host = request.headers.get("host", "")
             if (
                 not csrf
@@ -138,7 +139,7 @@ class Guard:
 def _secure_headers(headers: MutableHeaders) -> None:
     headers["content-security-policy"] = CSP
     headers["x-content-type-options"] = "nosniff"
-    headers["referrer-policy"] = "no-referrer"
+    headers["referrer-policy"] = "same-origin"
     headers["x-frame-options"] = "DENY"
     headers["cross-origin-opener-policy"] = "same-origin"
     if "cache-control" not in headers:
