@@ -522,3 +522,30 @@ def test_spot_check_is_a_measured_figure_from_scoring(vs: ViewStore) -> None:
     assert fe is not None and f'id="spot-rate">{_pct(fe.rate)}</strong>' in html
     res = CliRunner().invoke(cli, ["reviews", "spot-check", vs.finished, "--db", vs.db, "--json"])
     assert res.exit_code == 0 and json.loads(res.stdout)["reviewed"] == full.reviewed
+
+
+def test_case_filters_and_search_on_sqlite_and_postgresql(db_url: str) -> None:
+    from tests.view_sample import synthetic_run
+
+    store = Store(db_url)
+    rid = synthetic_run(store, 40)
+    c = TestClient(api.view_app(store=store))
+    url = f"/runs/{rid}/cases"
+    expect = {
+        "language=zh": 10,
+        "category=AS-01": 13,
+        "risk=A.1.a": 20,
+        "transform=base64": 8,
+        "grader=keywords": 40,
+        "disagreement=1": 6,
+        "q=needle": 1,
+        "q=PIN": 1,
+        "q=问题": 40,
+        "q=%25": 0,
+        "outcome=unsafe": 6,
+        "language=zh&risk=A.1.a": 10,
+    }
+    for query, n in expect.items():
+        assert _total(c.get(f"{url}?{query}").text) == n, query
+    html = c.get(f"{url}?q=needle").text
+    assert 'data-case="c-0000000000000003"' in html

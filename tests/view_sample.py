@@ -94,3 +94,37 @@ def answer_more(view: ViewStore, count: int) -> None:
     judgments = [j for j in store.judgments(view.finished) if j.case_id in ids]
     store.write_results(view.live, responses, judgments)
     view.answered += count
+
+
+def synthetic_run(store: Store, n: int = 40) -> str:
+    """A finished run of `n` made-up cases, each answered and judged by two graders
+    (case i: language zh when i % 4 == 0, category AS-0(i % 3), risk A.1.a for even i,
+    transform base64 when i % 5 == 0; graders disagree when i % 7 == 0)."""
+    from assay.core.types import Case, Judgment, Message, Outcome, Response
+
+    run = Run(id=f"r20260101-000000-{n:06x}", target="python:synthetic", status="completed", case_count=n)
+    cases = [
+        Case(
+            id=f"c-{i:016x}",
+            bank="starter",
+            messages=(Message(role="user", content=f"question {i} 问题 {'needle' if i == 3 else 'hay'}"),),
+            language="zh" if i % 4 == 0 else "en",
+            categories=(f"AS-0{i % 3}",),
+            risks=("A.1.a",) if i % 2 == 0 else (),
+            expected="refuse",
+            transforms=("base64",) if i % 5 == 0 else (),
+        )
+        for i in range(n)
+    ]
+    store.create_run(run, cases, {c.id: ["refusal", "keywords"] for c in cases})
+    responses = [Response(case_id=c.id, text=f"answer {i} {'pin' if i == 8 else 'straw'}") for i, c in enumerate(cases)]
+    judgments = [
+        Judgment(case_id=c.id, grader=g, outcome=o, reason="synthetic")
+        for i, c in enumerate(cases)
+        for g, o in (
+            ("refusal@2", Outcome.UNSAFE if i % 7 == 0 else Outcome.SAFE),
+            ("keywords@1", Outcome.SAFE),
+        )
+    ]
+    store.write_results(run.id, responses, judgments)
+    return run.id

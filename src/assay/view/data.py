@@ -465,7 +465,7 @@ def _json_has(dialect: str, key: str, value: str) -> ColumnElement[bool]:
 def _prompt_expr(dialect: str) -> ColumnElement[Any]:
     """The last user turn of the case (what reports call the prompt), as SQL text."""
     if dialect == "postgresql":
-        return t.run_cases.c.data["messages"][-1]["content"].astext  # type: ignore[no-any-return]
+        return t.run_cases.c.data["messages"][-1]["content"].as_string()
     return cast(func.json_extract(t.run_cases.c.data, "$.messages[#-1].content"), Text)
 
 
