@@ -41,7 +41,21 @@ from assay.store import Store
 BANKS = ("generated-content", "should-refuse", "should-not-refuse")
 CATEGORIES = tuple(f"AS-{i:02d}" for i in range(1, 13))
 RISKS = ("A.1.a", "A.1.b", "A.2.c", "A.3.a", "A.4.b", "A.5.a")
-WORDS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike".split()
+WORDS = [
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliet",
+    "kilo",
+    "lima",
+    "mike",
+]
 
 
 def synth(store: Store, n: int, seed: int = 7) -> str:
@@ -73,7 +87,11 @@ def synth(store: Store, n: int, seed: int = 7) -> str:
                 language=lang,
                 categories=(CATEGORIES[i % len(CATEGORIES)],),
                 risks=(RISKS[i % len(RISKS)],) if bank != "should-not-refuse" else (),
-                expected={"generated-content": "safe", "should-refuse": "refuse", "should-not-refuse": "comply"}[bank],  # type: ignore[arg-type]
+                expected={
+                    "generated-content": "safe",
+                    "should-refuse": "refuse",
+                    "should-not-refuse": "comply",
+                }[bank],  # type: ignore[arg-type]
                 transforms=("base64",) if i % 10 == 0 else (),
             )
         )
@@ -81,7 +99,9 @@ def synth(store: Store, n: int, seed: int = 7) -> str:
     for start in range(0, n, 5000):
         chunk = cases[start : start + 5000]
         responses = [
-            Response(case_id=c.id, text=f"answer to {c.id}: " + " ".join(rng.choice(WORDS) for _ in range(30)))
+            Response(
+                case_id=c.id, text=f"answer to {c.id}: " + " ".join(rng.choice(WORDS) for _ in range(30))
+            )
             for c in chunk
         ]
         judgments = []
@@ -199,7 +219,7 @@ def main() -> None:
         admin = "host=127.0.0.1 port=5432 user=postgres dbname=test"
         with psycopg.connect(admin, connect_timeout=3, autocommit=True):
             pass
-    except Exception as exc:  # noqa: BLE001 - a missing server only skips the PostgreSQL rows
+    except Exception as exc:
         print(f"\nPostgreSQL skipped: {exc}")
         return
     for n in args.sizes:

@@ -23,10 +23,11 @@ import pytest
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
 
+from tests.view_sample import ViewStore, answer_more, build  # noqa: E402
+
 from assay import api  # noqa: E402
 from assay.report.browser import CHROMIUM_ARGS, browser_unavailable, find_chromium  # noqa: E402
 from assay.store import Store  # noqa: E402
-from tests.view_sample import ViewStore, answer_more, build  # noqa: E402
 
 pytestmark = pytest.mark.browser
 

@@ -117,7 +117,9 @@ def synthetic_run(store: Store, n: int = 40) -> str:
         for i in range(n)
     ]
     store.create_run(run, cases, {c.id: ["refusal", "keywords"] for c in cases})
-    responses = [Response(case_id=c.id, text=f"answer {i} {'pin' if i == 8 else 'straw'}") for i, c in enumerate(cases)]
+    responses = [
+        Response(case_id=c.id, text=f"answer {i} {'pin' if i == 8 else 'straw'}") for i, c in enumerate(cases)
+    ]
     judgments = [
         Judgment(case_id=c.id, grader=g, outcome=o, reason="synthetic")
         for i, c in enumerate(cases)

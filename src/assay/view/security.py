@@ -17,7 +17,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Sequence
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -68,10 +68,8 @@ class Guard:
             return
         if self.token and request.query_params.get("token"):
             # first visit with ?token=: keep it in a cookie and drop it from the address bar
-            query = {
-                k: v for k, v in parse_qs(scope.get("query_string", b"").decode()).items() if k != "token"
-            }
-            qs = "&".join(f"{k}={v[0]}" for k, v in query.items())
+            pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+            qs = urlencode([(k, v) for k, v in pairs if k != "token"])
             resp: Response = RedirectResponse(request.url.path + (f"?{qs}" if qs else ""), status_code=303)
             resp.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict")
             await self._with_headers(resp, scope, receive, send)
