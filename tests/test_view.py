@@ -549,3 +549,49 @@ def test_case_filters_and_search_on_sqlite_and_postgresql(db_url: str) -> None:
         assert _total(c.get(f"{url}?{query}").text) == n, query
     html = c.get(f"{url}?q=needle").text
     assert 'data-case="c-0000000000000003"' in html
+
+
+def test_cli_view_binds_locally_by_default_and_needs_a_token_elsewhere(
+    vs: ViewStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.append({"app": app, **kw}))
+    local = CliRunner().invoke(cli, ["view", "--db", vs.db, "--no-open"])
+    assert local.exit_code == 0, local.output
+    assert started[-1]["host"] == "127.0.0.1" and "token" not in local.output
+    guard = started[-1]["app"]
+    assert getattr(guard, "token", "x") is None and getattr(guard, "allow_review", False) is True
+    wide = CliRunner().invoke(cli, ["view", "--db", vs.db, "--host", "0.0.0.0", "--no-open"])
+    assert wide.exit_code == 0, wide.output
+    guard = started[-1]["app"]
+    token = getattr(guard, "token", None)
+    assert token and wide.output.count(token) == 2  # the token line and the address to open
+    assert getattr(guard, "allow_review", True) is False  # read-only unless --allow-review
+    c = TestClient(guard)  # type: ignore[arg-type]
+    assert c.get("/").status_code == 401
+    assert c.get("/", headers={"authorization": f"Bearer {token}"}).status_code == 200
+    CliRunner().invoke(cli, ["view", "--db", vs.db, "--host", "0.0.0.0", "--allow-review", "--no-open"])
+    assert getattr(started[-1]["app"], "allow_review", False) is True
+
+
+def test_early_stopping_trajectories_end_at_the_deciding_interval(client: TestClient, vs: ViewStore) -> None:
+    from assay.scoring.trajectory import run_trajectories
+
+    store = Store(vs.db)
+    run = store.get_run(vs.finished)
+    assert run.early_stop
+    trajs = run_trajectories(run, store.run_cases(run.id), store.judgments(run.id))
+    a = api.assessment(run.id, db=vs.db)
+    assert trajs
+    for t in trajs:
+        r = a.requirement(t.requirement_id)
+        assert r is not None and r.estimate is not None
+        last = t.points[-1]
+        assert last.n == len(set(r.case_ids)) or r.estimate.method != "confidence-sequence"
+        if r.estimate.method == "confidence-sequence" and last.n == r.estimate.n:
+            assert (last.lower, last.upper) == pytest.approx((r.estimate.lower, r.estimate.upper))
+        assert t.settled_at == r.settled_at
+    html = client.get(f"/runs/{run.id}").text
+    assert html.count('<figure class="chart traj"') == len(trajs)

@@ -171,6 +171,7 @@ def create_app(
             cat_bars=charts.bars(rd.categories),
             lang_bars=charts.bars(rd.languages),
             tr_bars=charts.bars(rd.transforms),
+            trajectories=charts.trajectories(view.trajectories),
         )
 
     @app.get("/runs/{run_id}/events")

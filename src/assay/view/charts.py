@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assay.report.model import RateRow, RequirementView
+from assay.scoring.trajectory import Trajectory
 
 WIDTH = 520
 LABEL_W = 230
@@ -118,3 +119,52 @@ def bars(rows: Sequence[RateRow]) -> Bars:
         )
         y += ROW_H
     return Bars(rows=out, height=int(y + 6), width=WIDTH, label_w=LABEL_W)
+
+
+@dataclass(frozen=True)
+class TrajectoryChart:
+    key: str
+    verdict: str
+    band: str  # SVG polygon points of the interval band
+    rate: str  # SVG polyline points of the running rate
+    y_threshold: float | None
+    x_settled: float | None
+    n: int
+    settled_at: int | None
+    confidence: float
+    width: int
+    height: int
+
+
+def trajectories(items: Sequence[Trajectory]) -> list[TrajectoryChart]:
+    """Small multiples: the confidence sequence's band narrowing with n, the threshold line
+    and the point where the verdict settled."""
+    w, h, pad = 260, 90, 4
+    out = []
+    for t in items:
+        last = t.points[-1].n or 1
+
+        def x(n: int) -> float:
+            return round(pad + (w - 2 * pad) * n / last, 1)
+
+        def y(v: float) -> float:
+            return round(pad + (h - 2 * pad) * (1 - v), 1)
+
+        upper = [f"{x(p.n)},{y(p.upper)}" for p in t.points]
+        lower = [f"{x(p.n)},{y(p.lower)}" for p in reversed(t.points)]
+        out.append(
+            TrajectoryChart(
+                key=t.requirement_id,
+                verdict=t.verdict,
+                band=" ".join(upper + lower),
+                rate=" ".join(f"{x(p.n)},{y(p.rate)}" for p in t.points),
+                y_threshold=None if t.threshold is None else y(t.threshold),
+                x_settled=None if t.settled_at is None else x(t.settled_at),
+                n=last,
+                settled_at=t.settled_at,
+                confidence=t.confidence,
+                width=w,
+                height=h,
+            )
+        )
+    return out

@@ -28,6 +28,7 @@ from assay.core.types import Case, Judgment, Outcome, Response, Run
 from assay.report.model import ReportData
 from assay.scoring.decide import case_outcome
 from assay.scoring.results import Assessment
+from assay.scoring.trajectory import Trajectory, run_trajectories
 from assay.store import Store
 from assay.store import schema as t
 
@@ -49,6 +50,7 @@ class RunView:
     private: list[str]
     outcome_sets: dict[str, set[str]] = field(default_factory=dict)
     requirement_sets: dict[str, set[str]] = field(default_factory=dict)
+    trajectories: list[Trajectory] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,9 @@ class ViewData:
             private=list(raw["private"]),
             outcome_sets=outcome_sets,
             requirement_sets=req_sets,
+            trajectories=run_trajectories(raw["run"], raw["cases"], raw["judgments"])
+            if assessment.sequential
+            else [],
         )
 
     def cached_view(self, run_id: str) -> RunView | None:
