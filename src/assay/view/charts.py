@@ -144,7 +144,7 @@ def trajectories(items: Sequence[Trajectory]) -> list[TrajectoryChart]:
     for t in items:
         last = t.points[-1].n or 1
 
-        def x(n: int) -> float:
+        def x(n: int, last: int = last) -> float:
             return round(pad + (w - 2 * pad) * n / last, 1)
 
         def y(v: float) -> float:

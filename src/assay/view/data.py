@@ -75,6 +75,7 @@ class ViewData:
         self._lock = threading.Lock()
         self._runs: dict[str, RunView] = {}
         self._building: dict[str, threading.Lock] = {}
+        self._facets: dict[str, tuple[tuple[Any, ...], dict[str, list[str]]]] = {}
 
     # ------------------------------------------------------------------ runs
     def list_runs(
@@ -161,8 +162,7 @@ class ViewData:
     def _build(self, run_id: str, stamp: tuple[Any, ...]) -> RunView:
         from assay.report.runs import report_data
 
-        data, assessment, raw = report_data(self.store, run_id)
-        light = data.model_copy(update={"samples": []})
+        light, assessment, raw = report_data(self.store, run_id, with_samples=False)
         outcome_sets: dict[str, set[str]] = {o: set() for o in OUTCOMES}
         for cid, outcome in assessment.case_outcomes.items():
             outcome_sets.setdefault(outcome, set()).add(cid)
@@ -188,7 +188,19 @@ class ViewData:
 
     # ------------------------------------------------------------------ cases
     def facets(self, run_id: str) -> dict[str, list[str]]:
-        """The values the case filters offer (languages, banks, graders, categories, risks, transforms)."""
+        """The values the case filters offer (languages, banks, graders, categories, risks,
+        transforms), cached until the run changes."""
+        stamp = (*self._stamp(run_id), self.cached_view(run_id) is not None)
+        with self._lock:
+            hit = self._facets.get(run_id)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        values = self._facet_values(run_id)
+        with self._lock:
+            self._facets[run_id] = (stamp, values)
+        return values
+
+    def _facet_values(self, run_id: str) -> dict[str, list[str]]:
         with self.store.engine.connect() as conn:
             langs = [r[0] for r in conn.execute(_distinct(t.run_cases.c.language, run_id))]
             banks = [r[0] for r in conn.execute(_distinct(t.run_cases.c.bank, run_id))]
