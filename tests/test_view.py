@@ -595,3 +595,32 @@ def test_early_stopping_trajectories_end_at_the_deciding_interval(client: TestCl
         assert t.settled_at == r.settled_at
     html = client.get(f"/runs/{run.id}").text
     assert html.count('<figure class="chart traj"') == len(trajs)
+
+
+def test_reviews_are_stored_replaced_and_compared_on_both_backends(db_url: str) -> None:
+    from assay.core.errors import InputError
+    from assay.view.reviews import agreement
+    from tests.view_sample import synthetic_run
+
+    store = Store(db_url)
+    rid = synthetic_run(store, 10)
+    ids = [c.id for c in store.run_cases(rid)]
+    for i, cid in enumerate(ids):
+        api.add_review(rid, cid, reviewer="ann", kind="refusal", label="refusal", store=store)
+        api.add_review(
+            rid, cid, reviewer="ben", kind="refusal", label="refusal" if i < 8 else "compliance", store=store
+        )
+    api.add_review(
+        rid, ids[0], reviewer="ann", kind="refusal", label="partial", store=store
+    )  # replaces ann's first
+    rows = store.reviews(rid)
+    assert len(rows) == 20
+    assert [r["label"] for r in rows if r["reviewer"] == "ann" and r["case_id"] == ids[0]] == ["partial"]
+    (pair,) = agreement(rows)
+    assert (pair.a, pair.b, pair.n, pair.agree) == ("ann", "ben", 10, 7)
+    exp = api.review_labels(rid, kind="refusal", store=store)
+    assert (exp.rows, exp.disputed) == (7, 3)
+    with pytest.raises(InputError, match="label"):
+        api.add_review(rid, ids[0], reviewer="ann", kind="refusal", label="unsafe", store=store)
+    with pytest.raises(InputError, match="no answered case"):
+        api.add_review(rid, "c-nope", reviewer="ann", kind="refusal", label="refusal", store=store)

@@ -77,7 +77,7 @@ def view_cmd(
     if token:
         # printed once; never logged or stored
         console.print(f"assay view on {escape(url)} ({'review on' if review else 'read-only'})")
-        console.print(f"access token (shown once): {token}")
+        console.print(f"access token (shown once): {token}", soft_wrap=True)
         console.print(f"open: {escape(url)}?token={token}", soft_wrap=True)
     else:
         console.print(
