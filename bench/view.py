@@ -11,11 +11,11 @@ The server runs in its own process (uvicorn, as `assay view` runs it); requests 
 from this process over HTTP. Per store it measures, each request timed once after one
 warm-up request of the same page (except the "first" rows, which are cold):
 
-* runs list (first, cold);
-* cases page 1 (50 rows), a deep page (offset ~90%), a search (`q=`), a column filter
-  (language), a JSON filter (category);
-* the run page (first = builds the report view model from scoring; then cached);
-* an outcome filter (needs the run's Assessment; cached after the run page);
+* the run page (first, cold: builds the report view model from scoring; then cached);
+* the runs list;
+* cases page 1 (50 rows; first cold, then warm), a deep page (offset ~90%), a search
+  (`q=`), a column filter (language), a JSON filter (category);
+* an outcome filter (selects from the run's Assessment, cached by the run page);
 * the server's resident memory (VmRSS) and peak (VmHWM) at the end.
 """
 
@@ -177,7 +177,9 @@ def bench_store(label: str, db: str, n: int) -> None:
                 assert status == 200, (name, status)
                 rows.append((name, ttfb, total))
 
-            measure("runs list (first)", "/", warm=False)
+            measure("run page (first: builds from scoring)", f"/runs/{run_id}", warm=False)
+            measure("run page (cached)", f"/runs/{run_id}")
+            measure("runs list", "/", warm=False)
             cases = f"/runs/{run_id}/cases"
             measure("cases page 1 (first)", cases, warm=False)
             measure("cases page 1", cases)
@@ -186,8 +188,6 @@ def bench_store(label: str, db: str, n: int) -> None:
             measure("cases search q=", f"{cases}?q=juliet+kilo")
             measure("cases language=zh", f"{cases}?language=zh")
             measure("cases category=AS-03", f"{cases}?category=AS-03")
-            measure("run page (first: builds from scoring)", f"/runs/{run_id}", warm=False)
-            measure("run page (cached)", f"/runs/{run_id}")
             measure("cases outcome=unsafe", f"{cases}?outcome=unsafe")
             rss, hwm = memory(proc.pid)
         print(f"\n## {label}, {n:,} cases (store generated in {made:.1f} s)")

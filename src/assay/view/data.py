@@ -8,7 +8,7 @@ never estimates a rate. The per-case outcome of a row is scoring's `case_outcome
 
 The ReportData of a run is cached (without its per-case samples) and rebuilt when the
 run changes (status, answered or judged count); while a run is going, at most every
-`LIVE_REFRESH_S` seconds.
+`LIVE_REFRESH_S` seconds (or five times its build time, for big runs).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from assay.scoring.trajectory import Trajectory, run_trajectories
 from assay.store import Store
 from assay.store import schema as t
 
-LIVE_REFRESH_S = 5.0
+LIVE_REFRESH_S = 5.0  # a live run's view model is rebuilt at most this often (or 5x its build time)
 #: the runs list shows verdict counts inline for runs up to this size (bigger ones: on their page)
 VERDICTS_INLINE_MAX = 20_000
 PAGE_SIZES = (25, 50, 100, 200)
@@ -48,6 +48,7 @@ class RunView:
     stamp: tuple[Any, ...]
     built_at: float
     private: list[str]
+    build_s: float = 0.0  # how long the build took (a live run is rebuilt at most every 5x this)
     outcome_sets: dict[str, set[str]] = field(default_factory=dict)
     requirement_sets: dict[str, set[str]] = field(default_factory=dict)
     trajectories: list[Trajectory] = field(default_factory=list)
@@ -146,7 +147,10 @@ class ViewData:
             gate = self._building.setdefault(run_id, threading.Lock())
         if cached is not None and (
             cached.stamp == stamp
-            or (stamp[0] == "running" and time.monotonic() - cached.built_at < LIVE_REFRESH_S)
+            or (
+                stamp[0] == "running"
+                and time.monotonic() - cached.built_at < max(LIVE_REFRESH_S, 5 * cached.build_s)
+            )
         ):
             return cached
         with gate:  # one build per run at a time; others wait for it
@@ -162,6 +166,7 @@ class ViewData:
     def _build(self, run_id: str, stamp: tuple[Any, ...]) -> RunView:
         from assay.report.runs import report_data
 
+        started = time.monotonic()
         light, assessment, raw = report_data(self.store, run_id, with_samples=False)
         outcome_sets: dict[str, set[str]] = {o: set() for o in OUTCOMES}
         for cid, outcome in assessment.case_outcomes.items():
@@ -175,6 +180,7 @@ class ViewData:
             stamp=stamp,
             built_at=time.monotonic(),
             private=list(raw["private"]),
+            build_s=time.monotonic() - started,
             outcome_sets=outcome_sets,
             requirement_sets=req_sets,
             trajectories=run_trajectories(raw["run"], raw["cases"], raw["judgments"])
