@@ -598,9 +598,10 @@ def test_early_stopping_trajectories_end_at_the_deciding_interval(client: TestCl
 
 
 def test_reviews_are_stored_replaced_and_compared_on_both_backends(db_url: str) -> None:
+    from tests.view_sample import synthetic_run
+
     from assay.core.errors import InputError
     from assay.view.reviews import agreement
-    from tests.view_sample import synthetic_run
 
     store = Store(db_url)
     rid = synthetic_run(store, 10)
