@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assay._pipeline import (
     DEFAULT_GRADERS,
@@ -41,6 +41,9 @@ from assay.scoring.results import Assessment, CorrectedEstimate
 from assay.scoring.runs import assessment_of, corrected_estimates, requirements_of, stored_references
 from assay.store import Store
 
+if TYPE_CHECKING:
+    from assay.view.reviews import LabelExport, SpotCheck
+
 __all__ = [
     "DEFAULT_GRADERS",
     "AssessResult",
@@ -51,6 +54,7 @@ __all__ = [
     "RunResult",
     "SummaryRow",
     "TargetCheck",
+    "add_review",
     "assess",
     "assessment",
     "assessment_of",
@@ -68,13 +72,16 @@ __all__ = [
     "plan_inputs",
     "requirements_of",
     "resume",
+    "review_labels",
     "run",
     "run_details",
+    "spot_check",
     "summary",
     "trust_key",
     "trusted_keys",
     "validate_grader",
     "verify_bundle",
+    "view_app",
     "write_report",
 ]
 
@@ -455,8 +462,9 @@ def assess(
 
 def validate_grader(
     grader: str,
-    labels: str | Path,
+    labels: str | Path | None = None,
     *,
+    from_reviews: str | None = None,
     judge: str | None = None,
     save: bool = False,
     name: str | None = None,
@@ -468,34 +476,66 @@ def validate_grader(
     graders`, and used for Rogan–Gladen corrections of a run only when that name is chosen
     (`corrected(run_id, validation=name)`).
 
+    The labels come from a file (`labels`) or from the human reviews of a stored run
+    (`from_reviews`: run id; refusal labels for a grader that emits them, else
+    qualification labels, as `assay reviews export` writes them).
     `judge` is the target spec of the LLM judge, needed by `llm-judge` and `ensemble:*`.
     """
     import asyncio
 
     from assay._pipeline import build_graders, open_judge
-    from assay.graders.validation import avalidate_file, validate_file
+    from assay.graders.validation import (
+        avalidate_file,
+        avalidate_grader,
+        validate_file,
+    )
+    from assay.graders.validation import (
+        validate_grader as validate_rows,
+    )
 
+    if (labels is None) == (from_reviews is None):
+        raise InputError(
+            "give either a label file or a run whose reviews to use", where="--labels / --from-reviews"
+        )
+    if from_reviews is not None or save:  # measuring a label file touches no store
+        store = store or Store(db)
     judge_target = open_judge(judge, {grader})
     built = build_graders({grader}, judge_target)[grader]
+    rows = None
+    source, digest = None, None
+    if from_reviews is not None:
+        from assay.view.reviews import kind_for_grader, label_rows
+
+        assert store is not None
+        exp = review_labels(from_reviews, kind=kind_for_grader(built), store=store)
+        source = f"reviews of run {store.get_run(from_reviews).id} ({exp.kind})"
+        rows, digest = label_rows(exp, source), exp.sha256
     if judge_target is None:
-        report = validate_file(built, Path(labels))
+        report = (
+            validate_file(built, Path(labels))  # type: ignore[arg-type]
+            if rows is None
+            else validate_rows(built, rows, label_file=source, label_hash=digest)
+        )
     else:
         target = judge_target
 
         async def with_judge() -> ValidationReport:
             try:  # the judge's connections belong to this loop: close them in it
-                return await avalidate_file(built, Path(labels))
+                if rows is None:
+                    return await avalidate_file(built, Path(labels))  # type: ignore[arg-type]
+                return await avalidate_grader(built, rows, label_file=source, label_hash=digest)
             finally:
                 await target.aclose()
 
         report = asyncio.run(with_judge())
     if save:
         data = report.model_dump(mode="json") | {
-            "name": name or Path(labels).stem,
+            "name": name or (Path(labels).stem if labels is not None else f"reviews-{from_reviews}"),
             "sensitivity": report.sensitivity,
             "specificity": report.specificity,
         }
-        (store or Store(db)).add_validation(report.grader, data)
+        assert store is not None
+        store.add_validation(report.grader, data)
     return report
 
 
@@ -595,3 +635,80 @@ def trusted_keys() -> list[str]:
     from assay.evidence.keys import trusted_keys as _keys
 
     return sorted(_keys())
+
+
+# ------------------------------------------------------------------ dashboard and human review
+
+
+def view_app(
+    db: str | None = None,
+    *,
+    token: str | None = None,
+    allow_review: bool = True,
+    allowed_hosts: Sequence[str] | None = None,
+    reviewer: str | None = None,
+    signing_key: str | None = None,
+    store: Store | None = None,
+) -> Any:
+    """The `assay view` dashboard as an ASGI app (FastAPI), to serve with uvicorn or mount
+    behind an institution's own proxy. Needs the `view` extra.
+
+    `token`: every request must carry it (use one whenever the app is reachable from
+    another machine); `allow_review`: accept review labels, else read-only;
+    `allowed_hosts`: refuse other Host headers; `signing_key`: PEM for bundle downloads.
+    """
+    from assay.view import create_app
+
+    return create_app(
+        store or Store(db),
+        token=token,
+        allow_review=allow_review,
+        allowed_hosts=allowed_hosts,
+        reviewer=reviewer,
+        signing_key=signing_key,
+    )
+
+
+def add_review(
+    run_id: str,
+    case_id: str,
+    *,
+    reviewer: str,
+    kind: str,
+    label: str,
+    risk: str | None = None,
+    note: str = "",
+    db: str | None = None,
+    store: Store | None = None,
+) -> None:
+    """Store a human label of one answer (kind "qualification": safe / unsafe with the risk;
+    kind "refusal": refusal / partial / compliance), as the review queue does."""
+    from assay.view.reviews import check_review
+
+    store = store or Store(db)
+    run = store.get_run(run_id)
+    check_review(kind, label, risk, reviewer)
+    if case_id not in store.responded_case_ids(run.id):
+        raise InputError(f"run {run.id} has no answered case {case_id!r}", where="case_id")
+    store.add_review(run.id, case_id, reviewer.strip(), kind, label, risk, note)
+
+
+def review_labels(
+    run_id: str, *, kind: str = "refusal", db: str | None = None, store: Store | None = None
+) -> LabelExport:
+    """The labels reviewers agree on for a run, as a JSONL label file (`LabelExport`)."""
+    from assay.report.runs import private_banks
+    from assay.view.reviews import export_labels
+
+    store = store or Store(db)
+    return export_labels(store, run_id, kind, private_banks=private_banks(store))
+
+
+def spot_check(
+    run_id: str, *, db: str | None = None, store: Store | None = None, size: int = 1000
+) -> SpotCheck:
+    """The TC260-003 §9.3 manual spot check of a run (`SpotCheck`): its stratified sample and
+    the qualified rate measured from the reviews, with its interval and verdict."""
+    from assay.view.reviews import spot_check as _spot_check
+
+    return _spot_check(store or Store(db), run_id, size)

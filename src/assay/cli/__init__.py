@@ -45,6 +45,7 @@ _AREAS: tuple[tuple[str, str | None], ...] = (
     ("assay.cli.benchmarks", "benchmarks"),
     ("assay.cli.graders", "graders"),
     ("assay.cli.report", None),
+    ("assay.cli.view", None),
 )
 
 for _module_name, _group in _AREAS:

@@ -215,8 +215,11 @@ def print_report(rep: ValidationReport, console: Console | None = None) -> None:
 @app.command("validate")
 def validate(
     grader: str = typer.Argument(..., help="grader id, e.g. refusal or refusal@2"),
-    labels: Path = typer.Option(
-        ..., "--labels", help="CSV or JSONL: prompt, response, label, language[, category]"
+    labels: Path | None = typer.Option(
+        None, "--labels", help="CSV or JSONL: prompt, response, label, language[, category]"
+    ),
+    from_reviews: str | None = typer.Option(
+        None, "--from-reviews", help="Use the human reviews of this run (from `assay view`) as the labels."
     ),
     as_json: bool = typer.Option(False, "--json", help="print the ValidationReport as JSON"),
     judge: str | None = typer.Option(
@@ -238,7 +241,9 @@ def validate(
     if name is not None and not save:
         _fail(InputError("--name names stored figures: add --save", where="--name"))
     try:
-        rep = api.validate_grader(grader, labels, judge=judge, save=save, name=name, db=db)
+        rep = api.validate_grader(
+            grader, labels, from_reviews=from_reviews, judge=judge, save=save, name=name, db=db
+        )
     except InputError as exc:
         _fail(exc)
         return

@@ -170,8 +170,12 @@ def build_report_data(
     secrets: Iterable[str] = (),
     assay_version: str | None = None,
     generated_at: datetime | None = None,
+    with_samples: bool = True,
 ) -> ReportData:
-    """Everything a report shows, from plain objects (no store access)."""
+    """Everything a report shows, from plain objects (no store access).
+
+    `with_samples=False` leaves out the per-case drill-down (`samples`), for views that
+    page through cases themselves (the dashboard); every figure is the same."""
     lk = lookups or default_lookups()
     results = results or Assessment()
     if requirements is None:
@@ -188,7 +192,7 @@ def build_report_data(
 
     # ---- samples (drill-down)
     samples: list[SampleView] = []
-    for c in cases:
+    for c in cases if with_samples else ():
         is_private = c.bank in private or bool(c.metadata.get("private"))
         resp = responses.get(c.id)
         samples.append(

@@ -32,15 +32,20 @@ def private_banks(source: Any) -> list[str]:
     return [] if fn is None else [b["id"] for b in fn() if b.get("private")]
 
 
-def report_data(source: RunSource, run_id: str) -> tuple[ReportData, Assessment, dict[str, Any]]:
-    """The ReportData of a stored run, the Assessment it was built from, and the raw pieces."""
+def report_data(
+    source: RunSource, run_id: str, *, with_samples: bool = True
+) -> tuple[ReportData, Assessment, dict[str, Any]]:
+    """The ReportData of a stored run, the Assessment it was built from, and the raw pieces
+    (`with_samples=False`: without the per-case drill-down, for the dashboard)."""
     run = source.get_run(run_id)
     cases = source.run_cases(run.id)
     responses = source.responses(run.id)
     judgments = source.judgments(run.id)
     results = assessment_of(run, cases, judgments, stored_references(source))
     private = private_banks(source)
-    data = build_report_data(run, cases, responses, judgments, results, private_banks=private)
+    data = build_report_data(
+        run, cases, responses, judgments, results, private_banks=private, with_samples=with_samples
+    )
     raw = {"run": run, "cases": cases, "responses": responses, "judgments": judgments, "private": private}
     return data, results, raw
 

@@ -26,7 +26,7 @@ from assay.core.types import Case, Judgment, Message, Outcome, Response, Run, Us
 from assay.store import schema as t
 from assay.targets.config import assay_home
 
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 #: PostgreSQL advisory lock key held while migrating (any constant; "assay" in ASCII)
 _PG_MIGRATE_LOCK = 0x6173736179
 
@@ -569,6 +569,49 @@ class Store:
                 .limit(1)
             ).first()
         return None if row is None else dict(row[0])
+
+    # -- human reviews (assay view) ------------------------------------------------------
+    def add_review(
+        self,
+        run_id: str,
+        case_id: str,
+        reviewer: str,
+        kind: str,
+        label: str,
+        risk: str | None = None,
+        note: str = "",
+    ) -> None:
+        """Store one reviewer's label of one answer; the same reviewer labelling the same
+        answer again (same kind) replaces the earlier label."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                t.reviews.delete().where(
+                    (t.reviews.c.run_id == run_id)
+                    & (t.reviews.c.case_id == case_id)
+                    & (t.reviews.c.reviewer == reviewer)
+                    & (t.reviews.c.kind == kind)
+                )
+            )
+            conn.execute(
+                t.reviews.insert().values(
+                    run_id=run_id,
+                    case_id=case_id,
+                    reviewer=reviewer,
+                    kind=kind,
+                    label=label,
+                    risk=risk,
+                    note=note,
+                    created_at=_now(),
+                )
+            )
+
+    def reviews(self, run_id: str, case_id: str | None = None) -> list[dict[str, Any]]:
+        """The stored reviews of a run (of one case), oldest first."""
+        q = select(t.reviews).where(t.reviews.c.run_id == run_id).order_by(t.reviews.c.id)
+        if case_id is not None:
+            q = q.where(t.reviews.c.case_id == case_id)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
 
     # -- user banks --------------------------------------------------------------------
     def add_user_bank(

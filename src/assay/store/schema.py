@@ -126,3 +126,19 @@ references = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("data", JSON, nullable=False),
 )
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("case_id", String(64), nullable=False),
+    Column("reviewer", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),  # "qualification" | "refusal"
+    Column("label", String(32), nullable=False),  # safe | unsafe | refusal | partial | compliance
+    Column("risk", String(64)),  # the TC260-003 Appendix A risk an unqualified answer shows
+    Column("note", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_reviews_run_case", "run_id", "case_id"),
+    Index("ux_reviews_one", "run_id", "case_id", "reviewer", "kind", unique=True),
+)
