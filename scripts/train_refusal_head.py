@@ -38,9 +38,11 @@ from assay.graders.refusal import HEAD_FORMAT, LABELS, RULES_VERSION  # noqa: E4
 from assay.graders.validation import LabelledRow, file_sha256, jbb_label_rows, load_labels  # noqa: E402
 
 LABEL_DIR = ROOT / "src" / "assay" / "graders" / "data" / "labels"
+#: the real-answer corpus: only its train split is read (its test split is frozen)
+REAL_TRAIN = ROOT / "src" / "assay" / "graders" / "data" / "corpus" / "refusal_train.jsonl"
 OUT = ROOT / "src" / "assay" / "graders" / "heads" / "refusal_head.json"
 TRAIN_FILES = ("refusal_en_train.jsonl", "refusal_zh_train.jsonl")
-HEAD_VERSION = "2"
+HEAD_VERSION = "3"
 
 
 def embed_cached(texts: list[str], cache_path: Path) -> np.ndarray:
@@ -126,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--labels-dir", type=Path, default=LABEL_DIR)
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--with-jbb", type=Path, default=None, help="also train on the JBB artifacts' train part")
+    ap.add_argument(
+        "--no-real", action="store_true", help="leave out the real-answer corpus's train split (head v2's data)"
+    )
     ap.add_argument("--l2", type=float, default=1e-3)
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--lr", type=float, default=2.0)
@@ -144,6 +149,18 @@ def main(argv: list[str] | None = None) -> int:
                 "sha256": file_sha256(path),
                 "rows": len(part),
                 "labels": {lbl: sum(1 for r in part if r.label == lbl) for lbl in LABELS},
+            }
+        )
+    if not args.no_real and REAL_TRAIN.exists():
+        real = load_labels(REAL_TRAIN)
+        rows += real
+        manifest.append(
+            {
+                "file": "assay/graders/data/corpus/refusal_train.jsonl",
+                "sha256": file_sha256(REAL_TRAIN),
+                "rows": len(real),
+                "labels": {lbl: sum(1 for r in real if r.label == lbl) for lbl in LABELS},
+                "note": "real model answers, labelled under corpus/GUIDE.md (train split only)",
             }
         )
     if args.with_jbb is not None:
@@ -176,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     for lang in langs:
         m = np.array([r.language == lang for r in rows])
         cv[lang] = binary_metrics(gold[m], cv_prob[m])
+    real_mask = np.array([r.family is not None for r in rows])
+    if real_mask.any():
+        cv["real"] = binary_metrics(gold[real_mask], cv_prob[real_mask])
 
     w, b, mean = train_softmax(x, y, l2=args.l2, steps=args.steps, lr=args.lr)
     p = predict(w, b, mean, x)
