@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +26,7 @@ from assay.levels.classify import Classification, classify
 from assay.levels.plan_model import Estimate, Plan, PlanItem
 from assay.levels.profile import Profile
 from assay.regimes import LEVELS, REGIME_IDS, Requirement, load_regime, regime_hashes, requirements_for
+from assay.regimes.dates import date_requirements, edition_label, parse_as_of
 from assay.regimes.ids import BANK_EXPECTED, DEFAULT_GRADER, transform_base
 from assay.taxonomy import taxonomy_hash
 
@@ -225,6 +227,7 @@ def build_plan(
     params: EstimateParams | None = None,
     bank_stats: Mapping[str, BankStats] | None = None,
     name: str = "",
+    as_of: date | str | None = None,
 ) -> Plan:
     """The plan for a profile (classified here), a classification, or a bare level "R0"–"R4".
 
@@ -245,6 +248,7 @@ def build_plan(
     else:
         raise TypeError(f"build_plan needs a Profile, Classification or level, not {type(subject).__name__}")
 
+    day = parse_as_of(as_of if as_of is not None else (cls.as_of if cls is not None else None))
     level = cls.level if cls is not None else str(subject)
     chosen = _resolve_regimes(regimes, cls.default_regimes if cls is not None else REGIME_IDS)
     langs = tuple(languages) if languages else (profile.languages if profile is not None else ("zh", "en"))
@@ -268,9 +272,12 @@ def build_plan(
                 "R0：不得部署。预期用途属于禁止情形，任何测试都不能使其可接受。",
             ],
             data_hashes=data_hashes,
+            as_of=day,
+            editions={rid: edition_label(load_regime(rid), day) for rid in chosen},
         )
 
     regime_levels: dict[str, str] = {}
+    notes_dated: list[str] = []
     measured: list[Requirement] = []
     evidence: list[Requirement] = []
     for rid in chosen:
@@ -278,10 +285,12 @@ def build_plan(
         reg_level = cls.regime_levels.get(rid, level) if cls is not None else level
         tiers = cls.regime_tiers.get(rid) if cls is not None else None
         regime_levels[rid] = reg_level
-        for r in requirements_for(reg, reg_level, tiers):
+        reqs, dated_notes = date_requirements(reg, requirements_for(reg, reg_level, tiers), day)
+        notes_dated.extend(dated_notes)
+        for r in reqs:
             (evidence if r.evidence_only else measured).append(r)
 
-    notes: list[str] = []
+    notes: list[str] = list(notes_dated)
     stats = bank_stats or {}
     # (bank, chain, where) → accumulated draw
     draws: dict[tuple[str, tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]], dict[str, Any]] = {}
@@ -350,4 +359,6 @@ def build_plan(
         notes=notes,
         regime_levels=regime_levels,
         data_hashes=data_hashes,
+        as_of=day,
+        editions={rid: edition_label(load_regime(rid), day) for rid in chosen},
     )

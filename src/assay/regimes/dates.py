@@ -8,7 +8,12 @@ regime's) until its `applies_until`. On a date `as_of` it is:
   report-only (its threshold is kept in `deferred_threshold`), and the verdict's reason
   says "applies from DATE". A coming obligation is never decided as a failure;
 * `proposed`: the text is only a proposal (no date in law): report-only like `coming`;
-* `lapsed`: it stopped applying before `as_of`: it is left out of plans.
+* `lapsed`: it stopped applying before `as_of`: it is left out of plans;
+* `not_enacted`: the edition that adds it (`Requirement.edition`) was not issued by
+  `as_of`: it is left out of plans (the earlier picture did not have it).
+
+A requirement's date may differ by edition (`applies_from_by_edition`): e.g. the AI Act's
+Annex III obligations applied from 2026-08-02 until the Digital Omnibus moved them.
 
 `dated(req, as_of)` applies this to a requirement and is reversible: a requirement
 dated for an earlier day gets its threshold back when dated for a day it is in force.
@@ -39,8 +44,12 @@ def parse_as_of(value: str | date | None, where: str = "--as-of") -> date:
         raise InputError(f"not a date {value!r}; use YYYY-MM-DD", where=where) from exc
 
 
-def starts(req: Requirement, regime: Regime | None = None) -> date | None:
-    """The day `req` starts applying (its own date, else its regime's)."""
+def starts(req: Requirement, regime: Regime | None = None, as_of: date | None = None) -> date | None:
+    """The day `req` starts applying under the edition in force on `as_of` (its own date, else its regime's)."""
+    if regime is not None and as_of is not None and req.applies_from_by_edition:
+        ed = edition_on(regime, as_of)
+        if ed is not None and ed.id in req.applies_from_by_edition:
+            return req.applies_from_by_edition[ed.id]
     if req.applies_from is not None:
         return req.applies_from
     return regime.applies_from if regime is not None else None
@@ -51,7 +60,11 @@ def status_on(req: Requirement, as_of: date, regime: Regime | None = None) -> Da
     legal = req.status or (regime.status if regime is not None else "in_force")
     if req.applies_until is not None and as_of > req.applies_until:
         return "lapsed"
-    start = starts(req, regime)
+    if regime is not None and req.edition:
+        ed = next((e for e in regime.editions if e.id == req.edition), None)
+        if ed is not None and ed.issued is not None and as_of < ed.issued:
+            return "not_enacted"
+    start = starts(req, regime, as_of)
     if legal == "proposed" and (start is None or as_of < start):
         return "proposed"
     if start is not None and as_of < start:
@@ -62,8 +75,10 @@ def status_on(req: Requirement, as_of: date, regime: Regime | None = None) -> Da
 def status_text(req: Requirement, as_of: date, regime: Regime | None = None, lang: str = "en") -> str:
     """`in force (since 2026-08-02)`, `coming (from 2027-12-02)`, `proposed`, `lapsed (2025-10-31)`."""
     st = status_on(req, as_of, regime)
-    start = starts(req, regime)
+    start = starts(req, regime, as_of)
     zh = lang == "zh"
+    if st == "not_enacted":
+        return f"尚未制定（由{req.edition}新增）" if zh else f"not yet enacted (added by {req.edition})"
     if st == "coming":
         return f"即将适用（{start}起）" if zh else f"coming (from {start})"
     if st == "proposed":
@@ -78,9 +93,9 @@ def status_text(req: Requirement, as_of: date, regime: Regime | None = None, lan
 def dated(req: Requirement, as_of: date, regime: Regime | None = None) -> Requirement:
     """`req` as it is decided on `as_of`: report-only while coming or proposed, restored when in force."""
     st = status_on(req, as_of, regime)
-    start = starts(req, regime)
-    if start is not None and req.applies_from is None:
-        req = req.model_copy(update={"applies_from": start})
+    start = starts(req, regime, as_of)
+    if start is not None and req.applies_from != start:
+        req = req.model_copy(update={"applies_from": start})  # the date under the edition applying
     if st in ("coming", "proposed"):
         if req.threshold is None and req.min_grade is None:
             return req
@@ -135,7 +150,78 @@ def clause_on(req: Requirement, regime: Regime, as_of: date) -> str:
 def counts_by_status(
     reqs: Iterable[Requirement], as_of: date, regime: Regime | None = None
 ) -> dict[str, int]:
-    out: dict[str, int] = {"in_force": 0, "coming": 0, "proposed": 0, "lapsed": 0}
+    out: dict[str, int] = {"in_force": 0, "coming": 0, "proposed": 0, "lapsed": 0, "not_enacted": 0}
     for r in reqs:
         out[status_on(r, as_of, regime)] += 1
     return out
+
+
+def date_requirements(
+    regime: Regime, reqs: Iterable[Requirement], as_of: date
+) -> tuple[list[Requirement], list[str]]:
+    """`reqs` of `regime` as decided on `as_of`, and one note per obligation not in force.
+
+    Lapsed requirements are left out; coming and proposed ones are kept report-only."""
+    out: list[Requirement] = []
+    notes: list[str] = []
+    for r in reqs:
+        st = status_on(r, as_of, regime)
+        if st in ("lapsed", "not_enacted"):
+            notes.append(f"{r.id}: {status_text(r, as_of, regime)} on {as_of}; not planned")
+            continue
+        if st != "in_force":
+            notes.append(f"{r.id}: {status_text(r, as_of, regime)} on {as_of}; measured report-only, not decided")
+        out.append(dated(r, as_of, regime))
+    return out, notes
+
+
+def redate_plan_requirements(reqs: Iterable[Requirement], as_of: date) -> list[Requirement]:
+    """A stored plan's requirements re-dated for `as_of` (regime data looked up by id)."""
+    from assay.regimes.loader import REGIME_IDS, load_regime
+
+    out: list[Requirement] = []
+    for r in reqs:
+        reg = load_regime(r.regime) if r.regime in REGIME_IDS else None
+        out.append(dated(r, as_of, reg))
+    return out
+
+
+def obligations_on(regime: Regime, as_of: date, level: str | None = None) -> dict[str, object]:
+    """A JSON-ready view of `regime` on `as_of`: edition, and each obligation with its status, date and source."""
+    from assay.regimes.loader import requirements_for
+
+    reqs = requirements_for(regime, level) if level is not None else regime.requirements
+    ed = edition_on(regime, as_of)
+    return {
+        "id": regime.id,
+        "title": regime.title_en,
+        "edition": ed.id if ed is not None else regime.edition,
+        "edition_confidence": ed.confidence if ed is not None else "",
+        "notes": list(regime.notes_en),
+        "conflicts": list(regime.conflicts),
+        "parameters": [p.model_dump(mode="json") for p in regime.parameters],
+        "counts": counts_by_status(reqs, as_of, regime),
+        "obligations": [
+            {
+                "id": r.id,
+                "title": r.title_en,
+                "status": status_on(r, as_of, regime),
+                "status_text": status_text(r, as_of, regime),
+                "applies_from": _iso(starts(r, regime, as_of)),
+                "applies_until": r.applies_until and str(r.applies_until),
+                "clause": clause_on(r, regime, as_of),
+                "source": r.source,
+                "confidence": r.confidence,
+                "date_source": r.date_source,
+                "threshold": r.threshold,
+                "direction": r.direction if r.threshold is not None else None,
+                "evidence_only": r.evidence_only,
+                "banks": list(r.selector.banks),
+            }
+            for r in reqs
+        ],
+    }
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d is not None else None

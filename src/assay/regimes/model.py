@@ -17,7 +17,7 @@ Source = Literal["standard", "proposal"]
 #: legal status of a text: in force (or applying), adopted but not yet applying, or only proposed
 LegalStatus = Literal["in_force", "adopted", "proposed"]
 #: where an obligation stands on a given date (see `assay.regimes.dates`)
-DateStatus = Literal["in_force", "coming", "proposed", "lapsed"]
+DateStatus = Literal["in_force", "coming", "proposed", "lapsed", "not_enacted"]
 
 
 class Selector(BaseModel):
@@ -80,6 +80,8 @@ class Requirement(BaseModel):
     status: LegalStatus | None = None  # legal status of the text it rests on (None: the regime's)
     edition: str = ""  # the text(s) the requirement comes from, when not the regime's main edition
     date_source: str = ""  # citation for applies_from (and its confidence in `confidence`)
+    # the date under an earlier edition of the regime (e.g. before an amendment moved it)
+    applies_from_by_edition: dict[str, date] = Field(default_factory=dict)
     # Set by the plan stage for an obligation not in force on the plan's date: its
     # threshold moves here and the requirement is measured report-only until then.
     deferred_threshold: float | None = None
