@@ -66,6 +66,7 @@ __all__ = [
     "load_bank",
     "plan_for",
     "redate_plan",
+    "check_labels",
     "regimes_on",
     "requirements_of",
     "resume",
@@ -366,6 +367,14 @@ def classify_profile(profile: str | Path, as_of: date | str | None = None) -> Cl
     from assay.levels import classify, load_profile, resolve_profile
 
     return classify(load_profile(resolve_profile(profile)), as_of)
+
+
+def check_labels(paths: Sequence[str | Path]) -> list[Any]:
+    """Implicit (metadata) and explicit AI labels in files a user supplies (`assay labels check`);
+    returns `assay.labels.LabelCheck` objects (see that module for what is covered)."""
+    from assay.labels import check_files
+
+    return check_files(paths)
 
 
 def redate_plan(plan: Plan, as_of: date | str) -> Plan:

@@ -170,7 +170,8 @@ def date_requirements(
             notes.append(f"{r.id}: {status_text(r, as_of, regime)} on {as_of}; not planned")
             continue
         if st != "in_force":
-            notes.append(f"{r.id}: {status_text(r, as_of, regime)} on {as_of}; measured report-only, not decided")
+            how = "documentary, not required yet" if r.evidence_only else "measured report-only, not decided"
+            notes.append(f"{r.id}: {status_text(r, as_of, regime)} on {as_of}; {how}")
         out.append(dated(r, as_of, regime))
     return out, notes
 

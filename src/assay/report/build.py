@@ -27,6 +27,7 @@ from assay.core.types import Bank, Case, Judgment, Message, Outcome, Response, R
 from assay.regimes.model import Requirement
 from assay.report.model import (
     ClauseView,
+    ConflictView,
     Decision,
     EvidenceItem,
     GradeRow,
@@ -260,6 +261,7 @@ def build_report_data(
                     planned=len(planned_ids),
                 )
             )
+    req_views = [_dated_view(v, req_by_id.get(v.id)) for v in req_views]
     rv_by_id = {r.id: r for r in req_views}
 
     # ---- breakdowns
@@ -296,6 +298,7 @@ def build_report_data(
                 proposal=sum(1 for v in views if v.source == "proposal"),
                 proposals_decisive=bool(d and d.proposals_decisive),
                 notes=[d.reason] if d and d.reason else [],
+                **_regime_dates(reg, views, run.plan),
             )
         )
 
@@ -350,11 +353,87 @@ def build_report_data(
         samples=samples,
         private_banks=sorted(private),
         notes=notes,
+        as_of=str((run.plan or {}).get("as_of") or "") or None,
+        conflicts=conflict_views(req_views),
     )
     return _redacted(data, secrets)
 
 
-_REGIME_ORDER = ("tc260-003", "eu-ai-act", "nist-ai-600-1", "ailuminate")
+_REGIME_ORDER = (
+    "tc260-003",
+    "cn-labelling",
+    "cn-anthropomorphic",
+    "eu-ai-act",
+    "nist-ai-600-1",
+    "us-omb-m-26-04",
+    "ailuminate",
+)
+
+
+def _dated_view(view: RequirementView, req: Requirement | None) -> RequirementView:
+    """The view with when its obligation applies (a deferred requirement is coming or proposed)."""
+    if req is None:
+        return view
+    status = "in_force"
+    if req.deferred:
+        status = "proposed" if req.status == "proposed" and req.applies_from is None else "coming"
+    return view.model_copy(
+        update={
+            "date_status": status,
+            "applies_from": req.applies_from.isoformat() if req.applies_from else None,
+            "deferred_threshold": req.deferred_threshold,
+        }
+    )
+
+
+def _regime_dates(reg: str, views: Sequence[RequirementView], plan: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Edition, in-force / coming counts and state-of-play notes of one regime view."""
+    editions = (plan or {}).get("editions") or {}
+    out: dict[str, Any] = {
+        "edition": str(editions.get(reg, "")),
+        "in_force": sum(1 for v in views if v.date_status == "in_force"),
+        "coming": sum(1 for v in views if v.date_status != "in_force"),
+    }
+    try:
+        from assay.regimes.loader import REGIME_IDS, load_regime
+
+        if reg in REGIME_IDS:
+            r = load_regime(reg)
+            out["state_notes_en"] = list(r.notes_en)
+            out["state_notes_zh"] = list(r.notes_zh)
+            if not out["edition"]:
+                out["edition"] = r.edition
+    except Exception:  # a report never fails on lookups
+        pass
+    return out
+
+
+def conflict_views(req_views: Sequence[RequirementView]) -> list[ConflictView]:
+    """Regimes measured in this run that declare a conflict with another one also measured."""
+    from assay.regimes.loader import REGIME_IDS, load_regime
+
+    present = {v.regime for v in req_views}
+    out: list[ConflictView] = []
+    for rid in sorted(present):
+        if rid not in REGIME_IDS:
+            continue
+        reg = load_regime(rid)
+        for other in reg.conflicts:
+            if other not in present:
+                continue
+            sides = {
+                r: [(v.id, v.verdict) for v in req_views if v.regime == r and not v.evidence_only]
+                for r in (rid, other)
+            }
+            out.append(
+                ConflictView(
+                    regimes=[rid, other],
+                    note_en=reg.notes_en[0] if reg.notes_en else "",
+                    note_zh=reg.notes_zh[0] if reg.notes_zh else "",
+                    sides=sides,
+                )
+            )
+    return out
 
 
 def _regime_order(reg: str) -> tuple[int, str]:
