@@ -71,7 +71,11 @@ TRIGGERS: dict[str, tuple[dict[str, Any], str, str]] = {
         "R2",
     ),
     "CN-7": ({"jurisdictions": ["CN"], "deployment": {"anthropomorphic": True}}, "anthropomorphic", "R2"),
-    "US-1": ({"jurisdictions": ["US"], "deployment": {"us_federal_procurement": True}}, "federal_procurement", "R2"),
+    "US-1": (
+        {"jurisdictions": ["US"], "deployment": {"us_federal_procurement": True}},
+        "federal_procurement",
+        "R2",
+    ),
     "CN-1": ({"jurisdictions": ["CN"]}, "internal_rd", "R1"),
     "CN-2": (
         {"jurisdictions": ["CN"], "deployment": {"shapes_public_opinion": True, "generative": True}},

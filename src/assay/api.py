@@ -58,6 +58,7 @@ __all__ = [
     "bank_stats",
     "calibrate",
     "case_rows",
+    "check_labels",
     "check_target",
     "classify_profile",
     "corrected",
@@ -66,7 +67,6 @@ __all__ = [
     "load_bank",
     "plan_for",
     "redate_plan",
-    "check_labels",
     "regimes_on",
     "requirements_of",
     "resume",
@@ -388,7 +388,9 @@ def redate_plan(plan: Plan, as_of: date | str) -> Plan:
     return plan.model_copy(update={"requirements": reqs, "as_of": day, "editions": editions})
 
 
-def regimes_on(as_of: date | str | None = None, regimes: Sequence[str] | None = None, level: str | None = None) -> dict[str, Any]:
+def regimes_on(
+    as_of: date | str | None = None, regimes: Sequence[str] | None = None, level: str | None = None
+) -> dict[str, Any]:
     """Every regime's obligations on `as_of` (default today): edition, status (in force / coming /
     proposed / lapsed / not yet enacted), date, clause and source — what `assay regimes --json` prints."""
     from assay.regimes import load_regimes

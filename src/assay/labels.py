@@ -150,7 +150,11 @@ def _mp3(data: bytes) -> tuple[dict[str, str], list[str]]:
         fid = data[pos : pos + 4]
         if not fid.strip(b"\x00"):
             break
-        fsize = _syncsafe(data[pos + 4 : pos + 8]) if major == 4 else struct.unpack(">I", data[pos + 4 : pos + 8])[0]
+        fsize = (
+            _syncsafe(data[pos + 4 : pos + 8])
+            if major == 4
+            else struct.unpack(">I", data[pos + 4 : pos + 8])[0]
+        )
         body = data[pos + 10 : pos + 10 + fsize]
         pos += 10 + fsize
         name = fid.decode("latin-1", "replace")

@@ -152,7 +152,9 @@ def run_cmd(
 
     day = parse_as_of(as_of) if as_of is not None else None
     if day is not None and plan is None:
-        raise InputError("only applies to --plan runs (obligations have dates; banks do not)", where="--as-of")
+        raise InputError(
+            "only applies to --plan runs (obligations have dates; banks do not)", where="--as-of"
+        )
     if plan is not None and (bank or limit is not None or lang):
         # a plan fixes its banks, languages and sample sizes; silently ignoring these would
         # send the whole plan (thousands of calls) when the user asked for a few

@@ -25,7 +25,9 @@ app = typer.Typer(
 
 @app.command("check")
 def check_cmd(
-    files: Annotated[list[Path], typer.Argument(help="Generated files: PNG, JPEG, MP3, WAV, text; others by byte scan.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Generated files: PNG, JPEG, MP3, WAV, text; others by byte scan.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Check each file for an implicit label in its metadata (or an explicit label in text files)."""
@@ -42,7 +44,9 @@ def check_cmd(
                 fields = ", ".join(f"{k}={v}" for k, v in list(r.aigc.items())[:8])
                 console.print(f"  AIGC: {escape(fields)}")
             if r.verdict == "labelled" and r.aigc and r.missing:
-                console.print(f"  [yellow]missing fields (GB 45438 as Assay reads it [?]): {', '.join(r.missing)}[/]")
+                console.print(
+                    f"  [yellow]missing fields (GB 45438 as Assay reads it [?]): {', '.join(r.missing)}[/]"
+                )
             if r.note:
                 console.print(f"  [dim]{escape(r.note)}[/]")
         console.print(

@@ -108,7 +108,10 @@ _L: dict[str, tuple[str, str]] = {
     "date_source": ("date", "日期依据"),
     "obligations_on": ("Obligations on", "义务状态，日期"),
     "as_of": ("as of", "截至"),
-    "coming_rules": ("Coming (the profile meets them; they apply later)", "即将适用（本画像符合条件，日后适用）"),
+    "coming_rules": (
+        "Coming (the profile meets them; they apply later)",
+        "即将适用（本画像符合条件，日后适用）",
+    ),
     "editions": ("Editions measured against", "所依据的版本"),
 }
 SCHEME_NAMES: dict[str, tuple[str, str]] = {
@@ -263,7 +266,9 @@ def print_regime(reg: Any, reqs: Any, day: Any, lang: str, show_banks: bool) -> 
         if ed is not None and other.id == ed.id:
             continue
         when = other.applies_from or "?"
-        console.print(f"  [dim]{_t('other_edition', lang)}: {escape(other.id)} ({other.status}, {_t('from', lang)} {when})[/]")
+        console.print(
+            f"  [dim]{_t('other_edition', lang)}: {escape(other.id)} ({other.status}, {_t('from', lang)} {when})[/]"
+        )
     for p in reg.parameters:
         name = p.title_zh if zh and p.title_zh else p.title_en
         console.print(
@@ -307,7 +312,9 @@ def print_regime(reg: Any, reqs: Any, day: Any, lang: str, show_banks: bool) -> 
             strata = "; ".join(f"{len(s.values)} {s.field} ≥ {s.min_each}" for s in b.strata)
             name = b.title_zh if zh else b.title_en
             total = f"≥ {b.min_total}" if b.min_total else f"cover {len(b.must_cover)}"
-            console.print(f"  {escape(b.id)} · {b.bank} · {escape(total)}; {escape(strata)} · {_t(b.source, lang)}")
+            console.print(
+                f"  {escape(b.id)} · {b.bank} · {escape(total)}; {escape(strata)} · {_t(b.source, lang)}"
+            )
             console.print(f"    [dim]{escape(name)}[/]")
     for g in reg.grading:
         bands = ", ".join(f"{b.name_zh if zh else b.name_en}: {b.rule}" for b in g.bands)
@@ -323,7 +330,9 @@ def regimes(
         str | None, typer.Option("--level", help="Only requirements that apply at this level (R0–R4).")
     ] = None,
     as_of: AsOfOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the obligations with their dates as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the obligations with their dates as JSON.")
+    ] = False,
     lang: LangOpt = "en",
 ) -> None:
     """Each regime's obligations on a date: in force / coming (with the date) / proposed, clause, test, threshold and source."""
@@ -343,7 +352,10 @@ def regimes(
         if as_json:
             from assay.regimes.dates import obligations_on
 
-            doc = {"as_of": day.isoformat(), "regimes": [obligations_on(reg, day, level) for reg in chosen.values()]}
+            doc = {
+                "as_of": day.isoformat(),
+                "regimes": [obligations_on(reg, day, level) for reg in chosen.values()],
+            }
             sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
             return
         console.print(f"[bold]{_t('obligations_on', lang)} {day}[/]")
@@ -457,7 +469,9 @@ def print_classification(c: Classification, lang: str = "en", all_rules: bool = 
         console.print(f"[yellow]{_t('coming_rules', lang)}:[/]")
         for r in c.coming:
             text = r.text_zh if lang == "zh" else r.text_en
-            console.print(f"  - {r.rule} → {r.level} ({_t('from', lang)} {r.applies_from}): {escape(text)} [dim]{escape(r.cite)}[/]")
+            console.print(
+                f"  - {r.rule} → {r.level} ({_t('from', lang)} {r.applies_from}): {escape(text)} [dim]{escape(r.cite)}[/]"
+            )
     notes = c.notes_zh if lang == "zh" else c.notes
     if notes:
         console.print(f"{_t('notes', lang)}:")

@@ -116,7 +116,9 @@ def _prohibited(p: Profile) -> list[str]:
 
 
 def _prohibited_2024(p: Profile) -> list[str]:
-    return _list("prohibited_practices", tuple(x for x in p.prohibited_practices if x not in OMNIBUS_PRACTICES))
+    return _list(
+        "prohibited_practices", tuple(x for x in p.prohibited_practices if x not in OMNIBUS_PRACTICES)
+    )
 
 
 def _intimate_imagery(p: Profile) -> list[str]:
@@ -127,7 +129,9 @@ def _intimate_imagery(p: Profile) -> list[str]:
 
 
 def _unacceptable(p: Profile) -> list[str]:
-    return _prohibited(p) + _flag("capabilities.generates_csam_or_ncii", p.capabilities.generates_csam_or_ncii)
+    return _prohibited(p) + _flag(
+        "capabilities.generates_csam_or_ncii", p.capabilities.generates_csam_or_ncii
+    )
 
 
 def _public_content(p: Profile) -> list[str]:
@@ -197,7 +201,9 @@ def systemic_flop() -> float:
 def _over_compute(p: Profile) -> list[str]:
     c = p.capabilities.training_compute_flop
     thr = systemic_flop()
-    return [f"capabilities.training_compute_flop = {c:.3g} > {_sci(thr)}"] if c is not None and c > thr else []
+    return (
+        [f"capabilities.training_compute_flop = {c:.3g} > {_sci(thr)}"] if c is not None and c > thr else []
+    )
 
 
 def _dangerous(p: Profile) -> list[str]:
@@ -790,7 +796,9 @@ def classify(profile: Profile, as_of: date | str | None = None) -> Classificatio
         )
     for r in results:
         if r.coming:
-            notes.append(f"{r.rule} ({r.cite}) applies from {r.applies_from}: the profile meets it; not counted on {day}")
+            notes.append(
+                f"{r.rule} ({r.cite}) applies from {r.applies_from}: the profile meets it; not counted on {day}"
+            )
             notes_zh.append(f"{r.rule}（{r.cite}）自{r.applies_from}起适用：本画像符合其条件；{day}尚不计入")
     c = profile.capabilities
     indicative = load_regime("eu-ai-act").parameter("gpai_indicative_flop").value
@@ -801,7 +809,9 @@ def classify(profile: Profile, as_of: date | str | None = None) -> Classificatio
             " Commission's GPAI guidelines: the model is presumed general-purpose unless shown otherwise"
             " (answer capabilities.general_purpose)"
         )
-        notes_zh.append(f"欧盟：训练算力 {flop:.3g} FLOP 超过委员会通用模型指南的指示性标准 {_sci(indicative)}，推定为通用模型")
+        notes_zh.append(
+            f"欧盟：训练算力 {flop:.3g} FLOP 超过委员会通用模型指南的指示性标准 {_sci(indicative)}，推定为通用模型"
+        )
     u = profile.intended_use
     if u.eu_art6_3_derogation and u.eu_annex_iii and not u.profiles_natural_persons:
         notes.append(

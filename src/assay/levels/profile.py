@@ -99,7 +99,9 @@ class Deployment(_Section):
     deep_fakes: bool = False  # generates realistic likenesses of real people, places or events
     emotion_recognition: bool = False
     biometric_categorisation: bool = False
-    generates_content_for_public: bool = False  # generated text/images/audio/video reach the public (CN labelling)
+    generates_content_for_public: bool = (
+        False  # generated text/images/audio/video reach the public (CN labelling)
+    )
     anthropomorphic: bool = False  # human-like interaction: companion, virtual persona, emotional chat
     us_federal_procurement: bool = False  # an LLM bought or used by a US federal agency (OMB M-26-04)
 

@@ -386,7 +386,9 @@ def _dated_view(view: RequirementView, req: Requirement | None) -> RequirementVi
     )
 
 
-def _regime_dates(reg: str, views: Sequence[RequirementView], plan: Mapping[str, Any] | None) -> dict[str, Any]:
+def _regime_dates(
+    reg: str, views: Sequence[RequirementView], plan: Mapping[str, Any] | None
+) -> dict[str, Any]:
     """Edition, in-force / coming counts and state-of-play notes of one regime view."""
     editions = (plan or {}).get("editions") or {}
     out: dict[str, Any] = {
@@ -422,7 +424,7 @@ def conflict_views(req_views: Sequence[RequirementView]) -> list[ConflictView]:
             if other not in present:
                 continue
             sides = {
-                r: [(v.id, v.verdict) for v in req_views if v.regime == r and not v.evidence_only]
+                r: [(v.id, str(v.verdict)) for v in req_views if v.regime == r and not v.evidence_only]
                 for r in (rid, other)
             }
             out.append(

@@ -88,6 +88,10 @@ def _thr(q: RequirementView, lang: str) -> str:
     return f"{sign} {_pct(q.threshold)} ({t(lang, q.source)})"
 
 
+def _side_cell(side: list[tuple[str, str]], i: int, lang: str) -> str:
+    return f"`{_md(side[i][0])}` **{_verdict(lang, side[i][1])}**" if i < len(side) else ""
+
+
 def render_markdown(data: ReportData, lang: str = "en") -> str:
     """A summary for a pull request or a terminal: level, regime decisions, requirements, rates."""
     lang = check_lang(lang)
@@ -127,23 +131,22 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
         for r in data.regimes:
             if r.edition:
                 coming = f" · {r.coming} {L('coming_report_only')}" if r.coming else ""
-                out.append(f"- `{_md(r.id)}` {L('measured_against')} {_md(r.edition)}: {r.in_force} {L('in_force')}{coming}")
+                out.append(
+                    f"- `{_md(r.id)}` {L('measured_against')} {_md(r.edition)}: {r.in_force} {L('in_force')}{coming}"
+                )
             for n in r.state_notes_zh if lang == "zh" and r.state_notes_zh else r.state_notes_en:
                 out.append(f"  - {_md(n)}")
     if data.conflicts:
         out += ["", f"## {L('conflicts')}", ""]
-        for c in data.conflicts:
-            out.append(f"{_md(c.note_zh if lang == 'zh' and c.note_zh else c.note_en)}")
+        for cf in data.conflicts:
+            out.append(f"{_md(cf.note_zh if lang == 'zh' and cf.note_zh else cf.note_en)}")
             out.append("")
-            a, b = c.regimes
+            a, b = cf.regimes
             out.append(f"| `{_md(a)}` | `{_md(b)}` |")
             out.append("|---|---|")
-            left, right = c.sides.get(a, []), c.sides.get(b, [])
+            left, right = cf.sides.get(a, []), cf.sides.get(b, [])
             for i in range(max(len(left), len(right))):
-                cell = lambda side: (  # noqa: E731
-                    f"`{_md(side[i][0])}` **{_verdict(lang, side[i][1])}**" if i < len(side) else ""
-                )
-                out.append(f"| {cell(left)} | {cell(right)} |")
+                out.append(f"| {_side_cell(left, i, lang)} | {_side_cell(right, i, lang)} |")
     if data.requirements:
         out += [
             "",
