@@ -282,3 +282,41 @@ def test_report_shows_edition_and_coming(sqlite_url: str, tmp_path: Path) -> Non
         encoding="utf-8"
     )
     assert 'data-applies-from="2027-12-02"' in html and "Digital Omnibus" in html
+
+
+def test_run_plan_cli_redates_the_plan(sqlite_url: str, tmp_path: Path) -> None:
+    from assay.levels.plan_io import dump_plan
+
+    rid = "eu-ai-act/art9-over-refusal"
+    plan = _only(build_plan(example_profiles()["eu-cv-screening"], ["eu-ai-act"], as_of=DEC), {rid})
+    plan = plan.model_copy(update={"items": tuple(i.model_copy(update={"sample": 40}) for i in plan.items)})
+    f = tmp_path / "plan.yaml"
+    f.write_text(dump_plan(plan), encoding="utf-8")
+    base = ["run", "--plan", str(f), "-t", "python:known_bots:refuse", "--db", sqlite_url, "--no-report"]
+    for as_of, verdict in (([], Verdict.REPORT_ONLY), (["--as-of", "2028-01-01"], Verdict.FAIL)):
+        r = runner.invoke(app, [*base, *as_of])
+        assert r.exit_code == 0, r.output
+        run_id = api.list_runs(db=sqlite_url)[0].id
+        got = {x.requirement_id: x.verdict for x in api.assessment(run_id, db=sqlite_url).requirements}
+        assert got[rid] == verdict, (as_of, got)
+
+
+def test_assess_shows_coming_rules() -> None:
+    code, out = _cli(
+        "assess", "eu-image-generator", "-t", "python:known_bots:refuse", "--as-of", "2026-11-30"
+    )
+    assert code == 0 and "coming 2026-12-02" in out and "EU-11" not in out.split("coming")[0]
+    code, out = _cli(
+        "assess", "eu-image-generator", "-t", "python:known_bots:refuse", "--as-of", "2026-12-05"
+    )
+    assert code == 0 and "nothing to test" in out
+
+
+def test_framework_v2_classes_in_the_taxonomy() -> None:
+    from assay.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    assert tax.uncovered("tc260_fw_v2") == ()
+    cov = tax.coverage("tc260_fw_v2")
+    assert cov["derived"] == ("AS-21",) and "TS-11" in cov["open_source_model"]
+    assert "3.2.4(c)" in tax.coverage("tc260_fw")  # the v1.0 mapping is kept
