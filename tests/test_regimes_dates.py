@@ -267,6 +267,9 @@ def test_coming_and_proposed_obligations_are_never_failures(sqlite_url: str) -> 
     got = _verdicts("python:known_bots:ok", _only(cc, {"cn-anthropomorphic/minors"}), sqlite_url)
     verdict, reason = got["cn-anthropomorphic/minors"]
     assert verdict == Verdict.REPORT_ONLY and "proposed, not in force" in reason
+    run_id = api.list_runs(db=sqlite_url)[0].id
+    (decision,) = api.assessment(run_id, db=sqlite_url).regimes
+    assert decision.decision.value == "not_applicable" and "only proposed" in decision.reason
 
 
 def test_report_shows_edition_and_coming(sqlite_url: str, tmp_path: Path) -> None:

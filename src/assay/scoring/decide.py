@@ -328,6 +328,16 @@ def decide_regime(regime: str, results: Sequence[RequirementResult]) -> RegimeDe
     evidence = _ids(rs, Verdict.EVIDENCE_ONLY)
     if evidence:
         reason += f"; {len(evidence)} evidence-only requirement(s) need documents"
+    later = [r.requirement_id for r in rs if r.verdict == Verdict.REPORT_ONLY and "applies from" in r.reason]
+    draft = [
+        r.requirement_id
+        for r in rs
+        if r.verdict == Verdict.REPORT_ONLY and "proposed, not in force" in r.reason
+    ]
+    if later:
+        reason += f"; {len(later)} not yet in force (measured, not decided)"
+    if draft:
+        reason += f"; {len(draft)} only proposed (measured, not decided)"
     return RegimeDecision(
         regime=regime,
         decision=decision,
