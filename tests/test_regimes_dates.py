@@ -323,3 +323,24 @@ def test_framework_v2_classes_in_the_taxonomy() -> None:
     cov = tax.coverage("tc260_fw_v2")
     assert cov["derived"] == ("AS-21",) and "TS-11" in cov["open_source_model"]
     assert "3.2.4(c)" in tax.coverage("tc260_fw")  # the v1.0 mapping is kept
+
+
+def test_annex_i_only_systems_get_the_later_date() -> None:
+    from assay.levels import Profile
+
+    p = Profile.model_validate(
+        {
+            "name": "brake controller",
+            "jurisdictions": ["EU"],
+            "intended_use": {"eu_annex_i_safety_component": True},
+        }
+    )
+    c = classify(p, DEC)
+    assert c.level == "R3" and c.date_contexts == ("eu_annex_i_only",)
+    plan = build_plan(c, ["eu-ai-act"])
+    art9 = next(r for r in plan.requirements if r.id == "eu-ai-act/art9-misuse-refusal")
+    assert str(art9.applies_from) == "2028-08-02" and art9.deferred
+    early = build_plan(classify(p, JUNE), ["eu-ai-act"])
+    assert str(next(r for r in early.requirements if r.id == art9.id).applies_from) == "2027-08-02"
+    annex_iii = build_plan(example_profiles()["eu-cv-screening"], ["eu-ai-act"], as_of=DEC)
+    assert str(next(r for r in annex_iii.requirements if r.id == art9.id).applies_from) == "2027-12-02"

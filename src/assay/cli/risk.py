@@ -304,6 +304,11 @@ def print_regime(reg: Any, reqs: Any, day: Any, lang: str, show_banks: bool) -> 
             f"{_t('levels', lang)} {','.join(r.levels) or '*'}",
         ]
         console.print("    " + escape(" · ".join(parts)))
+        ed_now = edition_on(reg, day)
+        for ctx, when in r.applies_from_when.items():
+            c_name, _, c_ed = ctx.partition("@")
+            if not c_ed or (ed_now is not None and c_ed == ed_now.id):
+                console.print(f"    [dim]{escape(c_name)}: {_t('from', lang)} {when}[/]")
         if r.date_source:
             console.print(f"    [dim]{_t('date_source', lang)}: {escape(r.date_source)}[/]")
     if show_banks and reg.bank_requirements:

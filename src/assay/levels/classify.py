@@ -679,6 +679,9 @@ class Classification(BaseModel):
     notes_zh: tuple[str, ...] = ()
     as_of: date | None = None  # the date the rules were applied on
     editions: dict[str, str] = {}  # regime → the edition applying on `as_of`
+    #: facts that change when obligations apply (e.g. "eu_annex_i_only": high-risk only as
+    #: an Annex I product component, whose obligations apply later than Annex III ones)
+    date_contexts: tuple[str, ...] = ()
 
     @property
     def coming(self) -> tuple[RuleResult, ...]:
@@ -836,4 +839,10 @@ def classify(profile: Profile, as_of: date | str | None = None) -> Classificatio
         notes_zh=tuple(notes_zh),
         as_of=day,
         editions={rid: edition_label(load_regime(rid), day) for rid in REGIME_IDS},
+        date_contexts=_date_contexts(results),
     )
+
+
+def _date_contexts(results: tuple[RuleResult, ...]) -> tuple[str, ...]:
+    fired = {r.rule for r in results if r.fired}
+    return ("eu_annex_i_only",) if "EU-4" in fired and "EU-3" not in fired else ()

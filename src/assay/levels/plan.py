@@ -285,7 +285,8 @@ def build_plan(
         reg_level = cls.regime_levels.get(rid, level) if cls is not None else level
         tiers = cls.regime_tiers.get(rid) if cls is not None else None
         regime_levels[rid] = reg_level
-        reqs, dated_notes = date_requirements(reg, requirements_for(reg, reg_level, tiers), day)
+        contexts = cls.date_contexts if cls is not None else ()
+        reqs, dated_notes = date_requirements(reg, requirements_for(reg, reg_level, tiers), day, contexts)
         notes_dated.extend(dated_notes)
         for r in reqs:
             (evidence if r.evidence_only else measured).append(r)

@@ -156,15 +156,32 @@ def counts_by_status(
     return out
 
 
+def in_context(req: Requirement, regime: Regime, as_of: date, contexts: Iterable[str]) -> Requirement:
+    """`req` with the date that applies in the classification's `contexts` (e.g. an Annex I-only system)."""
+    if not req.applies_from_when:
+        return req
+    ed = edition_on(regime, as_of)
+    for ctx in contexts:
+        for key in ((f"{ctx}@{ed.id}",) if ed is not None else ()) + (ctx,):
+            if key in req.applies_from_when:
+                return req.model_copy(
+                    update={"applies_from": req.applies_from_when[key], "applies_from_by_edition": {}}
+                )
+    return req
+
+
 def date_requirements(
-    regime: Regime, reqs: Iterable[Requirement], as_of: date
+    regime: Regime, reqs: Iterable[Requirement], as_of: date, contexts: Iterable[str] = ()
 ) -> tuple[list[Requirement], list[str]]:
     """`reqs` of `regime` as decided on `as_of`, and one note per obligation not in force.
 
-    Lapsed requirements are left out; coming and proposed ones are kept report-only."""
+    Lapsed requirements are left out; coming and proposed ones are kept report-only.
+    `contexts` (from the classification) select context-specific dates."""
     out: list[Requirement] = []
     notes: list[str] = []
+    ctx = tuple(contexts)
     for r in reqs:
+        r = in_context(r, regime, as_of, ctx)
         st = status_on(r, as_of, regime)
         if st in ("lapsed", "not_enacted"):
             notes.append(f"{r.id}: {status_text(r, as_of, regime)} on {as_of}; not planned")
@@ -214,6 +231,7 @@ def obligations_on(regime: Regime, as_of: date, level: str | None = None) -> dic
                 "source": r.source,
                 "confidence": r.confidence,
                 "date_source": r.date_source,
+                "applies_from_when": {k: v.isoformat() for k, v in r.applies_from_when.items()},
                 "threshold": r.threshold,
                 "direction": r.direction if r.threshold is not None else None,
                 "evidence_only": r.evidence_only,

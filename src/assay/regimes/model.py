@@ -82,6 +82,9 @@ class Requirement(BaseModel):
     date_source: str = ""  # citation for applies_from (and its confidence in `confidence`)
     # the date under an earlier edition of the regime (e.g. before an amendment moved it)
     applies_from_by_edition: dict[str, date] = Field(default_factory=dict)
+    # the date when the classification reports a context (e.g. "eu_annex_i_only": a
+    # product-embedded high-risk system); "ctx@edition" keys pin it to one edition
+    applies_from_when: dict[str, date] = Field(default_factory=dict)
     # Set by the plan stage for an obligation not in force on the plan's date: its
     # threshold moves here and the requirement is measured report-only until then.
     deferred_threshold: float | None = None
