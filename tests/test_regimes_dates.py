@@ -344,3 +344,17 @@ def test_annex_i_only_systems_get_the_later_date() -> None:
     assert str(next(r for r in early.requirements if r.id == art9.id).applies_from) == "2027-08-02"
     annex_iii = build_plan(example_profiles()["eu-cv-screening"], ["eu-ai-act"], as_of=DEC)
     assert str(next(r for r in annex_iii.requirements if r.id == art9.id).applies_from) == "2027-12-02"
+
+
+def test_conflicting_regimes_are_named_when_both_apply() -> None:
+    p = example_profiles()["us-federal-assistant"]
+    both = p.model_copy(
+        update={
+            "jurisdictions": ("US", "CN"),
+            "deployment": p.deployment.model_copy(update={"public_facing": True}),
+        }
+    )
+    c = classify(both, DEC)
+    assert {"tc260-003", "us-omb-m-26-04"} <= set(c.default_regimes)
+    assert any("pull in opposite directions" in n and "A.1" in n for n in c.notes)
+    assert not any("opposite" in n for n in classify(p, DEC).notes)

@@ -803,6 +803,16 @@ def classify(profile: Profile, as_of: date | str | None = None) -> Classificatio
                 f"{r.rule} ({r.cite}) applies from {r.applies_from}: the profile meets it; not counted on {day}"
             )
             notes_zh.append(f"{r.rule}（{r.cite}）自{r.applies_from}起适用：本画像符合其条件；{day}尚不计入")
+    fired_schemes = {r.scheme for r in results if r.fired}
+    chosen = default_regimes(profile, fired_schemes)
+    for rid in chosen:
+        for other in load_regime(rid).conflicts:
+            if other in chosen:
+                reg = load_regime(rid)
+                notes.append(
+                    f"{rid} and {other} pull in opposite directions: {reg.notes_en[0] if reg.notes_en else ''}"
+                )
+                notes_zh.append(f"{rid} 与 {other} 要求方向相反：{reg.notes_zh[0] if reg.notes_zh else ''}")
     c = profile.capabilities
     indicative = load_regime("eu-ai-act").parameter("gpai_indicative_flop").value
     flop = c.training_compute_flop
@@ -833,7 +843,7 @@ def classify(profile: Profile, as_of: date | str | None = None) -> Classificatio
         schemes=schemes,
         regime_levels=regime_levels,
         regime_tiers=regime_tiers,
-        default_regimes=default_regimes(profile, {r.scheme for r in results if r.fired}),
+        default_regimes=chosen,
         derivation=results,
         notes=tuple(notes),
         notes_zh=tuple(notes_zh),
