@@ -190,3 +190,38 @@ def test_conflicting_regimes_are_shown_side_by_side() -> None:
     assert set(c.regimes) == {"tc260-003", "us-omb-m-26-04"} and "A.1" in c.note_en
     assert c.sides["us-omb-m-26-04"] == [("us-omb-m-26-04/neutrality-symmetry", "fail")]
     assert conflict_views(views[:1]) == []
+
+
+def test_every_category_and_transform_carries_security_tags() -> None:
+    from assay.regimes.ids import TRANSFORM_IDS
+    from assay.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    for c in tax.categories:
+        for scheme in ("owasp_llm_2025", "owasp_agentic_2026", "mitre_atlas"):
+            assert c.refs(scheme), (c.id, scheme)  # a ref, or an explicit "outside"
+    assert set(tax.transform_tags) == set(TRANSFORM_IDS)
+    assert tax.security_tags("TS-05") == ["LLM01", "ASI01", "AML.T0051", "AML.T0054"]
+    assert tax.security_tags("roleplay:dan+base64") == ["LLM01", "AML.T0054"]
+    assert tax.security_tags("typo") == ["AML.T0043"]
+    assert tax.security_tags("none") == []
+    rows = {r["scheme"] for r in __import__("assay.taxonomy.export", fromlist=["x"]).crosswalk_rows(tax)}
+    assert {"owasp_llm_2025", "owasp_agentic_2026", "mitre_atlas", "tc260_fw_v2"} <= rows
+
+
+def test_report_rows_carry_security_tags() -> None:
+    from assay.report.build import _breakdown_rows, default_lookups
+    from assay.scoring.estimates import make_estimate
+    from assay.scoring.results import GroupEstimate
+
+    lk = default_lookups()
+    group = GroupEstimate.model_validate(
+        {
+            "by": "transform",
+            "key": "base64",
+            "counts": "unsafe",
+            "estimate": make_estimate(1, 10).model_dump(),
+        }
+    )
+    rows = _breakdown_rows([group], lk)
+    assert rows[0].tags == ["LLM01", "AML.T0054"]

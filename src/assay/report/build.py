@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -71,6 +71,8 @@ class Lookups:
     risks: dict[str, dict[str, str]] = field(default_factory=dict)
     regimes: dict[str, dict[str, str]] = field(default_factory=dict)
     hazards: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: category or transform (chain) -> OWASP LLM 2025 / OWASP Agentic 2026 / MITRE ATLAS refs
+    security: Callable[[str], list[str]] | None = None
 
     def name(self, table: str, key: str) -> tuple[str, str]:
         row = getattr(self, table).get(key, {})
@@ -95,6 +97,7 @@ def default_lookups() -> Lookups:
         taxo = load_taxonomy()
     except Exception:  # pragma: no cover - names are cosmetic; never fail a report on them
         return lk
+    lk.security = taxo.security_tags
     for c in taxo.categories:
         lk.categories[c.id] = {"name_en": c.name.en, "name_zh": c.name.zh, "domain": str(c.domain)}
     for scheme_id, table in (("tc260_003_appendix_a", lk.risks), ("ailuminate", lk.hazards)):
@@ -563,6 +566,8 @@ def _breakdown_rows(given: Sequence[GroupEstimate] | None, lk: Lookups) -> list[
         if g.by == "category":
             row.name_en, row.name_zh = lk.name("categories", g.key)
             row.domain = lk.categories.get(g.key, {}).get("domain") or None
+        if g.by in ("category", "transform") and lk.security is not None:
+            row.tags = lk.security(g.key)
         rows.append(row)
     return rows
 

@@ -95,6 +95,8 @@ class RateRow(_M):
     counts: Literal["safe", "unsafe"] = "unsafe"
     verdicts: dict[str, int] = Field(default_factory=dict)  # verdict -> number of requirements
     sample_ids: list[str] = Field(default_factory=list)
+    #: security-framework tags (OWASP LLM 2025, OWASP Agentic 2026, MITRE ATLAS) of a category or transform
+    tags: list[str] = Field(default_factory=list)
 
 
 class RequirementView(_M):

@@ -181,7 +181,10 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
     ):
         if rows:
             out += ["", f"## {title}", "", f"| {col} | {metric} |", "|---|---|"]
-            out += [f"| {_md(_row_name(lang, r))} | {_rate(r.rate, lang)} |" for r in rows]
+            out += [
+                f"| {_md(_row_name(lang, r))}{' · ' + _md(', '.join(r.tags)) if r.tags else ''} | {_rate(r.rate, lang)} |"
+                for r in rows
+            ]
     if data.ailuminate:
         out += [
             "",
