@@ -178,6 +178,7 @@ def test_regimes_cli_lists_obligations_with_dates(width: int) -> None:
     assert "Obligations on 2026-12-05" in out
     assert "eu-ai-act/art5-omnibus-intimate-imagery" in out and "since 2026-12-02" in out
     assert "coming (from 2027-12-02)" in out and "GB/T 45654-2025" in out
+    assert "corpus → training data" in out
     assert "proposed (not in force)" in out  # the draft anthropomorphic measures
     assert "source proposal [S]" in out
     code, old = _cli("regimes", "--as-of", "2025-06-01", width=width)

@@ -96,6 +96,7 @@ _L: dict[str, tuple[str, str]] = {
     "proposal": ("proposal", "建议值"),
     "edition": ("edition applying on", "适用版本"),
     "other_edition": ("other edition", "其他版本"),
+    "terms": ("wording in this edition", "本版本用语"),
     "from": ("from", "起"),
     "parameter": ("parameter", "参数"),
     "on": ("on", "于"),
@@ -262,6 +263,11 @@ def print_regime(reg: Any, reqs: Any, day: Any, lang: str, show_banks: bool) -> 
     ed_status = f" · {ed.status}" if ed is not None and ed.status != "in_force" else ""
     conf = f" [{ed.confidence}]" if ed is not None and ed.confidence else ""
     console.print(f"  {_t('edition', lang)} {day}: {escape(edition)}{escape(ed_status)}{escape(conf)}")
+    if ed is not None and ed.terms:
+        terms = ", ".join(f"{k} → {v}" for k, v in ed.terms.items())
+        console.print(f"  [dim]{_t('terms', lang)}: {escape(terms)}[/]")
+    if ed is not None and ed.notes:
+        console.print(f"  [dim]{escape(ed.notes)}[/]")
     for other in reg.editions:
         if ed is not None and other.id == ed.id:
             continue
