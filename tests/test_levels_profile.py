@@ -150,4 +150,5 @@ def test_example_profiles_load() -> None:
         "eu-image-generator",
         "cn-companion-chat",
         "us-federal-assistant",
+        "cn-government-assistant",
     }

@@ -45,6 +45,7 @@ EXAMPLES: tuple[str, ...] = (
     "eu-image-generator",
     "cn-companion-chat",
     "us-federal-assistant",
+    "cn-government-assistant",
 )
 
 

@@ -803,6 +803,14 @@ def classify(profile: Profile, as_of: date | str | None = None) -> Classificatio
                 f"{r.rule} ({r.cite}) applies from {r.applies_from}: the profile meets it; not counted on {day}"
             )
             notes_zh.append(f"{r.rule}（{r.cite}）自{r.applies_from}起适用：本画像符合其条件；{day}尚不计入")
+    if "CN" in juris and "government" in profile.intended_use.domains:
+        notes.append(
+            "CN government sector: TC260-004 (large-model applications in government affairs, 2025-09 [?]) is not"
+            " encoded — Assay has no verified text; the plan covers TC260-003 / GB/T 45654 and labelling only"
+        )
+        notes_zh.append(
+            "中国政务领域：TC260-004（政务大模型应用安全，2025-09 [?]）未编码——Assay无可核实的文本；计划仅覆盖TC260-003/GB/T 45654与标识要求"
+        )
     fired_schemes = {r.scheme for r in results if r.fired}
     chosen = default_regimes(profile, fired_schemes)
     for rid in chosen:
