@@ -362,3 +362,17 @@ def test_conflicting_regimes_are_named_when_both_apply() -> None:
     assert {"tc260-003", "us-omb-m-26-04"} <= set(c.default_regimes)
     assert any("pull in opposite directions" in n and "A.1" in n for n in c.notes)
     assert not any("opposite" in n for n in classify(p, DEC).notes)
+
+
+def test_a_plan_without_a_date_is_read_on_today(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import assay.regimes.dates as dates
+
+    monkeypatch.setattr(dates, "today", lambda: DEC)
+    rid = "eu-ai-act/art9-over-refusal"
+    plan = _only(build_plan(example_profiles()["eu-cv-screening"], ["eu-ai-act"], as_of="2028-01-01"), {rid})
+    assert next(r for r in plan.requirements if r.id == rid).threshold == 0.05
+    undated = plan.model_copy(update={"as_of": None})
+    verdict, reason = _verdicts("python:known_bots:refuse", undated, sqlite_url)[rid]
+    assert verdict == Verdict.REPORT_ONLY and "2027-12-02" in reason
+    # a dated plan keeps its own date
+    assert _verdicts("python:known_bots:refuse", plan, sqlite_url)[rid][0] == Verdict.FAIL

@@ -121,7 +121,8 @@ def run(
     `result.incomplete` is true, `result.stats.pending` counts them and `resume` sends them.
 
     `as_of` (plans only) re-dates the plan's obligations: those not in force on that date
-    are measured report-only (default: the date the plan was made for).
+    are measured report-only (default: the date the plan was made for; today for a plan
+    file that has none).
     """
     options = RunOptions(
         target=target,
@@ -143,8 +144,8 @@ def run(
     store = store or Store(db)
     if plan is not None:
         plan_obj = plan if isinstance(plan, Plan) else _load_plan(Path(plan))
-        if as_of is not None:
-            plan_obj = redate_plan(plan_obj, as_of)
+        if as_of is not None or plan_obj.as_of is None:
+            plan_obj = redate_plan(plan_obj, as_of)  # None: today (a plan file without a date)
         chosen, case_graders, items, notes, bank_objs = cases_from_plan(plan_obj, store)
         return start_run(
             chosen,

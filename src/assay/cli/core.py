@@ -143,7 +143,8 @@ def run_cmd(
         typer.Option(
             "--as-of",
             help="With --plan: read the plan's obligations on this date (YYYY-MM-DD); "
-            "those not in force then are measured report-only. Default: the plan's own date.",
+            "those not in force then are measured report-only. Default: the plan's own date "
+            "(today for a plan file without one).",
         ),
     ] = None,
 ) -> None:
