@@ -42,6 +42,10 @@ def test_every_packaged_obligation_has_a_date_or_is_proposed() -> None:
             assert r.confidence, r.id
     for r in load_regime("cn-anthropomorphic").requirements:
         assert r.status == "proposed" and r.confidence == "?"
+    # every new requirement is runnable: a bank, or a note saying which of the user's own data it needs
+    for rid in ("cn-labelling", "cn-anthropomorphic", "us-omb-m-26-04"):
+        for r in load_regime(rid).requirements:
+            assert r.selector.banks or (r.evidence_only and r.notes), r.id
 
 
 def test_dates_are_validated_with_the_field_named() -> None:
