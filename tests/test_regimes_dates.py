@@ -66,6 +66,9 @@ requirements:
         parse_regime(bad.replace("applies_until: 2026-01-01", "status: maybe"), "x.yaml")
     with pytest.raises(InputError, match="--as-of"):
         parse_as_of("5 Dec 2026")
+    typo = bad.replace("applies_until: 2026-01-01", 'applies_from_by_edition: {"TC 260": 2026-01-01}')
+    with pytest.raises(InputError, match="unknown edition 'TC 260'"):
+        parse_regime(typo, "x.yaml")
 
 
 def test_status_and_edition_on_a_date() -> None:

@@ -378,8 +378,8 @@ def check_labels(paths: Sequence[str | Path]) -> list[Any]:
     return check_files(paths)
 
 
-def redate_plan(plan: Plan, as_of: date | str) -> Plan:
-    """`plan` with its obligations read on `as_of`: not yet in force → report-only; in force → decided."""
+def redate_plan(plan: Plan, as_of: date | str | None = None) -> Plan:
+    """`plan` with its obligations read on `as_of` (None: today): not yet in force → report-only; in force → decided."""
     from assay.regimes.dates import edition_label, parse_as_of, redate_plan_requirements
     from assay.regimes.loader import REGIME_IDS, load_regime
 

@@ -135,6 +135,19 @@ def check_regime(regime: Regime) -> list[str]:
                 problems.append(f"{at}: threshold must be a proportion in [0, 1]")
         if r.source == "standard" and not r.clause:
             problems.append(f"{at}: a standard threshold needs a clause")
+        editions = {e.id for e in regime.editions}
+        for key in list(r.applies_from_by_edition) + [
+            k.partition("@")[2] for k in r.applies_from_when if "@" in k
+        ]:
+            if key not in editions:
+                problems.append(
+                    f"{at}: unknown edition {key!r} (regime editions: {', '.join(sorted(editions)) or 'none'})"
+                )
+        if r.edition and editions and r.edition not in editions:
+            problems.append(f"{at}: unknown edition {r.edition!r}")
+    for other in regime.conflicts:
+        if other not in REGIME_IDS:
+            problems.append(f"conflicts: unknown regime {other}")
     for i, b in enumerate(regime.bank_requirements):
         for s in b.strata:
             if s.field == "risks":
