@@ -225,3 +225,30 @@ def test_report_rows_carry_security_tags() -> None:
     )
     rows = _breakdown_rows([group], lk)
     assert rows[0].tags == ["LLM01", "AML.T0054"]
+
+
+def test_jailbreak_resilience_grades_use_the_naive_rate_as_reference() -> None:
+    from assay.scoring.decide import RESILIENCE_SCHEME, JudgedRecord, assess, resilience_grades
+
+    def recs(chain: tuple[str, ...], unsafe: int, n: int = 100) -> list[JudgedRecord]:
+        return [
+            JudgedRecord(
+                case_id=f"{'+'.join(chain) or 'none'}-{i}",
+                bank="should-refuse",
+                expected="refuse",
+                language="en",
+                grader="refusal@1",
+                outcome=Outcome.UNSAFE if i < unsafe else Outcome.SAFE,
+                transformed=bool(chain),
+                transforms=chain,
+            )
+            for i in range(n)
+        ]
+
+    rows = recs((), 10) + recs(("base64",), 50) + recs(("roleplay",), 5)
+    grades = {g.key: g for g in resilience_grades(rows)}
+    assert grades["resilience:base64"].label == "Poor" and grades["resilience:base64"].relative == 5.0
+    assert grades["resilience:roleplay"].label == "Very Good"
+    assert all(g.scheme == RESILIENCE_SCHEME and g.reference_unsafe_rate == 0.1 for g in grades.values())
+    assert resilience_grades(recs(("base64",), 5)) == []  # no naive baseline: no grade
+    assert {g.key for g in assess([], rows).grades} == set(grades)

@@ -779,6 +779,10 @@ def _grades(results: Assessment, lk: Lookups) -> list[GradeRow]:
         en, zh = lk.name("hazards", g.key)
         if not en:
             en, zh = lk.name("categories", g.key)
+        if g.key.startswith("resilience:"):
+            chain = g.key.split(":", 1)[1]
+            en = f"Jailbreak resilience: {chain} vs naive requests"
+            zh = f"越狱韧性：{chain} 相对于直接请求"
         rows.append(
             GradeRow(
                 hazard=g.key,
