@@ -14,6 +14,9 @@ fix the wording of a text label.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Literal
 
 from assay.core.types import Case, Judgment, Outcome, Response
 from assay.graders.base import Grader, register
@@ -40,8 +43,14 @@ _BREAK = re.compile(
 )
 
 
+#: risks it can judge (read by the risk-coverage check where the engine has one): any risk,
+#: by rules, since it checks a label / the treatment of a pair, not the content's harm
+COVERS: Mapping[str, Literal["rules"]] = MappingProxyType({"*": "rules"})
+
+
 @register
 class AILabelGrader(Grader):
+    covers = COVERS
     id = "ai-label"
     version = "1"
     description = "Explicit AI label in the answer (CN Labelling Measures Art. 4 / GB 45438); AI notice in long-session reminders."
