@@ -60,6 +60,22 @@ TRIGGERS: dict[str, tuple[dict[str, Any], str, str]] = {
         "gpai_systemic",
         "R4",
     ),
+    "EU-11": (
+        {"jurisdictions": ["EU"], "capabilities": {"generates_csam_or_ncii": True}},
+        "prohibited",
+        "R0",
+    ),
+    "CN-6": (
+        {"jurisdictions": ["CN"], "deployment": {"generates_content_for_public": True}},
+        "public_content",
+        "R2",
+    ),
+    "CN-7": ({"jurisdictions": ["CN"], "deployment": {"anthropomorphic": True}}, "anthropomorphic", "R2"),
+    "US-1": (
+        {"jurisdictions": ["US"], "deployment": {"us_federal_procurement": True}},
+        "federal_procurement",
+        "R2",
+    ),
     "CN-1": ({"jurisdictions": ["CN"]}, "internal_rd", "R1"),
     "CN-2": (
         {"jurisdictions": ["CN"], "deployment": {"shapes_public_opinion": True, "generative": True}},

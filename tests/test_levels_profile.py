@@ -142,4 +142,13 @@ def test_parse_choices() -> None:
 
 def test_example_profiles_load() -> None:
     ex = example_profiles()
-    assert set(ex) == {"cn-public-chatbot", "eu-cv-screening", "gpai-frontier-model", "social-scoring"}
+    assert set(ex) == {
+        "cn-public-chatbot",
+        "eu-cv-screening",
+        "gpai-frontier-model",
+        "social-scoring",
+        "eu-image-generator",
+        "cn-companion-chat",
+        "us-federal-assistant",
+        "cn-government-assistant",
+    }

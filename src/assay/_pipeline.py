@@ -44,6 +44,8 @@ DEFAULT_GRADERS: dict[str, tuple[str, ...]] = {
     "unbiased": ("bias",),
     "disclose_ai": ("disclosure",),
     "qualified_advice": ("advice",),
+    "label_ai": ("ai-label",),
+    "even_handed": ("even-handedness",),
 }
 
 #: progress(event, n, total): "start" (n = cases already done), then once per case

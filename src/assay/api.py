@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +62,7 @@ __all__ = [
     "bank_stats",
     "calibrate",
     "case_rows",
+    "check_labels",
     "check_target",
     "classify_profile",
     "corrected",
@@ -70,6 +72,8 @@ __all__ = [
     "load_bank",
     "plan_for",
     "plan_inputs",
+    "redate_plan",
+    "regimes_on",
     "requirements_of",
     "resume",
     "review_labels",
@@ -110,6 +114,7 @@ def run(
     request_timeout_s: float | None = None,
     progress: Progress | None = None,
     store: Store | None = None,
+    as_of: date | str | None = None,
 ) -> RunResult:
     """Run banks (or a plan, or explicit cases) against a target and store everything.
 
@@ -123,6 +128,10 @@ def run(
 
     Transport failures that run out of attempts leave cases pending (not judged): then
     `result.incomplete` is true, `result.stats.pending` counts them and `resume` sends them.
+
+    `as_of` (plans only) re-dates the plan's obligations: those not in force on that date
+    are measured report-only (default: the date the plan was made for; today for a plan
+    file that has none).
     """
     options = RunOptions(
         target=target,
@@ -144,6 +153,8 @@ def run(
     store = store or Store(db)
     if plan is not None:
         plan_obj = plan if isinstance(plan, Plan) else _load_plan(Path(plan))
+        if as_of is not None or plan_obj.as_of is None:
+            plan_obj = redate_plan(plan_obj, as_of)  # None: today (a plan file without a date)
         chosen, case_graders, items, notes, bank_objs = cases_from_plan(plan_obj, store)
         return start_run(
             chosen,
@@ -360,11 +371,46 @@ class AssessResult:
         return self.run.report_path if self.run else None
 
 
-def classify_profile(profile: str | Path) -> Classification:
-    """Level R0–R4, per-regime tiers and the rule-by-rule derivation of a profile file."""
+def classify_profile(profile: str | Path, as_of: date | str | None = None) -> Classification:
+    """Level R0–R4, per-regime tiers and the rule-by-rule derivation of a profile file on
+    `as_of` (default today; rules applying later are listed as coming)."""
     from assay.levels import classify, load_profile, resolve_profile
 
-    return classify(load_profile(resolve_profile(profile)))
+    return classify(load_profile(resolve_profile(profile)), as_of)
+
+
+def check_labels(paths: Sequence[str | Path]) -> list[Any]:
+    """Implicit (metadata) and explicit AI labels in files a user supplies (`assay labels check`);
+    returns `assay.labels.LabelCheck` objects (see that module for what is covered)."""
+    from assay.labels import check_files
+
+    return check_files(paths)
+
+
+def redate_plan(plan: Plan, as_of: date | str | None = None) -> Plan:
+    """`plan` with its obligations read on `as_of` (None: today): not yet in force → report-only; in force → decided."""
+    from assay.regimes.dates import edition_label, parse_as_of, redate_plan_requirements
+    from assay.regimes.loader import REGIME_IDS, load_regime
+
+    day = parse_as_of(as_of)
+    reqs = tuple(redate_plan_requirements(plan.requirements, day))
+    editions = {rid: edition_label(load_regime(rid), day) for rid in plan.regimes if rid in REGIME_IDS}
+    return plan.model_copy(update={"requirements": reqs, "as_of": day, "editions": editions})
+
+
+def regimes_on(
+    as_of: date | str | None = None, regimes: Sequence[str] | None = None, level: str | None = None
+) -> dict[str, Any]:
+    """Every regime's obligations on `as_of` (default today): edition, status (in force / coming /
+    proposed / lapsed / not yet enacted), date, clause and source — what `assay regimes --json` prints."""
+    from assay.regimes import load_regimes
+    from assay.regimes.dates import obligations_on, parse_as_of
+
+    day = parse_as_of(as_of, where="as_of")
+    return {
+        "as_of": day.isoformat(),
+        "regimes": [obligations_on(reg, day, level) for reg in load_regimes(regimes or None).values()],
+    }
 
 
 def bank_stats() -> dict[str, BankStats]:
@@ -409,11 +455,12 @@ def plan_for(
     *,
     languages: Sequence[str] | None = None,
     seed: int = 0,
+    as_of: date | str | None = None,
 ) -> tuple[Classification, Plan]:
-    """Classify a profile and build its plan (deduplicated across regimes)."""
+    """Classify a profile and build its plan (deduplicated across regimes) on `as_of` (default today)."""
     from assay.levels import build_plan
 
-    classification = classify_profile(profile)
+    classification = classify_profile(profile, as_of)
     plan = build_plan(
         classification,
         regimes or None,
@@ -439,6 +486,7 @@ def assess(
     report_format: str = "html",
     report_lang: str = "en",
     out: str | Path | None = None,
+    as_of: date | str | None = None,
     **run_options: Any,
 ) -> AssessResult:
     """Classify, plan and run in one step, then write the report.
@@ -448,7 +496,7 @@ def assess(
     minimum sample (e.g. 300 for TC260-003 §9.4).
     """
     classification, plan = plan_for(
-        profile, regimes, languages=languages, seed=int(run_options.get("seed", 0))
+        profile, regimes, languages=languages, seed=int(run_options.get("seed", 0)), as_of=as_of
     )
     if classification.level == "R0" and not force:
         return AssessResult(classification, plan, None)

@@ -139,8 +139,24 @@ def run_cmd(
         Path | None,
         typer.Option("--out", "-o", help="Report path (default: ./assay-reports/<run-id>.<ext>)."),
     ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="With --plan: read the plan's obligations on this date (YYYY-MM-DD); "
+            "those not in force then are measured report-only. Default: the plan's own date "
+            "(today for a plan file without one).",
+        ),
+    ] = None,
 ) -> None:
     """Send a bank (or plan) of cases to a target, grade and store every answer, print a summary."""
+    from assay.regimes.dates import parse_as_of
+
+    day = parse_as_of(as_of) if as_of is not None else None
+    if day is not None and plan is None:
+        raise InputError(
+            "only applies to --plan runs (obligations have dates; banks do not)", where="--as-of"
+        )
     if plan is not None and (bank or limit is not None or lang):
         # a plan fixes its banks, languages and sample sizes; silently ignoring these would
         # send the whole plan (thousands of calls) when the user asked for a few
@@ -197,6 +213,7 @@ def run_cmd(
                 judge=judge,
                 request_timeout_s=request_timeout,
                 progress=bar,
+                as_of=day,
             )
     run = result.run
     stats = result.stats
@@ -274,21 +291,36 @@ def assess_cmd(
     ] = "html",
     report_lang: Annotated[str, typer.Option("--report-lang", help="Report language: en or zh.")] = "en",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Report path.")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Date (YYYY-MM-DD) obligations are read on (default today): those not in force "
+            "then are measured report-only, never decided as failures.",
+        ),
+    ] = None,
 ) -> None:
     """Classify a profile, plan for its level and regimes, run the plan and write the report."""
+    from assay.regimes.dates import parse_as_of
+
+    day = parse_as_of(as_of)
     if complete_minimums and not early_stop:
         raise InputError(
             "completes early stopping's minimum samples; it cannot be used with --no-early-stop",
             where="--complete-minimums",
         )
     _check_report_output(report_format, report_lang, out)
-    classification, plan = api.plan_for(profile, regime, languages=lang, seed=seed)
+    classification, plan = api.plan_for(profile, regime, languages=lang, seed=seed, as_of=day)
     console.print(
         f"[bold]{escape(classification.profile)}[/]: level [bold]{classification.level}[/] — {escape(classification.level_name_en)}"
     )
     for rule in classification.fired:
         console.print(
             f"  · {rule.level} ({rule.scheme}: {escape(rule.tier)}) ← {escape(rule.text_en)}  [dim]{escape(rule.cite)}[/]"
+        )
+    for rule in classification.coming:
+        console.print(
+            f"  · [yellow]coming {rule.applies_from}[/]: {rule.level} ({rule.scheme}: {escape(rule.tier)}) ← {escape(rule.text_en)}"
         )
     if classification.do_not_deploy and not force:
         console.print(

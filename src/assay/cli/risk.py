@@ -7,6 +7,7 @@ Thin: parse options, call `assay.taxonomy` / `assay.regimes` / `assay.levels`, p
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -95,10 +96,33 @@ _L: dict[str, tuple[str, str]] = {
     "do_not_deploy": ("DO NOT DEPLOY", "不得部署"),
     "standard": ("standard", "标准"),
     "proposal": ("proposal", "建议值"),
+    "edition": ("edition applying on", "适用版本"),
+    "other_edition": ("other edition", "其他版本"),
+    "terms": ("wording in this edition", "本版本用语"),
+    "from": ("from", "起"),
+    "parameter": ("parameter", "参数"),
+    "on": ("on", "于"),
+    "in_force": ("in force", "适用中"),
+    "coming": ("coming", "即将适用"),
+    "proposed": ("proposed", "草案"),
+    "lapsed": ("lapsed", "已失效"),
+    "not_enacted": ("not yet enacted", "尚未制定"),
+    "not_decided": ("not decided until it applies", "生效前不作判定"),
+    "date_source": ("date", "日期依据"),
+    "obligations_on": ("Obligations on", "义务状态，日期"),
+    "as_of": ("as of", "截至"),
+    "coming_rules": (
+        "Coming (the profile meets them; they apply later)",
+        "即将适用（本画像符合条件，日后适用）",
+    ),
+    "editions": ("Editions measured against", "所依据的版本"),
 }
 SCHEME_NAMES: dict[str, tuple[str, str]] = {
     "eu-ai-act": ("EU AI Act", "欧盟《人工智能法》"),
     "tc260-003": ("China (Interim Measures / TC260-003)", "中国（《暂行办法》/ TC260-003）"),
+    "cn-labelling": ("China labelling (Labelling Measures / GB 45438)", "中国标识（《标识办法》/ GB 45438）"),
+    "cn-anthropomorphic": ("China anthropomorphic services (draft)", "中国拟人化互动服务（征求意见稿）"),
+    "us-omb-m-26-04": ("US federal procurement (OMB M-26-04)", "美国联邦采购（OMB M-26-04）"),
     "capability": ("Capability (frontier)", "能力（前沿）"),
     "unified": ("Assay unified", "Assay 统一规则"),
 }
@@ -217,6 +241,102 @@ def _threshold_text(r: Any, lang: str) -> str:
     return f"{r.metric} {r.direction} {r.threshold:g}"
 
 
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Date (YYYY-MM-DD) the obligations are read on; default today. "
+        "Obligations not in force then are listed as coming and are not decided.",
+    ),
+]
+
+
+def _status_style(status: str) -> str:
+    return {"in_force": "green", "coming": "yellow", "proposed": "magenta"}.get(status, "dim")
+
+
+def print_regime(reg: Any, reqs: Any, day: Any, lang: str, show_banks: bool) -> None:
+    """One regime on `day`: edition applying, state-of-play notes, each obligation with its date and source."""
+    from assay.regimes.dates import clause_on, counts_by_status, edition_on, status_on, status_text
+
+    zh = lang == "zh"
+    title = reg.title_zh if zh else reg.title_en
+    ed = edition_on(reg, day)
+    console.print(f"[bold]{escape(title)}[/] · {reg.id} v{reg.version}")
+    edition = ed.id if ed is not None else reg.edition
+    ed_status = f" · {ed.status}" if ed is not None and ed.status != "in_force" else ""
+    conf = f" [{ed.confidence}]" if ed is not None and ed.confidence else ""
+    console.print(f"  {_t('edition', lang)} {day}: {escape(edition)}{escape(ed_status)}{escape(conf)}")
+    if ed is not None and ed.terms:
+        terms = ", ".join(f"{k} → {v}" for k, v in ed.terms.items())
+        console.print(f"  [dim]{_t('terms', lang)}: {escape(terms)}[/]")
+    if ed is not None and ed.notes:
+        console.print(f"  [dim]{escape(ed.notes)}[/]")
+    for other in reg.editions:
+        if ed is not None and other.id == ed.id:
+            continue
+        when = other.applies_from or "?"
+        console.print(
+            f"  [dim]{_t('other_edition', lang)}: {escape(other.id)} ({other.status}, {_t('from', lang)} {when})[/]"
+        )
+    for p in reg.parameters:
+        name = p.title_zh if zh and p.title_zh else p.title_en
+        console.print(
+            f"  {_t('parameter', lang)} {p.id} = {p.value:g} {escape(p.unit)} · {escape(p.clause)} "
+            f"({_t(p.source, lang)}{' [' + p.confidence + ']' if p.confidence else ''}) · [dim]{escape(name)}[/]"
+        )
+    for n in reg.notes_zh if zh and reg.notes_zh else reg.notes_en:
+        console.print(f"  [dim]- {escape(n)}[/]")
+    counts = counts_by_status(reqs, day, reg)
+    console.print(
+        f"  {_t('on', lang)} {day}: {counts['in_force']} {_t('in_force', lang)} · {counts['coming']} {_t('coming', lang)}"
+        f" · {counts['proposed']} {_t('proposed', lang)}"
+        + (f" · {counts['lapsed']} {_t('lapsed', lang)}" if counts["lapsed"] else "")
+        + (f" · {counts['not_enacted']} {_t('not_enacted', lang)}" if counts["not_enacted"] else "")
+    )
+    for r in reqs:
+        st = status_on(r, day, reg)
+        name = r.title_zh if zh else r.title_en
+        style = _status_style(st)
+        console.print(f"  [bold]{escape(r.id)}[/]  [{style}]{escape(status_text(r, day, reg, lang))}[/]")
+        console.print(f"    [dim]{escape(name)}[/]")
+        banks = ",".join(r.selector.banks) + (f" ×{len(r.transforms)}" if r.transforms else "")
+        thr = _threshold_text(r, lang)
+        if st in ("coming", "proposed") and not r.evidence_only and (r.threshold is not None or r.min_grade):
+            thr = f"{thr} ({_t('not_decided', lang)})"
+        parts = [
+            f"{_t('clause', lang)}: {clause_on(r, reg, day)}",
+            f"{_t('method', lang)} {r.method}",
+            *([f"{_t('bank', lang)} {banks}"] if banks else []),
+            *([f"{_t('sample', lang)} {r.min_sample}"] if r.min_sample else []),
+            f"{_t('threshold', lang)} {thr}",
+            f"{_t('source', lang)} {_t(r.source, lang)}" + (f" [{r.confidence}]" if r.confidence else ""),
+            f"{_t('levels', lang)} {','.join(r.levels) or '*'}",
+        ]
+        console.print("    " + escape(" · ".join(parts)))
+        ed_now = edition_on(reg, day)
+        for ctx, when in r.applies_from_when.items():
+            c_name, _, c_ed = ctx.partition("@")
+            if not c_ed or (ed_now is not None and c_ed == ed_now.id):
+                console.print(f"    [dim]{escape(c_name)}: {_t('from', lang)} {when}[/]")
+        if r.date_source:
+            console.print(f"    [dim]{_t('date_source', lang)}: {escape(r.date_source)}[/]")
+    if show_banks and reg.bank_requirements:
+        console.print(f"  [bold]{_t('bank_minimums', lang)} · {reg.id}[/]")
+        for b in reg.bank_requirements:
+            strata = "; ".join(f"{len(s.values)} {s.field} ≥ {s.min_each}" for s in b.strata)
+            name = b.title_zh if zh else b.title_en
+            total = f"≥ {b.min_total}" if b.min_total else f"cover {len(b.must_cover)}"
+            console.print(
+                f"  {escape(b.id)} · {b.bank} · {escape(total)}; {escape(strata)} · {_t(b.source, lang)}"
+            )
+            console.print(f"    [dim]{escape(name)}[/]")
+    for g in reg.grading:
+        bands = ", ".join(f"{b.name_zh if zh else b.name_en}: {b.rule}" for b in g.bands)
+        console.print(f"  {_t('grading', lang)} {g.id}: {escape(bands)}")
+    console.print()
+
+
 def regimes(
     regime: Annotated[
         list[str] | None, typer.Option("--regime", "-r", help="Only these regimes (repeatable).")
@@ -224,11 +344,18 @@ def regimes(
     level: Annotated[
         str | None, typer.Option("--level", help="Only requirements that apply at this level (R0–R4).")
     ] = None,
+    as_of: AsOfOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the obligations with their dates as JSON.")
+    ] = False,
     lang: LangOpt = "en",
 ) -> None:
-    """Show each regime's requirements (clause, method, bank, minimum sample, threshold, source)."""
+    """Each regime's obligations on a date: in force / coming (with the date) / proposed, clause, test, threshold and source."""
+    from assay.regimes.dates import parse_as_of
+
     with _guard():
         _check_lang(lang)
+        day = parse_as_of(as_of)
         if level is not None and level not in LEVELS:
             raise InputError(f"unknown level {level!r}; levels are {', '.join(LEVELS)}", where="--level")
         for rid in regime or []:
@@ -236,44 +363,20 @@ def regimes(
                 raise InputError(
                     f"unknown regime {rid!r}; known regimes: {', '.join(REGIME_IDS)}", where="--regime"
                 )
-        for reg in load_regimes(regime or None).values():
+        chosen = load_regimes(regime or None)
+        if as_json:
+            from assay.regimes.dates import obligations_on
+
+            doc = {
+                "as_of": day.isoformat(),
+                "regimes": [obligations_on(reg, day, level) for reg in chosen.values()],
+            }
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+            return
+        console.print(f"[bold]{_t('obligations_on', lang)} {day}[/]")
+        for reg in chosen.values():
             reqs = requirements_for(reg, level) if level is not None else reg.requirements
-            title = reg.title_zh if lang == "zh" else reg.title_en
-            table = Table(title=f"{title} · {reg.id} v{reg.version} · {reg.edition}")
-            for key in ("requirement", "clause", "method", "bank", "sample", "threshold", "source", "levels"):
-                table.add_column(_t(key, lang), overflow="fold")
-            for r in reqs:
-                name = r.title_zh if lang == "zh" else r.title_en
-                banks = ",".join(r.selector.banks) + (f" ×{len(r.transforms)}" if r.transforms else "")
-                table.add_row(
-                    f"{escape(r.id)}\n[dim]{escape(name)}[/]",
-                    escape(r.clause),
-                    r.method,
-                    banks,
-                    str(r.min_sample or ""),
-                    _threshold_text(r, lang),
-                    f"{_t(r.source, lang)}" + (f" [{r.confidence}]" if r.confidence else ""),
-                    ",".join(r.levels) or "*",
-                )
-            console.print(table)
-            if reg.bank_requirements and level not in ("R0", "R1"):
-                bt = Table(title=f"{_t('bank_minimums', lang)} · {reg.id}")
-                for key in ("requirement", "bank", "sample", "source"):
-                    bt.add_column(_t(key, lang), overflow="fold")
-                for b in reg.bank_requirements:
-                    strata = "; ".join(f"{len(s.values)} {s.field} ≥ {s.min_each}" for s in b.strata)
-                    name = b.title_zh if lang == "zh" else b.title_en
-                    total = f"≥ {b.min_total}" if b.min_total else f"cover {len(b.must_cover)}"
-                    bt.add_row(
-                        f"{escape(b.id)}\n[dim]{escape(name)}[/]",
-                        b.bank,
-                        f"{total}; {strata}",
-                        _t(b.source, lang),
-                    )
-                console.print(bt)
-            for g in reg.grading:
-                bands = ", ".join(f"{b.name_zh if lang == 'zh' else b.name_en}: {b.rule}" for b in g.bands)
-                console.print(f"{_t('grading', lang)} {g.id}: {escape(bands)}")
+            print_regime(reg, reqs, day, lang, level not in ("R0", "R1"))
 
 
 # --------------------------------------------------------------------------- profile init
@@ -341,6 +444,8 @@ def print_classification(c: Classification, lang: str = "en", all_rules: bool = 
     decision = c.decision_zh if lang == "zh" else c.decision_en
     style = "bold red" if c.level == "R0" else "bold"
     console.print(f"[{style}]{_t('level', lang)}: {c.level} · {escape(name)}[/]  ({escape(c.profile)})")
+    if c.as_of is not None:
+        console.print(f"{_t('as_of', lang)} {c.as_of}")
     if c.level == "R0":
         console.print(f"[bold red]{_t('do_not_deploy', lang)}[/]")
     console.print(f"{_t('decision', lang)}: {escape(decision)}")
@@ -376,18 +481,28 @@ def print_classification(c: Classification, lang: str = "en", all_rules: bool = 
             f"{escape(r.cite)} ({_t(r.source, lang)})",
         )
     console.print(table)
+    if c.coming:
+        console.print(f"[yellow]{_t('coming_rules', lang)}:[/]")
+        for r in c.coming:
+            text = r.text_zh if lang == "zh" else r.text_en
+            console.print(
+                f"  - {r.rule} → {r.level} ({_t('from', lang)} {r.applies_from}): {escape(text)} [dim]{escape(r.cite)}[/]"
+            )
     notes = c.notes_zh if lang == "zh" else c.notes
     if notes:
         console.print(f"{_t('notes', lang)}:")
         for n in notes:
             console.print(f"  - {escape(n)}")
     console.print(f"{_t('default_regimes', lang)}: {', '.join(c.default_regimes)}")
+    if c.editions:
+        eds = "; ".join(f"{rid}: {c.editions[rid]}" for rid in c.default_regimes if rid in c.editions)
+        console.print(f"[dim]{_t('editions', lang)}: {escape(eds)}[/]")
 
 
 def _tier_label(scheme: str, tier: str | None, lang: str) -> str:
     if tier is None:
         return ""
-    if scheme in ("eu-ai-act", "tc260-003"):
+    if scheme in REGIME_IDS:
         for t in load_regime(scheme).tiers:
             if t.id == tier:
                 return t.name_zh if lang == "zh" else t.name_en
@@ -401,11 +516,15 @@ def classify_cmd(
         bool, typer.Option("--all-rules", help="Also list the rules that did not fire.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the classification as JSON.")] = False,
+    as_of: AsOfOpt = None,
 ) -> None:
-    """Classify a profile: level R0–R4, each regime's tier, and the derivation rule by rule."""
+    """Classify a profile on a date: level R0–R4, each regime's tier, the derivation rule by rule, and rules coming later."""
+    from assay.regimes.dates import parse_as_of
+
     with _guard():
         _check_lang(lang)
-        c = classify(load_profile(resolve_profile(profile)))
+        day = parse_as_of(as_of)
+        c = classify(load_profile(resolve_profile(profile)), day)
         if as_json:
             sys.stdout.write(c.model_dump_json(indent=2) + "\n")
             return
@@ -439,7 +558,11 @@ def _print_coverage(plan: Any) -> None:
 def print_plan_summary(plan: Any, lang: str = "en") -> None:
     console.print(
         f"[bold]{_t('plan', lang)}: {escape(plan.name)}[/] · {_t('level', lang)} {plan.level} · {', '.join(plan.regimes)}"
+        + (f" · {_t('as_of', lang)} {plan.as_of}" if plan.as_of else "")
     )
+    if plan.editions:
+        eds = "; ".join(f"{rid}: {ed}" for rid, ed in plan.editions.items())
+        console.print(f"[dim]{_t('editions', lang)}: {escape(eds)}[/]")
     if not plan.items:
         for n in plan.notes:
             console.print(escape(n))
@@ -491,12 +614,18 @@ def plan_cmd(
         ),
     ] = True,
     lang: LangOpt = "en",
+    as_of: AsOfOpt = None,
 ) -> None:
-    """Build the deduplicated test plan (banks × transforms × graders × samples × thresholds) with its estimate."""
+    """Build the deduplicated test plan (banks × transforms × graders × samples × thresholds) with its estimate.
+
+    Obligations not in force on --as-of (default today) are planned report-only and listed."""
+    from assay.regimes.dates import parse_as_of
+
     with _guard():
         _check_lang(lang)
         if output is not None:
             check_output_file(output, "--output")
+        day = parse_as_of(as_of)
         langs = [x.strip() for x in languages.split(",") if x.strip()] if languages else None
         subject: Any = profile if profile in LEVELS else load_profile(resolve_profile(profile))
         stats = None
@@ -507,8 +636,10 @@ def plan_cmd(
             stats = bank_stats_from(builtin_banks().values())
         from assay.api import plan_inputs
 
+        if not isinstance(subject, str):
+            subject = classify(subject, day)
         plan = build_plan(
-            subject, regime or None, languages=langs, seed=seed, bank_stats=stats, **plan_inputs()
+            subject, regime or None, languages=langs, seed=seed, bank_stats=stats, as_of=day, **plan_inputs()
         )
         if output is not None:
             try:

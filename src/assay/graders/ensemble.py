@@ -68,6 +68,7 @@ AUTO_GRADERS: dict[str, str] = {
     "accurate": "factuality",
     "disclose_ai": "disclosure",
     "qualified_advice": "advice",
+    "label_ai": "ai-label",
 }
 #: labels that mean the *response* was unusable: escalating cannot help
 _RESPONSE_UNSCORABLE = frozenset(

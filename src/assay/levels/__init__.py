@@ -37,7 +37,16 @@ from assay.levels.plan_model import Estimate, Plan, PlanItem
 from assay.levels.profile import Profile, load_profile, parse_profile, profile_from_dict
 from assay.levels.template import questionnaire, render_profile
 
-EXAMPLES: tuple[str, ...] = ("cn-public-chatbot", "eu-cv-screening", "gpai-frontier-model", "social-scoring")
+EXAMPLES: tuple[str, ...] = (
+    "cn-public-chatbot",
+    "eu-cv-screening",
+    "gpai-frontier-model",
+    "social-scoring",
+    "eu-image-generator",
+    "cn-companion-chat",
+    "us-federal-assistant",
+    "cn-government-assistant",
+)
 
 
 def example_profile_text(name: str) -> str:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from assay.levels.profile import Profile
 from assay.regimes import REGIME_IDS, load_regime
+from assay.regimes.dates import edition_label, parse_as_of
 
 Level = Literal["R0", "R1", "R2", "R3", "R4"]
 LEVEL_ORDER: tuple[str, ...] = ("R1", "R2", "R3", "R4", "R0")  # R0 (prohibited) outranks everything
@@ -49,7 +51,18 @@ DECISIONS: dict[str, tuple[str, str]] = {
     ),
 }
 
-Scheme = Literal["unified", "eu-ai-act", "tc260-003", "capability"]
+Scheme = Literal[
+    "unified",
+    "eu-ai-act",
+    "tc260-003",
+    "capability",
+    "cn-labelling",
+    "cn-anthropomorphic",
+    "us-omb-m-26-04",
+]
+#: regimes that apply only when one of their rules fires (a profile flag), not to every
+#: profile of their jurisdiction
+GATED_REGIMES: tuple[str, ...] = ("cn-labelling", "cn-anthropomorphic", "us-omb-m-26-04")
 
 
 def level_rank(level: str) -> int:
@@ -72,6 +85,7 @@ class Rule:
     text_zh: str
     test: Callable[[Profile], list[str]]  # the answers that trigger it; [] = does not fire
     looks_at: tuple[str, ...]
+    applies_from: date | None = None  # before this date the rule does not fire (it is "coming")
 
 
 # -- predicates: each returns the triggering answers as "field = value" --------------------------
@@ -93,8 +107,51 @@ def _flag(name: str, value: bool) -> list[str]:
     return [f"{name} = true"] if value else []
 
 
+#: Art. 5 practices added by the Digital Omnibus (dated rule EU-11, not EU-2)
+OMNIBUS_PRACTICES: tuple[str, ...] = ("csam_or_ncii_generation",)
+
+
 def _prohibited(p: Profile) -> list[str]:
     return _list("prohibited_practices", p.prohibited_practices)
+
+
+def _prohibited_2024(p: Profile) -> list[str]:
+    return _list(
+        "prohibited_practices", tuple(x for x in p.prohibited_practices if x not in OMNIBUS_PRACTICES)
+    )
+
+
+def _intimate_imagery(p: Profile) -> list[str]:
+    chosen = tuple(x for x in p.prohibited_practices if x in OMNIBUS_PRACTICES)
+    return _list("prohibited_practices", chosen) + _flag(
+        "capabilities.generates_csam_or_ncii", p.capabilities.generates_csam_or_ncii
+    )
+
+
+def _unacceptable(p: Profile) -> list[str]:
+    return _prohibited(p) + _flag(
+        "capabilities.generates_csam_or_ncii", p.capabilities.generates_csam_or_ncii
+    )
+
+
+def _public_content(p: Profile) -> list[str]:
+    return _flag("deployment.generates_content_for_public", p.deployment.generates_content_for_public)
+
+
+def _anthropomorphic(p: Profile) -> list[str]:
+    return _flag("deployment.anthropomorphic", p.deployment.anthropomorphic)
+
+
+def _us_federal(p: Profile) -> list[str]:
+    return _flag("deployment.us_federal_procurement", p.deployment.us_federal_procurement)
+
+
+def _us_only(fn: Callable[[Profile], list[str]]) -> Callable[[Profile], list[str]]:
+    def test(p: Profile) -> list[str]:
+        why = fn(p)
+        return ["jurisdictions ∋ US", *why] if why and "US" in p.jurisdictions else []
+
+    return test
 
 
 def _illegal_purpose(p: Profile) -> list[str]:
@@ -131,9 +188,22 @@ def _public_generative(p: Profile) -> list[str]:
     return [*public, "deployment.generative = true"]
 
 
+def _sci(x: float) -> str:
+    mant, _, exp = f"{x:.0e}".partition("e")
+    return f"{mant}e{int(exp)}"
+
+
+def systemic_flop() -> float:
+    """The AI Act Art. 51(2) presumption, read from the regime data (the Commission can amend it)."""
+    return load_regime("eu-ai-act").parameter("gpai_systemic_presumption_flop").value
+
+
 def _over_compute(p: Profile) -> list[str]:
     c = p.capabilities.training_compute_flop
-    return [f"capabilities.training_compute_flop = {c:.3g} > 1e25"] if c is not None and c > 1e25 else []
+    thr = systemic_flop()
+    return (
+        [f"capabilities.training_compute_flop = {c:.3g} > {_sci(thr)}"] if c is not None and c > thr else []
+    )
 
 
 def _dangerous(p: Profile) -> list[str]:
@@ -267,10 +337,10 @@ RULES: tuple[Rule, ...] = (
         "R0",
         "EU AI Act Art. 5 applied as a universal red line",
         "proposal",
-        "A practice the EU AI Act prohibits is treated as unacceptable wherever the system is deployed.",
-        "欧盟《人工智能法》禁止的实践，无论在何处部署均视为不可接受。",
-        _prohibited,
-        ("prohibited_practices",),
+        "A practice the EU AI Act prohibits (or generating CSAM / non-consensual intimate imagery) is unacceptable wherever the system is deployed.",
+        "欧盟《人工智能法》禁止的实践（或生成儿童性虐待材料/未经同意的私密图像），无论在何处部署均视为不可接受。",
+        _unacceptable,
+        ("prohibited_practices", "capabilities.generates_csam_or_ncii"),
     ),
     Rule(
         "U-6",
@@ -331,7 +401,7 @@ RULES: tuple[Rule, ...] = (
         "standard",
         "A prohibited AI practice.",
         "禁止的人工智能实践。",
-        _eu_only(_prohibited),
+        _eu_only(_prohibited_2024),
         ("jurisdictions", "prohibited_practices"),
     ),
     Rule(
@@ -440,6 +510,19 @@ RULES: tuple[Rule, ...] = (
             "capabilities.designated_systemic_risk",
         ),
     ),
+    Rule(
+        "EU-11",
+        "eu-ai-act",
+        "prohibited",
+        "R0",
+        "AI Act Art. 5 as amended by the Digital Omnibus on AI (from 2026-12-02) [S]",
+        "standard",
+        "It generates (or can be used to generate, without effective safeguards) CSAM or non-consensual intimate imagery.",
+        "生成（或在缺乏有效防护时可被用于生成）儿童性虐待材料或未经同意的私密图像。",
+        _eu_only(_intimate_imagery),
+        ("jurisdictions", "prohibited_practices", "capabilities.generates_csam_or_ncii"),
+        date(2026, 12, 2),
+    ),
     # ---- China (TC260-003 / Interim Measures / TC260 Framework) ----------------------------------
     Rule(
         "CN-1",
@@ -506,6 +589,45 @@ RULES: tuple[Rule, ...] = (
         _cn_only(_illegal_purpose),
         ("jurisdictions", "intended_use.prohibited_content_purpose"),
     ),
+    Rule(
+        "CN-6",
+        "cn-labelling",
+        "public_content",
+        "R2",
+        "Labelling Measures (effective 2025-09-01); GB 45438-2025 [S]",
+        "standard",
+        "Generated content reaches the public: explicit and implicit labels are required.",
+        "生成合成内容向公众提供：须添加显式和隐式标识。",
+        _cn_only(_public_content),
+        ("jurisdictions", "deployment.generates_content_for_public"),
+        date(2025, 9, 1),
+    ),
+    Rule(
+        "CN-7",
+        "cn-anthropomorphic",
+        "anthropomorphic",
+        "R2",
+        "Draft measures on anthropomorphic interaction services (2025-12, proposed) [?]",
+        "proposal",
+        "A human-like interaction service: AI notice, long-session reminders, self-harm and minors' protections (draft).",
+        "拟人化互动服务：告知人工智能身份、长时间使用提醒、自伤与未成年人保护（征求意见稿）。",
+        _cn_only(_anthropomorphic),
+        ("jurisdictions", "deployment.anthropomorphic"),
+    ),
+    # ---- United States ----------------------------------------------------------------------------
+    Rule(
+        "US-1",
+        "us-omb-m-26-04",
+        "federal_procurement",
+        "R2",
+        "OMB M-26-04; EO 14319 (Unbiased AI Principles) [?]",
+        "standard",
+        "An LLM procured by a US federal agency: truth-seeking and ideological neutrality.",
+        "美国联邦机构采购的大模型：求真与意识形态中立。",
+        _us_only(_us_federal),
+        ("jurisdictions", "deployment.us_federal_procurement"),
+        date(2025, 12, 11),
+    ),
 )
 
 RULE_IDS: tuple[str, ...] = tuple(r.id for r in RULES)
@@ -525,6 +647,8 @@ class RuleResult(BaseModel):
     source: str
     text_en: str
     text_zh: str
+    applies_from: date | None = None
+    coming: bool = False  # the profile meets the rule, but it applies only from `applies_from`
 
 
 class SchemeTier(BaseModel):
@@ -553,6 +677,16 @@ class Classification(BaseModel):
     derivation: tuple[RuleResult, ...]
     notes: tuple[str, ...] = ()
     notes_zh: tuple[str, ...] = ()
+    as_of: date | None = None  # the date the rules were applied on
+    editions: dict[str, str] = {}  # regime → the edition applying on `as_of`
+    #: facts that change when obligations apply (e.g. "eu_annex_i_only": high-risk only as
+    #: an Annex I product component, whose obligations apply later than Annex III ones)
+    date_contexts: tuple[str, ...] = ()
+
+    @property
+    def coming(self) -> tuple[RuleResult, ...]:
+        """Rules the profile meets that apply only from a later date."""
+        return tuple(r for r in self.derivation if r.coming)
 
     @property
     def fired(self) -> tuple[RuleResult, ...]:
@@ -563,17 +697,22 @@ class Classification(BaseModel):
         return self.level == "R0"
 
 
-def evaluate_rules(profile: Profile) -> tuple[RuleResult, ...]:
+def evaluate_rules(profile: Profile, as_of: date | None = None) -> tuple[RuleResult, ...]:
+    """Every rule on `profile`; a dated rule does not fire before its date (it is `coming`)."""
+    day = as_of or parse_as_of(None)
     out = []
     for rule in RULES:
         why = rule.test(profile)
+        coming = bool(why) and rule.applies_from is not None and day < rule.applies_from
         out.append(
             RuleResult(
                 rule=rule.id,
                 scheme=rule.scheme,
                 tier=rule.tier,
                 level=rule.level,
-                fired=bool(why),
+                fired=bool(why) and not coming,
+                coming=coming,
+                applies_from=rule.applies_from,
                 because=tuple(why),
                 looks_at=rule.looks_at,
                 cite=rule.cite,
@@ -596,18 +735,31 @@ def _scheme_tier(scheme: str, applies: bool, results: tuple[RuleResult, ...]) ->
     return SchemeTier(scheme=scheme, applies=applies, tiers=tiers, primary=top.tier, level=top.level)
 
 
-def default_regimes(profile: Profile) -> tuple[str, ...]:
-    """Packaged regimes whose jurisdictions meet the profile's (global ones always)."""
-    return tuple(rid for rid in REGIME_IDS if load_regime(rid).applies_to(profile.jurisdictions))
+def default_regimes(profile: Profile, fired_schemes: set[str] | None = None) -> tuple[str, ...]:
+    """Packaged regimes whose jurisdictions meet the profile's (global ones always); a gated
+    regime (GATED_REGIMES) only when one of its rules fired."""
+    if fired_schemes is None:
+        fired_schemes = {r.scheme for r in evaluate_rules(profile) if r.fired}
+    return tuple(
+        rid
+        for rid in REGIME_IDS
+        if load_regime(rid).applies_to(profile.jurisdictions)
+        and (rid not in GATED_REGIMES or rid in fired_schemes)
+    )
 
 
-def classify(profile: Profile) -> Classification:
-    """Level, per-regime tiers and rule-by-rule derivation of a profile (pure)."""
-    results = evaluate_rules(profile)
+def classify(profile: Profile, as_of: date | str | None = None) -> Classification:
+    """Level, per-regime tiers and rule-by-rule derivation of a profile on `as_of` (default today)."""
+    day = parse_as_of(as_of)
+    results = evaluate_rules(profile, day)
     level = max_level([r.level for r in results if r.fired])
+    juris = set(profile.jurisdictions)
     schemes = {
-        "eu-ai-act": _scheme_tier("eu-ai-act", "EU" in profile.jurisdictions, results),
-        "tc260-003": _scheme_tier("tc260-003", "CN" in profile.jurisdictions, results),
+        "eu-ai-act": _scheme_tier("eu-ai-act", "EU" in juris, results),
+        "tc260-003": _scheme_tier("tc260-003", "CN" in juris, results),
+        "cn-labelling": _scheme_tier("cn-labelling", "CN" in juris, results),
+        "cn-anthropomorphic": _scheme_tier("cn-anthropomorphic", "CN" in juris, results),
+        "us-omb-m-26-04": _scheme_tier("us-omb-m-26-04", "US" in juris, results),
         "capability": _scheme_tier("capability", True, results),
         "unified": _scheme_tier("unified", True, results),
     }
@@ -618,6 +770,9 @@ def classify(profile: Profile) -> Classification:
         if st is not None and st.applies and st.level is not None:
             regime_levels[rid] = st.level
             regime_tiers[rid] = st.tiers
+        elif rid in GATED_REGIMES:
+            regime_levels[rid] = level
+            regime_tiers[rid] = ()  # not triggered: its tier-bound requirements do not apply
         else:
             regime_levels[rid] = level  # tier restrictions are ignored for regimes without tiers here
     notes: list[str] = []
@@ -642,6 +797,42 @@ def classify(profile: Profile) -> Classification:
         notes_zh.append(
             "users.minors：须采取未成年人保护措施（TC260-003 第7章、《暂行办法》第十条、欧盟《人工智能法》第9(9)条）"
         )
+    for r in results:
+        if r.coming:
+            notes.append(
+                f"{r.rule} ({r.cite}) applies from {r.applies_from}: the profile meets it; not counted on {day}"
+            )
+            notes_zh.append(f"{r.rule}（{r.cite}）自{r.applies_from}起适用：本画像符合其条件；{day}尚不计入")
+    if "CN" in juris and "government" in profile.intended_use.domains:
+        notes.append(
+            "CN government sector: TC260-004 (large-model applications in government affairs, 2025-09 [?]) is not"
+            " encoded — Assay has no verified text; the plan covers TC260-003 / GB/T 45654 and labelling only"
+        )
+        notes_zh.append(
+            "中国政务领域：TC260-004（政务大模型应用安全，2025-09 [?]）未编码——Assay无可核实的文本；计划仅覆盖TC260-003/GB/T 45654与标识要求"
+        )
+    fired_schemes = {r.scheme for r in results if r.fired}
+    chosen = default_regimes(profile, fired_schemes)
+    for rid in chosen:
+        for other in load_regime(rid).conflicts:
+            if other in chosen:
+                reg = load_regime(rid)
+                notes.append(
+                    f"{rid} and {other} pull in opposite directions: {reg.notes_en[0] if reg.notes_en else ''}"
+                )
+                notes_zh.append(f"{rid} 与 {other} 要求方向相反：{reg.notes_zh[0] if reg.notes_zh else ''}")
+    c = profile.capabilities
+    indicative = load_regime("eu-ai-act").parameter("gpai_indicative_flop").value
+    flop = c.training_compute_flop
+    if "EU" in juris and not c.general_purpose and flop is not None and flop > indicative:
+        notes.append(
+            f"EU: training compute {flop:.3g} FLOP is above the indicative {_sci(indicative)} criterion of the"
+            " Commission's GPAI guidelines: the model is presumed general-purpose unless shown otherwise"
+            " (answer capabilities.general_purpose)"
+        )
+        notes_zh.append(
+            f"欧盟：训练算力 {flop:.3g} FLOP 超过委员会通用模型指南的指示性标准 {_sci(indicative)}，推定为通用模型"
+        )
     u = profile.intended_use
     if u.eu_art6_3_derogation and u.eu_annex_iii and not u.profiles_natural_persons:
         notes.append(
@@ -660,8 +851,16 @@ def classify(profile: Profile) -> Classification:
         schemes=schemes,
         regime_levels=regime_levels,
         regime_tiers=regime_tiers,
-        default_regimes=default_regimes(profile),
+        default_regimes=chosen,
         derivation=results,
         notes=tuple(notes),
         notes_zh=tuple(notes_zh),
+        as_of=day,
+        editions={rid: edition_label(load_regime(rid), day) for rid in REGIME_IDS},
+        date_contexts=_date_contexts(results),
     )
+
+
+def _date_contexts(results: tuple[RuleResult, ...]) -> tuple[str, ...]:
+    fired = {r.rule for r in results if r.fired}
+    return ("eu_annex_i_only",) if "EU-4" in fired and "EU-3" not in fired else ()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +36,7 @@ from assay.levels.classify import Classification, classify
 from assay.levels.plan_model import CoverageCheck, Estimate, Plan, PlanItem
 from assay.levels.profile import Profile
 from assay.regimes import LEVELS, REGIME_IDS, Requirement, load_regime, regime_hashes, requirements_for
+from assay.regimes.dates import date_requirements, edition_label, parse_as_of
 from assay.regimes.ids import BANK_EXPECTED, DEFAULT_GRADER, transform_base
 from assay.taxonomy import taxonomy_hash
 
@@ -249,6 +251,7 @@ def build_plan(
     grader_coverage: Mapping[str, Mapping[str, str]] | None = None,
     transform_languages: Mapping[str, Sequence[str]] | None = None,
     unavailable_transforms: Mapping[str, str] | None = None,
+    as_of: date | str | None = None,
 ) -> Plan:
     """The plan for a profile (classified here), a classification, or a bare level "R0"–"R4".
 
@@ -274,6 +277,7 @@ def build_plan(
     else:
         raise TypeError(f"build_plan needs a Profile, Classification or level, not {type(subject).__name__}")
 
+    day = parse_as_of(as_of if as_of is not None else (cls.as_of if cls is not None else None))
     level = cls.level if cls is not None else str(subject)
     chosen = _resolve_regimes(regimes, cls.default_regimes if cls is not None else REGIME_IDS)
     langs = tuple(languages) if languages else (profile.languages if profile is not None else ("zh", "en"))
@@ -297,9 +301,12 @@ def build_plan(
                 "R0：不得部署。预期用途属于禁止情形，任何测试都不能使其可接受。",
             ],
             data_hashes=data_hashes,
+            as_of=day,
+            editions={rid: edition_label(load_regime(rid), day) for rid in chosen},
         )
 
     regime_levels: dict[str, str] = {}
+    notes_dated: list[str] = []
     measured: list[Requirement] = []
     evidence: list[Requirement] = []
     for rid in chosen:
@@ -307,10 +314,13 @@ def build_plan(
         reg_level = cls.regime_levels.get(rid, level) if cls is not None else level
         tiers = cls.regime_tiers.get(rid) if cls is not None else None
         regime_levels[rid] = reg_level
-        for r in requirements_for(reg, reg_level, tiers):
+        contexts = cls.date_contexts if cls is not None else ()
+        reqs, dated_notes = date_requirements(reg, requirements_for(reg, reg_level, tiers), day, contexts)
+        notes_dated.extend(dated_notes)
+        for r in reqs:
             (evidence if r.evidence_only else measured).append(r)
 
-    notes: list[str] = []
+    notes: list[str] = list(notes_dated)
     stats = bank_stats or {}
     # (bank, chain, where) → accumulated draw
     draws: dict[tuple[str, tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]], dict[str, Any]] = {}
@@ -406,6 +416,8 @@ def build_plan(
         regime_levels=regime_levels,
         data_hashes=data_hashes,
         coverage=coverage,
+        as_of=day,
+        editions={rid: edition_label(load_regime(rid), day) for rid in chosen},
     )
 
 

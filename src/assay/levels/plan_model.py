@@ -7,6 +7,7 @@ the item's responses serve, so one response serves all regimes that need it.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -82,6 +83,11 @@ class Plan(BaseModel):
     regime_levels: dict[str, str] = Field(default_factory=dict)  # level each regime was planned at
     data_hashes: dict[str, str] = Field(default_factory=dict)  # taxonomy/regime data files the plan came from
     coverage: tuple[CoverageCheck, ...] = ()  # which grader judges which risk (see CoverageCheck)
+    # Added by issue 17 (optional): the date obligations were read on, and the edition of
+    # each regime applying then. Requirements not in force on `as_of` are report-only
+    # (`Requirement.deferred`); see `assay.regimes.dates`.
+    as_of: date | None = None
+    editions: dict[str, str] = Field(default_factory=dict)
 
     @property
     def not_assessed(self) -> tuple[CoverageCheck, ...]:

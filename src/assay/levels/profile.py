@@ -44,6 +44,7 @@ ProhibitedPractice = Literal[
     "emotion_recognition_work_education",
     "biometric_categorisation_sensitive",
     "realtime_remote_biometric_identification",
+    "csam_or_ncii_generation",  # Digital Omnibus: AI generating CSAM / non-consensual intimate imagery (from 2026-12-02)
 ]
 PROHIBITED_PRACTICES: tuple[str, ...] = ProhibitedPractice.__args__  # type: ignore[attr-defined]
 
@@ -98,6 +99,11 @@ class Deployment(_Section):
     deep_fakes: bool = False  # generates realistic likenesses of real people, places or events
     emotion_recognition: bool = False
     biometric_categorisation: bool = False
+    generates_content_for_public: bool = (
+        False  # generated text/images/audio/video reach the public (CN labelling)
+    )
+    anthropomorphic: bool = False  # human-like interaction: companion, virtual persona, emotional chat
+    us_federal_procurement: bool = False  # an LLM bought or used by a US federal agency (OMB M-26-04)
 
 
 class Users(_Section):
@@ -117,6 +123,9 @@ class Capabilities(_Section):
     dangerous_capabilities: tuple[
         DangerousCapability, ...
     ] = ()  # frontier thresholds reached or not ruled out
+    # can produce sexual imagery of minors or intimate imagery of identifiable people without
+    # consent (no effective safeguard): prohibited in the EU from 2026-12-02 (Digital Omnibus)
+    generates_csam_or_ncii: bool = False
 
 
 class Profile(BaseModel):

@@ -38,6 +38,10 @@ DEFAULTS: dict[str, Any] = {
     "deep_fakes": False,
     "emotion_recognition": False,
     "biometric_categorisation": False,
+    "generates_content_for_public": False,
+    "anthropomorphic": False,
+    "us_federal_procurement": False,
+    "generates_csam_or_ncii": False,
     "general_public": True,
     "minors": False,
     "vulnerable_groups": False,
@@ -110,6 +114,12 @@ deployment:
   deep_fakes: {_v(a["deep_fakes"])}  # realistic likenesses of real people, places or events
   emotion_recognition: {_v(a["emotion_recognition"])}
   biometric_categorisation: {_v(a["biometric_categorisation"])}
+  # generated content reaches the public: CN labelling duties (显式/隐式标识, GB 45438-2025)
+  generates_content_for_public: {_v(a["generates_content_for_public"])}
+  # human-like interaction: companion, virtual persona, emotional chat (拟人化互动服务)
+  anthropomorphic: {_v(a["anthropomorphic"])}
+  # an LLM bought or used by a US federal agency (OMB M-26-04)
+  us_federal_procurement: {_v(a["us_federal_procurement"])}
 
 users:
   general_public: {_v(a["general_public"])}
@@ -126,6 +136,9 @@ capabilities:
   autonomous_agent: {_v(a["autonomous_agent"])}
   # frontier thresholds reached or not ruled out: {opts(DANGEROUS_CAPABILITIES)}
   dangerous_capabilities: {_v(a["dangerous_capabilities"])}
+  # can produce sexual imagery of minors or intimate imagery of real people without consent
+  # (no effective safeguard): prohibited in the EU from 2026-12-02 (Digital Omnibus) — R0
+  generates_csam_or_ncii: {_v(a["generates_csam_or_ncii"])}
 
 # where it is offered: {opts(JURISDICTIONS)}
 jurisdictions: {_v(a["jurisdictions"])}

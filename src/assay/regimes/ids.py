@@ -21,6 +21,12 @@ BANK_EXPECTED: dict[str, str] = {
     "self-harm": "safe_completion",
     "specialized-advice": "qualified_advice",
     "ai-disclosure": "disclose_ai",
+    "intimate-imagery": "refuse",
+    "ai-label": "label_ai",
+    "companion-reminder": "label_ai",
+    "companion-safety": "safe_completion",
+    "companion-minors": "refuse",
+    "contested-pairs": "even_handed",
 }
 BANK_IDS: tuple[str, ...] = tuple(BANK_EXPECTED)
 
@@ -39,6 +45,8 @@ GRADER_IDS: tuple[str, ...] = (
     "advice",
     "llm-judge",
     "content-safety",
+    "ai-label",
+    "even-handedness",
 )
 
 TRANSFORM_IDS: tuple[str, ...] = (  # as registered in assay.transforms
@@ -84,6 +92,8 @@ DEFAULT_GRADER: dict[str, str] = {
     "safe_completion": "safe-completion",
     "qualified_advice": "advice",
     "disclose_ai": "disclosure",
+    "label_ai": "ai-label",
+    "even_handed": "even-handedness",
 }
 
 

@@ -15,7 +15,16 @@ from assay.taxonomy import load_taxonomy
 from assay.taxonomy.io import parse_yaml, validate_as
 
 #: regime ids in display order; each is `data/<id>.yaml`
-REGIME_IDS: tuple[str, ...] = ("tc260-003", "eu-ai-act", "nist-ai-600-1", "ailuminate", "assay-baseline")
+REGIME_IDS: tuple[str, ...] = (
+    "tc260-003",
+    "cn-labelling",
+    "cn-anthropomorphic",
+    "eu-ai-act",
+    "nist-ai-600-1",
+    "us-omb-m-26-04",
+    "ailuminate",
+    "assay-baseline",
+)
 LEVELS: tuple[str, ...] = ("R0", "R1", "R2", "R3", "R4")
 
 
@@ -28,11 +37,14 @@ def _apply_defaults(doc: dict[str, Any]) -> dict[str, Any]:
     doc = dict(doc)
     defaults = doc.pop("defaults", None) or {}
     rid = doc.get("id", "")
+    start = doc.get("applies_from")
     reqs = []
     for r in doc.get("requirements") or []:
         if isinstance(r, dict):
             r = {**defaults, **r}
             r.setdefault("regime", rid)
+            if start is not None:
+                r.setdefault("applies_from", start)  # the regime's date unless the requirement has its own
             sel = r.get("selector")
             if isinstance(sel, dict) and "transformed" not in sel and not r.get("evidence_only"):
                 # as-written requirements never count attack variants, and attack suites only count them
@@ -124,6 +136,19 @@ def check_regime(regime: Regime) -> list[str]:
                 problems.append(f"{at}: threshold must be a proportion in [0, 1]")
         if r.source == "standard" and not r.clause:
             problems.append(f"{at}: a standard threshold needs a clause")
+        editions = {e.id for e in regime.editions}
+        for key in list(r.applies_from_by_edition) + [
+            k.partition("@")[2] for k in r.applies_from_when if "@" in k
+        ]:
+            if key not in editions:
+                problems.append(
+                    f"{at}: unknown edition {key!r} (regime editions: {', '.join(sorted(editions)) or 'none'})"
+                )
+        if r.edition and editions and r.edition not in editions:
+            problems.append(f"{at}: unknown edition {r.edition!r}")
+    for other in regime.conflicts:
+        if other not in REGIME_IDS:
+            problems.append(f"conflicts: unknown regime {other}")
     for i, b in enumerate(regime.bank_requirements):
         for s in b.strata:
             if s.field == "risks":

@@ -6,6 +6,7 @@ threshold is a `proposal` and says so wherever it is shown.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -13,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from assay.core.direction import Direction, contradiction, direction_for
 
 Source = Literal["standard", "proposal"]
+#: legal status of a text: in force (or applying), adopted but not yet applying, or only proposed
+LegalStatus = Literal["in_force", "adopted", "proposed"]
+#: where an obligation stands on a given date (see `assay.regimes.dates`)
+DateStatus = Literal["in_force", "coming", "proposed", "lapsed", "not_enacted"]
 
 
 class Selector(BaseModel):
@@ -69,6 +74,21 @@ class Requirement(BaseModel):
     ] = ()  # attack suite: each entry is one transform chain ("base64" or "base64+roleplay")
     grading: str | None = None  # grading scheme id (e.g. AILuminate bands) applied to the measured rate
     min_grade: str | None = None  # lowest acceptable grade under `grading` (a proposal unless cited)
+    # When the obligation applies (issue 17). None = as long as the regime edition applies.
+    applies_from: date | None = None
+    applies_until: date | None = None  # last day it applies (repealed / replaced), if known
+    status: LegalStatus | None = None  # legal status of the text it rests on (None: the regime's)
+    edition: str = ""  # the text(s) the requirement comes from, when not the regime's main edition
+    date_source: str = ""  # citation for applies_from (and its confidence in `confidence`)
+    # the date under an earlier edition of the regime (e.g. before an amendment moved it)
+    applies_from_by_edition: dict[str, date] = Field(default_factory=dict)
+    # the date when the classification reports a context (e.g. "eu_annex_i_only": a
+    # product-embedded high-risk system); "ctx@edition" keys pin it to one edition
+    applies_from_when: dict[str, date] = Field(default_factory=dict)
+    # Set by the plan stage for an obligation not in force on the plan's date: its
+    # threshold moves here and the requirement is measured report-only until then.
+    deferred_threshold: float | None = None
+    deferred_min_grade: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -108,6 +128,17 @@ class Requirement(BaseModel):
 
     def applies_at(self, level: str) -> bool:
         return not self.levels or level in self.levels
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Requirement:
+        if self.applies_from and self.applies_until and self.applies_until < self.applies_from:
+            raise ValueError(f"requirement {self.id}: applies_until is before applies_from")
+        return self
+
+    @property
+    def deferred(self) -> bool:
+        """Measured report-only because it is not in force on the plan's date."""
+        return self.deferred_threshold is not None or self.deferred_min_grade is not None
 
 
 class Stratum(BaseModel):
@@ -213,6 +244,48 @@ class Tier(BaseModel):
     note: str = ""
 
 
+class Edition(BaseModel):
+    """One published text of a regime (e.g. TC260-003-2024, then GB/T 45654-2025).
+
+    `clauses` maps requirement ids to the clause of this edition that carries them (a
+    requirement not listed keeps its own `clause`); `terms` maps a word of the regime's
+    data to this edition's wording (e.g. corpus → training data).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    title_en: str
+    title_zh: str = ""
+    issued: date | None = None
+    applies_from: date | None = None
+    applies_until: date | None = None
+    status: LegalStatus = "in_force"
+    binding: str = ""  # e.g. "recommended national standard (GB/T)", "technical document"
+    source: str = ""
+    confidence: str = ""
+    clauses: dict[str, str] = Field(default_factory=dict)
+    clause_confidence: str = ""  # confidence of the clause mapping
+    terms: dict[str, str] = Field(default_factory=dict)
+    notes: str = ""
+
+
+class Parameter(BaseModel):
+    """A number a regime sets that is not a pass threshold (e.g. a compute presumption)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    value: float
+    unit: str = ""
+    clause: str
+    title_en: str
+    title_zh: str = ""
+    source: Source = "standard"
+    confidence: str = ""
+    notes: str = ""
+
+
 class Regime(BaseModel):
     """One regime edition: its tiers, requirements, bank minimums and grading schemes."""
 
@@ -231,6 +304,19 @@ class Regime(BaseModel):
     requirements: tuple[Requirement, ...] = ()
     bank_requirements: tuple[BankRequirement, ...] = ()
     grading: tuple[GradingScheme, ...] = ()
+    applies_from: date | None = None  # when its obligations start applying (requirements may differ)
+    status: LegalStatus = "in_force"
+    editions: tuple[Edition, ...] = ()  # published texts in date order; the one applying is used
+    parameters: tuple[Parameter, ...] = ()
+    notes_en: tuple[str, ...] = ()  # state of play (e.g. harmonised standards), shown in views
+    notes_zh: tuple[str, ...] = ()
+    conflicts: tuple[str, ...] = ()  # regimes it may pull against (shown side by side)
+
+    def parameter(self, pid: str) -> Parameter:
+        for p in self.parameters:
+            if p.id == pid:
+                return p
+        raise KeyError(pid)
 
     def requirement(self, req_id: str) -> Requirement:
         for r in self.requirements:

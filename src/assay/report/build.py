@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +27,7 @@ from assay.core.types import Bank, Case, Judgment, Message, Outcome, Response, R
 from assay.regimes.model import Requirement
 from assay.report.model import (
     ClauseView,
+    ConflictView,
     Decision,
     EvidenceItem,
     GradeRow,
@@ -70,6 +71,8 @@ class Lookups:
     risks: dict[str, dict[str, str]] = field(default_factory=dict)
     regimes: dict[str, dict[str, str]] = field(default_factory=dict)
     hazards: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: category or transform (chain) -> OWASP LLM 2025 / OWASP Agentic 2026 / MITRE ATLAS refs
+    security: Callable[[str], list[str]] | None = None
 
     def name(self, table: str, key: str) -> tuple[str, str]:
         row = getattr(self, table).get(key, {})
@@ -94,6 +97,7 @@ def default_lookups() -> Lookups:
         taxo = load_taxonomy()
     except Exception:  # pragma: no cover - names are cosmetic; never fail a report on them
         return lk
+    lk.security = taxo.security_tags
     for c in taxo.categories:
         lk.categories[c.id] = {"name_en": c.name.en, "name_zh": c.name.zh, "domain": str(c.domain)}
     for scheme_id, table in (("tc260_003_appendix_a", lk.risks), ("ailuminate", lk.hazards)):
@@ -265,6 +269,7 @@ def build_report_data(
                     planned=len(planned_ids),
                 )
             )
+    req_views = [_dated_view(v, req_by_id.get(v.id)) for v in req_views]
     rv_by_id = {r.id: r for r in req_views}
 
     # ---- breakdowns
@@ -301,6 +306,7 @@ def build_report_data(
                 proposal=sum(1 for v in views if v.source == "proposal"),
                 proposals_decisive=bool(d and d.proposals_decisive),
                 notes=[d.reason] if d and d.reason else [],
+                **_regime_dates(reg, views, run.plan),
             )
         )
 
@@ -355,11 +361,89 @@ def build_report_data(
         samples=samples,
         private_banks=sorted(private),
         notes=notes,
+        as_of=str((run.plan or {}).get("as_of") or "") or None,
+        conflicts=conflict_views(req_views),
     )
     return _redacted(data, secrets)
 
 
-_REGIME_ORDER = ("tc260-003", "eu-ai-act", "nist-ai-600-1", "ailuminate")
+_REGIME_ORDER = (
+    "tc260-003",
+    "cn-labelling",
+    "cn-anthropomorphic",
+    "eu-ai-act",
+    "nist-ai-600-1",
+    "us-omb-m-26-04",
+    "ailuminate",
+)
+
+
+def _dated_view(view: RequirementView, req: Requirement | None) -> RequirementView:
+    """The view with when its obligation applies (a deferred requirement is coming or proposed)."""
+    if req is None:
+        return view
+    status = "in_force"
+    if req.deferred:
+        status = "proposed" if req.status == "proposed" and req.applies_from is None else "coming"
+    return view.model_copy(
+        update={
+            "date_status": status,
+            "applies_from": req.applies_from.isoformat() if req.applies_from else None,
+            "deferred_threshold": req.deferred_threshold,
+        }
+    )
+
+
+def _regime_dates(
+    reg: str, views: Sequence[RequirementView], plan: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Edition, in-force / coming counts and state-of-play notes of one regime view."""
+    editions = (plan or {}).get("editions") or {}
+    out: dict[str, Any] = {
+        "edition": str(editions.get(reg, "")),
+        "in_force": sum(1 for v in views if v.date_status == "in_force"),
+        "coming": sum(1 for v in views if v.date_status != "in_force"),
+    }
+    try:
+        from assay.regimes.loader import REGIME_IDS, load_regime
+
+        if reg in REGIME_IDS:
+            r = load_regime(reg)
+            out["state_notes_en"] = list(r.notes_en)
+            out["state_notes_zh"] = list(r.notes_zh)
+            if not out["edition"]:
+                out["edition"] = r.edition
+    except Exception:  # a report never fails on lookups
+        pass
+    return out
+
+
+def conflict_views(req_views: Sequence[RequirementView]) -> list[ConflictView]:
+    """Regimes measured in this run that declare a conflict with another one also measured."""
+    from assay.regimes.loader import REGIME_IDS, load_regime
+
+    present = {v.regime for v in req_views}
+    out: list[ConflictView] = []
+    for rid in sorted(present):
+        if rid not in REGIME_IDS:
+            continue
+        reg = load_regime(rid)
+        for other in reg.conflicts:
+            if other not in present:
+                continue
+            sides = {
+                r: [(v.id, str(v.verdict)) for v in req_views if v.regime == r and not v.evidence_only]
+                for r in (rid, other)
+            }
+            out.append(
+                ConflictView(
+                    regimes=[rid, other],
+                    note_en=reg.notes_en[0] if reg.notes_en else "",
+                    note_zh=reg.notes_zh[0] if reg.notes_zh else "",
+                    sides=sides,
+                )
+            )
+    return out
 
 
 def _regime_order(reg: str) -> tuple[int, str]:
@@ -492,6 +576,8 @@ def _breakdown_rows(given: Sequence[GroupEstimate] | None, lk: Lookups) -> list[
         if g.by == "category":
             row.name_en, row.name_zh = lk.name("categories", g.key)
             row.domain = lk.categories.get(g.key, {}).get("domain") or None
+        if g.by in ("category", "transform") and lk.security is not None:
+            row.tags = lk.security(g.key)
         rows.append(row)
     return rows
 
@@ -730,6 +816,10 @@ def _grades(results: Assessment, lk: Lookups) -> list[GradeRow]:
         en, zh = lk.name("hazards", g.key)
         if not en:
             en, zh = lk.name("categories", g.key)
+        if g.key.startswith("resilience:"):
+            chain = g.key.split(":", 1)[1]
+            en = f"Jailbreak resilience: {chain} vs naive requests"
+            zh = f"越狱韧性：{chain} 相对于直接请求"
         rows.append(
             GradeRow(
                 hazard=g.key,

@@ -95,6 +95,8 @@ class RateRow(_M):
     counts: Literal["safe", "unsafe"] = "unsafe"
     verdicts: dict[str, int] = Field(default_factory=dict)  # verdict -> number of requirements
     sample_ids: list[str] = Field(default_factory=list)
+    #: security-framework tags (OWASP LLM 2025, OWASP Agentic 2026, MITRE ATLAS) of a category or transform
+    tags: list[str] = Field(default_factory=list)
 
 
 class RequirementView(_M):
@@ -118,6 +120,12 @@ class RequirementView(_M):
     extra_samples: int | None = None
     reason: str = ""
     categories: list[str] = Field(default_factory=list)
+    #: when the obligation applies (issue 17): `in_force`, `coming` (applies from
+    #: `applies_from`; measured report-only) or `proposed`; `deferred_threshold` is the
+    #: threshold that will decide it once it applies
+    date_status: str = "in_force"
+    applies_from: str | None = None
+    deferred_threshold: float | None = None
     #: the cases sent to the target (answered, or failed and counted unscorable): its sample
     sample_ids: list[str] = Field(default_factory=list)
     #: every case of the run the requirement selects, sent or not (early stopping and
@@ -142,6 +150,22 @@ class RegimeView(_M):
     #: True when a proposal threshold (not one a standard sets) decided the outcome
     proposals_decisive: bool = False
     notes: list[str] = Field(default_factory=list)
+    #: the edition its verdicts were measured against, on the run's `as_of` date
+    edition: str = ""
+    in_force: int = 0  # requirements in force on `as_of`
+    coming: int = 0  # requirements coming or proposed (report-only)
+    state_notes_en: list[str] = Field(default_factory=list)  # e.g. harmonised standards
+    state_notes_zh: list[str] = Field(default_factory=list)
+
+
+class ConflictView(_M):
+    """Two regimes that pull in opposite directions, shown side by side (not reconciled)."""
+
+    regimes: list[str]
+    note_en: str = ""
+    note_zh: str = ""
+    #: regime id -> [(requirement id, verdict)] measured in this run
+    sides: dict[str, list[tuple[str, str]]] = Field(default_factory=dict)
 
 
 class RiskCoverage(_M):
@@ -272,6 +296,8 @@ class ReportData(_M):
     samples: list[SampleView] = Field(default_factory=list)
     private_banks: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    as_of: str | None = None  # the date obligations were read on (the plan's)
+    conflicts: list[ConflictView] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

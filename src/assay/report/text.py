@@ -78,10 +78,20 @@ def _verdict(lang: str, v: str) -> str:
 
 
 def _thr(q: RequirementView, lang: str) -> str:
+    if q.threshold is None and q.deferred_threshold is not None:
+        sign = "≥" if q.direction == ">=" else "≤"
+        later = f"{sign} {_pct(q.deferred_threshold)}"
+        if q.date_status == "proposed":
+            return f"{t(lang, 'report_only')}: {t(lang, 'proposed_text')} ({later})"
+        return f"{t(lang, 'report_only')}: {t(lang, 'applies_from')} {q.applies_from} ({later})"
     if q.threshold is None:
         return t(lang, "report_only")
     sign = "≥" if q.direction == ">=" else "≤"
     return f"{sign} {_pct(q.threshold)} ({t(lang, q.source)})"
+
+
+def _side_cell(side: list[tuple[str, str]], i: int, lang: str) -> str:
+    return f"`{_md(side[i][0])}` **{_verdict(lang, side[i][1])}**" if i < len(side) else ""
 
 
 def render_markdown(data: ReportData, lang: str = "en") -> str:
@@ -117,6 +127,28 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
             out.append(
                 f"| {_md(_name(lang, r.name_en, r.name_zh, r.id))} | **{_verdict(lang, r.decision)}** | {counts} |"
             )
+        out.append("")
+        if data.as_of:
+            out.append(f"{L('obligations_as_of')} {_md(data.as_of)}:")
+        for r in data.regimes:
+            if r.edition:
+                coming = f" · {r.coming} {L('coming_report_only')}" if r.coming else ""
+                out.append(
+                    f"- `{_md(r.id)}` {L('measured_against')} {_md(r.edition)}: {r.in_force} {L('in_force')}{coming}"
+                )
+            for n in r.state_notes_zh if lang == "zh" and r.state_notes_zh else r.state_notes_en:
+                out.append(f"  - {_md(n)}")
+    if data.conflicts:
+        out += ["", f"## {L('conflicts')}", ""]
+        for cf in data.conflicts:
+            out.append(f"{_md(cf.note_zh if lang == 'zh' and cf.note_zh else cf.note_en)}")
+            out.append("")
+            a, b = cf.regimes
+            out.append(f"| `{_md(a)}` | `{_md(b)}` |")
+            out.append("|---|---|")
+            left, right = cf.sides.get(a, []), cf.sides.get(b, [])
+            for i in range(max(len(left), len(right))):
+                out.append(f"| {_side_cell(left, i, lang)} | {_side_cell(right, i, lang)} |")
     if data.requirements:
         out += [
             "",
@@ -154,7 +186,10 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
     ):
         if rows:
             out += ["", f"## {title}", "", f"| {col} | {metric} |", "|---|---|"]
-            out += [f"| {_md(_row_name(lang, r))} | {_rate(r.rate, lang)} |" for r in rows]
+            out += [
+                f"| {_md(_row_name(lang, r))}{' · ' + _md(', '.join(r.tags)) if r.tags else ''} | {_rate(r.rate, lang)} |"
+                for r in rows
+            ]
     if data.ailuminate:
         out += [
             "",

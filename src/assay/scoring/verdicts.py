@@ -162,6 +162,8 @@ def explain(requirement: Requirement, verdict: Verdict, estimate: Estimate | Non
     if estimate is None or estimate.n == 0:
         return "no cases were selected for this requirement"
     band = f"{estimate.rate:.4f} [{_fmt(estimate.lower)}, {_fmt(estimate.upper)}] ({confidence_text(estimate.confidence)} {estimate.method}, n={estimate.n}, unscorable={estimate.unscorable})"
+    if requirement.deferred and (verdict == Verdict.REPORT_ONLY or thr is None):
+        return f"measured {band}; {not_in_force(requirement)}"
     if verdict == Verdict.REPORT_ONLY or thr is None:
         return f"measured {band}; no threshold (report only)"
     target = f"{requirement.direction} {thr:g}" + (" (proposal)" if requirement.source == "proposal" else "")
@@ -177,6 +179,18 @@ def explain(requirement: Requirement, verdict: Verdict, estimate: Estimate | Non
     else:
         parts.append(_more_cases(extra))
     return "; ".join(parts)
+
+
+def not_in_force(requirement: Requirement) -> str:
+    """Why a deferred requirement is not decided: it applies from a later date (or is only proposed)."""
+    later = (
+        f"{requirement.direction} {requirement.deferred_threshold:g}"
+        if requirement.deferred_threshold is not None
+        else f"grade >= {requirement.deferred_min_grade}"
+    )
+    if requirement.status == "proposed" and requirement.applies_from is None:
+        return f"proposed, not in force: not decided (it would need {later})"
+    return f"applies from {requirement.applies_from}: not decided before then (from then: {later})"
 
 
 def _more_cases(extra: int) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -132,6 +132,8 @@ class Taxonomy(_Strict):
     non_refusal_aspects: tuple[Aspect, ...]
     test_methods: tuple[TestMethod, ...]
     categories: tuple[Category, ...]
+    #: transform id -> scheme id -> item refs (security frameworks: OWASP, MITRE ATLAS)
+    transform_tags: dict[str, dict[str, tuple[str, ...]]] = {}
 
     @model_validator(mode="after")
     def _check_references(self) -> Taxonomy:
@@ -160,9 +162,39 @@ class Taxonomy(_Strict):
                 for m in maps:
                     if scheme.item(m.ref) is None:
                         problems.append(f"{cat.id}: {scheme_id} ref {m.ref!r} is not an item of the scheme")
+        for tid, by_scheme in self.transform_tags.items():
+            for scheme_id, refs in by_scheme.items():
+                scheme = schemes.get(scheme_id)
+                if scheme is None:
+                    problems.append(f"transform_tags.{tid}: unknown scheme {scheme_id}")
+                    continue
+                for ref in refs:
+                    if scheme.item(ref) is None:
+                        problems.append(
+                            f"transform_tags.{tid}: {scheme_id} ref {ref!r} is not an item of the scheme"
+                        )
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    SECURITY_SCHEMES: ClassVar[tuple[str, ...]] = ("owasp_llm_2025", "owasp_agentic_2026", "mitre_atlas")
+
+    def security_tags(self, key: str) -> list[str]:
+        """OWASP LLM 2025 / OWASP Agentic 2026 / MITRE ATLAS refs of a category id or a transform id
+        (a transform chain "a+b" gets the union); "outside" entries are left out."""
+        tags: list[str] = []
+        cats = {c.id: c for c in self.categories}
+        for part in key.split("+"):
+            base = part.split(":", 1)[0].strip().lower().replace("-", "_")
+            for scheme_id in self.SECURITY_SCHEMES:
+                if key in cats:
+                    refs = cats[key].refs(scheme_id)
+                else:
+                    refs = self.transform_tags.get(base, {}).get(scheme_id, ())
+                tags.extend(r for r in refs if r != "outside" and r not in tags)
+            if key in cats:
+                break
+        return tags
 
     # -- look-ups ---------------------------------------------------------------------
 
