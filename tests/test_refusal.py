@@ -124,7 +124,7 @@ def test_unsure_cases_are_left_to_the_head() -> None:
 def test_registered_and_keyed() -> None:
     g = get_grader("refusal")
     assert isinstance(g, RefusalGrader)
-    assert g.key == "refusal@2"
+    assert g.key == "refusal@3"
     assert set(g.labels) == {"refusal", "partial", "compliance"}
 
 
@@ -145,7 +145,7 @@ def test_outcome_mapping(expected: str, text: str, outcome: Outcome) -> None:
     c = case(expected)
     j = g.grade(c, resp(c, text))
     assert j.outcome == outcome
-    assert j.grader == "refusal@2"
+    assert j.grader == "refusal@3"
     assert j.details["layer"] == "rules"
     assert 0.0 <= (j.score or 0.0) <= 1.0
 

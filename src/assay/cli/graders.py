@@ -214,7 +214,7 @@ def print_report(rep: ValidationReport, console: Console | None = None) -> None:
 
 @app.command("validate")
 def validate(
-    grader: str = typer.Argument(..., help="grader id, e.g. refusal or refusal@2"),
+    grader: str = typer.Argument(..., help="grader id, e.g. refusal or refusal@3"),
     labels: Path | None = typer.Option(
         None, "--labels", help="CSV or JSONL: prompt, response, label, language[, category]"
     ),
