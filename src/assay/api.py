@@ -60,6 +60,7 @@ __all__ = [
     "assessment",
     "assessment_of",
     "bank_stats",
+    "bundle",
     "calibrate",
     "case_rows",
     "check_labels",
@@ -68,6 +69,7 @@ __all__ = [
     "corrected",
     "grader_coverage",
     "grader_validations",
+    "import_bundle",
     "list_runs",
     "load_bank",
     "plan_for",
@@ -658,6 +660,44 @@ def calibrate(
     }
     store.add_reference(name, {"references": references, "provenance": provenance})
     return Calibration(name=name, run=result, references=references, provenance=provenance)
+
+
+def bundle(
+    run_id: str,
+    out: str | Path | None = None,
+    *,
+    key: str | None = None,
+    db: str | None = None,
+    store: Store | None = None,
+) -> Path:
+    """Write a run's signed evidence bundle (`assay bundle`): `key` is the Ed25519 private
+    key (PEM file; default $ASSAY_SIGNING_KEY); `out` defaults to `<run>.bundle.zip`."""
+    from assay.core.files import check_output_file
+    from assay.evidence.bundle import run_contents, write_bundle
+    from assay.evidence.keys import load_private_key
+
+    if out is not None:
+        check_output_file(Path(out), "out")
+    signing_key = load_private_key(key)
+    contents = run_contents(store or Store(db), run_id)
+    return write_bundle(
+        check_output_file(Path(out or f"{contents.run.id}.bundle.zip"), "out"), contents, signing_key
+    )
+
+
+def import_bundle(
+    path: str | Path,
+    public_key: str | Path | None = None,
+    *,
+    accept_untrusted: bool = False,
+    db: str | None = None,
+    store: Store | None = None,
+) -> Run:
+    """Verify a bundle and load its run into the store (`assay import`); a tampered bundle or
+    an untrusted signer is refused unless `accept_untrusted` (for an intact one)."""
+    from assay.evidence.bundle import import_bundle as _import
+
+    return _import(store or Store(db), Path(path), public_key, accept_untrusted=accept_untrusted)
 
 
 def verify_bundle(path: str | Path, public_key: str | Path | None = None) -> Any:

@@ -8,9 +8,9 @@ talks to a `RunSource` (read) or `RunSink` (import): small protocols that
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Protocol, runtime_checkable
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -18,16 +18,10 @@ from rich.markup import escape
 from assay.cli._common import console, err_console
 from assay.core.errors import InputError
 from assay.core.files import check_output_dir, check_output_file, write_atomic
-from assay.core.types import Case, Judgment, Message, Response, Run
+from assay.evidence.bundle import RunSink, import_bundle
 from assay.report.runs import report_data, write_report
 
-
-@runtime_checkable
-class RunSink(Protocol):
-    def create_run(self, run: Run, cases: Sequence[Case], graders: dict[str, Sequence[str]]) -> None: ...
-    def write_results(
-        self, run_id: str, responses: Sequence[Response], judgments: Sequence[Judgment]
-    ) -> None: ...
+__all__ = ["RunSink", "import_bundle"]
 
 
 def _default_factory(db: str | None) -> Any:
@@ -145,38 +139,14 @@ def bundle_cmd(
     db: DbOpt = None,
 ) -> None:
     """Write a signed evidence bundle (zip + SHA-256 manifest + Ed25519 signature) for a run."""
-    from assay.evidence.bundle import BundleContents, write_bundle
+    from assay.evidence.bundle import run_contents, write_bundle
     from assay.evidence.keys import load_private_key
-    from assay.report.html import render_html
-    from assay.report.text import render_json, render_junit, render_markdown
 
     if out is not None:
         check_output_file(out, "--out")
     signing_key = load_private_key(key)  # fail before doing any work
-    source = _source(db)
-    data, results, raw = report_data(source, run_id)
-    used = {g.partition("@")[0] for g in raw["run"].graders} | {
-        j.grader.partition("@")[0] for j in raw["judgments"]
-    }
-    validations = source.latest_validations()
-    graders = {g: validations.get(g) for g in sorted(used)}
-    contents = BundleContents(
-        run=raw["run"],
-        cases=raw["cases"],
-        responses=raw["responses"],
-        judgments=raw["judgments"],
-        results=results,
-        graders=graders,
-        reports={
-            "report.html": render_html(data, "en"),
-            "report.zh.html": render_html(data, "zh"),
-            "report.md": render_markdown(data, "en"),
-            "report.json": render_json(data),
-            "junit.xml": render_junit(data),
-        },
-        private_banks=raw["private"],
-    )
-    target = check_output_file(out or Path(f"{data.run.id}.bundle.zip"), "--out")
+    contents = run_contents(_source(db), run_id)
+    target = check_output_file(out or Path(f"{contents.run.id}.bundle.zip"), "--out")
     try:
         path = write_bundle(target, contents, signing_key)
     except OSError as exc:
@@ -298,74 +268,6 @@ def keys_untrust_cmd(
 
     for path in untrust_key(kid):
         console.print(f"removed {escape(str(path))}")
-
-
-def import_bundle(
-    sink: RunSink, bundle: Path, public_key: str | None = None, *, accept_untrusted: bool = False
-) -> Run:
-    """Verify and load a bundle into a store. Private cases become hash-only placeholders.
-
-    A bundle signed by a key that is not trusted is refused (BundleRejected, nothing
-    stored) unless `accept_untrusted`; the run's notes then say so."""
-    from assay.evidence.bundle import read_bundle
-
-    data = read_bundle(bundle, public_key, accept_untrusted=accept_untrusted)
-    cases: list[Case] = []
-    for i, c in enumerate(data.cases, 1):
-        try:
-            if c.get("private"):
-                cases.append(
-                    Case(
-                        id=c["id"],
-                        bank=c["bank"],
-                        messages=(
-                            Message(role="user", content=f"[private case: sha256:{c['text_sha256']}]"),
-                        ),
-                        language=c["language"],
-                        categories=tuple(c.get("categories", ())),
-                        risks=tuple(c.get("risks", ())),
-                        expected=c["expected"],
-                        transforms=tuple(c.get("transforms", ())),
-                        parent=c.get("parent"),
-                        metadata={"private": True, "text_sha256": c["text_sha256"]},
-                    )
-                )
-            else:
-                cases.append(Case.model_validate(c))
-        except (KeyError, ValueError) as e:
-            raise InputError(f"invalid case record: {e}", where=f"{bundle}:cases.jsonl:{i}") from None
-    run = data.run.model_copy(
-        update={
-            "notes": [
-                *data.run.notes,
-                f"imported from bundle {bundle.name}, signed by key {data.verify.key_id}"
-                + (
-                    f" (trusted: {data.verify.trust_source})"
-                    if data.verify.trusted
-                    else " — NOT a trusted key (accepted with --accept-untrusted)"
-                ),
-            ]
-        }
-    )
-    getter = getattr(sink, "get_run", None)
-    if getter is not None:
-        try:
-            existing = getter(run.id)
-        except InputError:
-            existing = None
-        if existing is not None and existing.id == run.id:
-            raise InputError(f"run {run.id} is already in this store; nothing imported", where=str(bundle))
-    graders: dict[str, Sequence[str]] = {}
-    for j in data.judgments:
-        gid = j.grader.partition("@")[0]
-        graders[j.case_id] = (
-            [*graders.get(j.case_id, ()), gid]
-            if gid not in graders.get(j.case_id, ())
-            else graders[j.case_id]
-        )
-    sink.create_run(run, cases, graders)
-    sink.write_results(run.id, data.responses, data.judgments)
-    return run
 
 
 def import_cmd(

@@ -44,7 +44,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -53,7 +53,7 @@ from pydantic import BaseModel
 from assay.core.errors import AssayError, InputError
 from assay.core.ids import canonical_json, sha256_hex
 from assay.core.secrets import known_secrets, redact
-from assay.core.types import Case, Judgment, Response, Run
+from assay.core.types import Case, Judgment, Message, Response, Run
 from assay.evidence.keys import (
     key_id,
     load_private_key,
@@ -92,6 +92,38 @@ class BundleContents:
     reports: Mapping[str, str | bytes] = field(default_factory=dict)
     private_banks: Iterable[str] = ()
     secrets: Iterable[str] = ()
+
+
+def run_contents(source: Any, run_id: str) -> BundleContents:
+    """What a run's bundle holds, from a store (`assay bundle`, the dashboard's download and
+    `api.bundle` all build it here): the run, its cases, answers and judgments, the
+    assessment, the validation figures of every grader it used, and the reports in every
+    format."""
+    from assay.report.html import render_html
+    from assay.report.runs import report_data
+    from assay.report.text import render_json, render_junit, render_markdown
+
+    data, results, raw = report_data(source, run_id)
+    used = {g.partition("@")[0] for g in raw["run"].graders} | {
+        j.grader.partition("@")[0] for j in raw["judgments"]
+    }
+    validations = source.latest_validations()
+    return BundleContents(
+        run=raw["run"],
+        cases=raw["cases"],
+        responses=raw["responses"],
+        judgments=raw["judgments"],
+        results=results,
+        graders={g: validations.get(g) for g in sorted(used)},
+        reports={
+            "report.html": render_html(data, "en"),
+            "report.zh.html": render_html(data, "zh"),
+            "report.md": render_markdown(data, "en"),
+            "report.json": render_json(data),
+            "junit.xml": render_junit(data),
+        },
+        private_banks=raw["private"],
+    )
 
 
 class BundleRejected(AssayError):
@@ -539,3 +571,77 @@ def read_bundle(
         reports={n.removeprefix("reports/"): b for n, b in members.items() if n.startswith("reports/")},
         verify=rep,
     )
+
+
+@runtime_checkable
+class RunSink(Protocol):
+    def create_run(self, run: Run, cases: Sequence[Case], graders: dict[str, Sequence[str]]) -> None: ...
+    def write_results(
+        self, run_id: str, responses: Sequence[Response], judgments: Sequence[Judgment]
+    ) -> None: ...
+
+
+def import_bundle(
+    sink: RunSink, bundle: Path, public_key: str | None = None, *, accept_untrusted: bool = False
+) -> Run:
+    """Verify and load a bundle into a store. Private cases become hash-only placeholders.
+
+    A bundle signed by a key that is not trusted is refused (BundleRejected, nothing
+    stored) unless `accept_untrusted`; the run's notes then say so."""
+    data = read_bundle(bundle, public_key, accept_untrusted=accept_untrusted)
+    cases: list[Case] = []
+    for i, c in enumerate(data.cases, 1):
+        try:
+            if c.get("private"):
+                cases.append(
+                    Case(
+                        id=c["id"],
+                        bank=c["bank"],
+                        messages=(
+                            Message(role="user", content=f"[private case: sha256:{c['text_sha256']}]"),
+                        ),
+                        language=c["language"],
+                        categories=tuple(c.get("categories", ())),
+                        risks=tuple(c.get("risks", ())),
+                        expected=c["expected"],
+                        transforms=tuple(c.get("transforms", ())),
+                        parent=c.get("parent"),
+                        metadata={"private": True, "text_sha256": c["text_sha256"]},
+                    )
+                )
+            else:
+                cases.append(Case.model_validate(c))
+        except (KeyError, ValueError) as e:
+            raise InputError(f"invalid case record: {e}", where=f"{bundle}:cases.jsonl:{i}") from None
+    run = data.run.model_copy(
+        update={
+            "notes": [
+                *data.run.notes,
+                f"imported from bundle {bundle.name}, signed by key {data.verify.key_id}"
+                + (
+                    f" (trusted: {data.verify.trust_source})"
+                    if data.verify.trusted
+                    else " — NOT a trusted key (accepted with --accept-untrusted)"
+                ),
+            ]
+        }
+    )
+    getter = getattr(sink, "get_run", None)
+    if getter is not None:
+        try:
+            existing = getter(run.id)
+        except InputError:
+            existing = None
+        if existing is not None and existing.id == run.id:
+            raise InputError(f"run {run.id} is already in this store; nothing imported", where=str(bundle))
+    graders: dict[str, Sequence[str]] = {}
+    for j in data.judgments:
+        gid = j.grader.partition("@")[0]
+        graders[j.case_id] = (
+            [*graders.get(j.case_id, ()), gid]
+            if gid not in graders.get(j.case_id, ())
+            else graders[j.case_id]
+        )
+    sink.create_run(run, cases, graders)
+    sink.write_results(run.id, data.responses, data.judgments)
+    return run
