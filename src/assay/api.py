@@ -697,7 +697,12 @@ def import_bundle(
     an untrusted signer is refused unless `accept_untrusted` (for an intact one)."""
     from assay.evidence.bundle import import_bundle as _import
 
-    return _import(store or Store(db), Path(path), public_key, accept_untrusted=accept_untrusted)
+    return _import(
+        store or Store(db),
+        Path(path),
+        None if public_key is None else str(public_key),
+        accept_untrusted=accept_untrusted,
+    )
 
 
 def verify_bundle(path: str | Path, public_key: str | Path | None = None) -> Any:
