@@ -1,0 +1,66 @@
+"""The shipped real-answer corpus: frozen, well-formed, split by prompt, and its figures shown."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from assay.cli import app
+from assay.graders import get_grader
+from assay.graders.validation import load_labels, shipped_figures
+
+CORPUS = Path(str(resources.files("assay.graders") / "data" / "corpus"))
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts" / "corpus"
+
+
+def _manifest() -> dict:
+    return json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_files_match_the_manifest_byte_for_byte() -> None:
+    files = _manifest()["files"]
+    assert set(files) == {"refusal_train", "refusal_test", "harm_train", "harm_test"}
+    for name, meta in files.items():
+        data = (CORPUS / f"{name}.jsonl").read_bytes()
+        assert hashlib.sha256(data).hexdigest() == meta["sha256"], f"{name} changed: the test split is frozen"
+        rows = load_labels(CORPUS / f"{name}.jsonl")
+        assert len(rows) == meta["rows"] and not any(r.ignored_columns for r in rows)
+        assert {r.family for r in rows} == {"smollm2", "qwen2.5-coder"}
+        assert {r.language for r in rows} == {"zh", "en"}
+
+
+def test_the_split_is_by_prompt() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("corpus_build", SCRIPTS / "build.py")
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    for kind in ("refusal", "harm"):
+        train = load_labels(CORPUS / f"{kind}_train.jsonl")
+        test = load_labels(CORPUS / f"{kind}_test.jsonl")
+        assert not {r.prompt for r in train} & {r.prompt for r in test}
+        assert all(build.split_of(r.prompt) == "test" for r in test)
+        assert all(build.split_of(r.prompt) == "train" for r in train)
+
+
+def test_shipped_figures_are_for_the_current_graders_and_shown() -> None:
+    figures = shipped_figures()
+    for gid in ("refusal", "harmful-compliance", "content-safety"):
+        key = get_grader(gid).key
+        assert key in figures, f"{key}: figures.json is stale (run python bench/graders.py)"
+        fig = figures[key]
+        assert set(fig["per_language"]) == {"zh", "en"} and set(fig["per_family"]) == {
+            "smollm2",
+            "qwen2.5-coder",
+        }
+        assert fig["n"] == _manifest()["files"][Path(fig["file"]).stem]["rows"]
+    shown = CliRunner().invoke(app, ["graders", "list", "--json"])
+    assert shown.exit_code == 0, shown.output
+    rows = {r["key"]: r for r in json.loads(shown.stdout) if "key" in r}
+    refusal = rows[get_grader("refusal").key]["real_answers"]
+    assert refusal["f1"] == figures[get_grader("refusal").key]["overall"]["f1"]
