@@ -24,6 +24,7 @@ from typing import Any
 from assay.core.ids import canonical_json, sha256_hex
 from assay.core.secrets import known_secrets, redact_json_text
 from assay.core.types import Bank, Case, Judgment, Message, Outcome, Response, Run
+from assay.regimes.loader import REGIME_IDS
 from assay.regimes.model import Requirement
 from assay.report.model import (
     ClauseView,
@@ -367,15 +368,7 @@ def build_report_data(
     return _redacted(data, secrets)
 
 
-_REGIME_ORDER = (
-    "tc260-003",
-    "cn-labelling",
-    "cn-anthropomorphic",
-    "eu-ai-act",
-    "nist-ai-600-1",
-    "us-omb-m-26-04",
-    "ailuminate",
-)
+_REGIME_ORDER = REGIME_IDS  # display order: the regime registry's
 
 
 def _dated_view(view: RequirementView, req: Requirement | None) -> RequirementView:

@@ -344,18 +344,7 @@ class Store:
                 r["grader"],
             )
 
-        return [
-            Judgment(
-                case_id=r["case_id"],
-                grader=r["grader"],
-                outcome=Outcome(r["outcome"]),
-                label=r["label"],
-                score=r["score"],
-                reason=r["reason"],
-                details=r["details"] or {},
-            )
-            for r in sorted(rows, key=order)
-        ]
+        return [judgment_from_row(r) for r in sorted(rows, key=order)]
 
     # -- writes (called by the writer thread) ------------------------------------------
     def write_results(
@@ -812,6 +801,24 @@ def _response_row(run_id: str, r: Response, now: datetime) -> dict[str, Any]:
         "transcript": [m.model_dump() for m in r.transcript] if r.transcript else None,
         "created_at": now,
     }
+
+
+def judgment_from_row(r: Any) -> Judgment:
+    """A stored judgment row (a mapping) as a Judgment."""
+    return Judgment(
+        case_id=r["case_id"],
+        grader=r["grader"],
+        outcome=Outcome(r["outcome"]),
+        label=r["label"],
+        score=r["score"],
+        reason=r["reason"],
+        details=r["details"] or {},
+    )
+
+
+def response_from_row(r: Any) -> Response:
+    """A stored response row (a mapping) as a Response."""
+    return _response_from_row(r)
 
 
 def _response_from_row(r: Any) -> Response:

@@ -31,6 +31,7 @@ from assay.scoring.results import Assessment
 from assay.scoring.trajectory import Trajectory, run_trajectories
 from assay.store import Store
 from assay.store import schema as t
+from assay.store.db import judgment_from_row, response_from_row
 
 LIVE_REFRESH_S = 5.0  # a live run's view model is rebuilt at most this often (or 5x its build time)
 #: the runs list shows verdict counts inline for runs up to this size (bigger ones: on their page)
@@ -367,9 +368,8 @@ class ViewData:
                 .first()
             )
         case = Case.model_validate(row[0])
-        from assay.store.db import _response_from_row
 
-        responses: dict[str, Response] = {case_id: _response_from_row(resp_row)} if resp_row else {}
+        responses: dict[str, Response] = {case_id: response_from_row(resp_row)} if resp_row else {}
         judgments: list[Judgment] = [j for j in self._case_judgments(run.id, case_id)]
         combined = case_outcome(j.outcome for j in judgments)
         one = build_report_data(
@@ -402,18 +402,7 @@ class ViewData:
             rows = conn.execute(
                 select(t.judgments).where(t.judgments.c.run_id == run_id, t.judgments.c.case_id == case_id)
             ).mappings()
-            return [
-                Judgment(
-                    case_id=r["case_id"],
-                    grader=r["grader"],
-                    outcome=Outcome(r["outcome"]),
-                    label=r["label"],
-                    score=r["score"],
-                    reason=r["reason"],
-                    details=r["details"] or {},
-                )
-                for r in rows
-            ]
+            return [judgment_from_row(r) for r in rows]
 
 
 @dataclass(frozen=True)
