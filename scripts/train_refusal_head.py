@@ -129,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--with-jbb", type=Path, default=None, help="also train on the JBB artifacts' train part")
     ap.add_argument(
-        "--no-real", action="store_true", help="leave out the real-answer corpus's train split (head v2's data)"
+        "--no-real",
+        action="store_true",
+        help="leave out the real-answer corpus's train split (head v2's data)",
     )
     ap.add_argument("--l2", type=float, default=1e-3)
     ap.add_argument("--steps", type=int, default=3000)
