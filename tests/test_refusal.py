@@ -233,14 +233,16 @@ def test_without_head_the_rules_lean_decides() -> None:
 def test_head_file_is_complete_and_matches_train_split() -> None:
     head = RefusalHead.load()
     assert head.weights.shape == (3, 384) and head.bias.shape == (3,)
-    assert head.version.startswith("2")
+    assert head.version.startswith("3")
     data = head.data
     files = {d["file"]: d for d in data["training"]["data"]}
     labels_dir = resources.files("assay.graders").joinpath("data", "labels")
     for name in ("refusal_en_train.jsonl", "refusal_zh_train.jsonl"):
         entry = files[f"assay/graders/data/labels/{name}"]
         assert entry["sha256"] == sha256_hex(labels_dir.joinpath(name).read_bytes())
-    assert not any("test" in f for f in files)  # the held-out split never trained the head
+    corpus = resources.files("assay.graders").joinpath("data", "corpus", "refusal_train.jsonl")
+    assert files["assay/graders/data/corpus/refusal_train.jsonl"]["sha256"] == sha256_hex(corpus.read_bytes())
+    assert not any("test" in f for f in files)  # no held-out or frozen test split trained the head
     assert data["metrics"]["cv5_on_train"]["overall"]["f1"] > 0.8
     x = np.zeros((2, 384), dtype=np.float32)
     p = head.predict_proba(x)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from html.parser import HTMLParser
 
 import pytest
@@ -110,9 +111,15 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             )
             assert r.exit_code == 0, r.output
             out[f"{fmt}-{lang}"] = path.read_text(encoding="utf-8")
-        shown = runner.invoke(
-            app, ["runs", "show", run_id, "--db", db, "--by", "category"], env={"COLUMNS": "400"}
-        )
+        # wide enough that no interval cell wraps, whatever terminal (or none) runs the suite
+        mp.setenv("COLUMNS", "1000")
+        for name in ("assay.cli._common", "assay.cli.risk"):
+            module = sys.modules.get(name)
+            for attr in ("console", "err_console"):
+                console = getattr(module, attr, None)
+                if console is not None:
+                    mp.setattr(console, "_width", 1000)
+        shown = runner.invoke(app, ["runs", "show", run_id, "--db", db, "--by", "category"])
         assert shown.exit_code == 0, shown.output
         out["cli"] = shown.stdout
     finally:
