@@ -21,6 +21,9 @@ def schema_text() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args and args[0].startswith("-"):
+        print("usage: python -m assay.report.schema [OUT.json]  (default: schemas/report.schema.json)")
+        return 0 if args[0] in ("-h", "--help") else 2
     path = Path(args[0]) if args else Path("schemas/report.schema.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(schema_text(), encoding="utf-8")
