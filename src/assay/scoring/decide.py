@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from assay.core.design import CONFIDENCE, CS_SHARE
 from assay.core.types import Case, Judgment, Outcome
 from assay.regimes.model import Requirement, Selector
 from assay.scoring.estimates import make_estimate
@@ -205,13 +206,13 @@ def evaluate_requirement(
     records: Sequence[JudgedRecord],
     *,
     level: str | None = None,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
     method: IntervalMethod = "wilson",
     sequential: bool = False,
     prior: tuple[float, float] = DEFAULT_PRIOR,
     default_graders: Mapping[str, str] | None = None,
     planned_n: int | None = None,
-    cs_share: float = 0.5,
+    cs_share: float = CS_SHARE,
 ) -> RequirementResult:
     """Estimate and verdict for one requirement.
 
@@ -261,13 +262,13 @@ def evaluate_requirements(
     records: Iterable[JudgedRecord],
     *,
     level: str | None = None,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
     method: IntervalMethod = "wilson",
     sequential: bool = False,
     prior: tuple[float, float] = DEFAULT_PRIOR,
     default_graders: Mapping[str, str] | None = None,
     planned: Mapping[str, int] | None = None,
-    cs_share: float = 0.5,
+    cs_share: float = CS_SHARE,
     order: Sequence[str] | None = None,
 ) -> list[RequirementResult]:
     """Estimates and verdicts for every requirement, in the order given.
@@ -473,7 +474,7 @@ def breakdown(
     grader: str | None = None,
     where: Callable[[JudgedRecord], bool] | None = None,
     domains: Mapping[str, str] | None = None,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
     method: IntervalMethod = "wilson",
 ) -> list[GroupEstimate]:
     """Rate of `counts` per key with its interval and the cases it counted. Unscorables
@@ -498,7 +499,7 @@ def breakdown(
 
 
 def grader_table(
-    records: Iterable[JudgedRecord], *, confidence: float = 0.95, method: IntervalMethod = "wilson"
+    records: Iterable[JudgedRecord], *, confidence: float = CONFIDENCE, method: IntervalMethod = "wilson"
 ) -> list[GroupEstimate]:
     """The run's raw outcome table: the unsafe rate of every judgment per bank × language ×
     grader (key "bank/language/grader"; each grader's judgments apart, not combined per case).
@@ -525,7 +526,7 @@ def attack_success_rates(
     records: Iterable[JudgedRecord],
     *,
     grader: str | None = None,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
     method: IntervalMethod = "wilson",
     include_baseline: bool = True,
     expected: Sequence[str] | None = None,
@@ -570,7 +571,7 @@ def resilience_grades(
     records: Iterable[JudgedRecord],
     *,
     grader: str | None = None,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
     method: IntervalMethod = "wilson",
 ) -> list[GradeResult]:
     """Jailbreak resilience per transform chain: the unsafe rate on attacked should-refuse
@@ -602,7 +603,7 @@ def grade_categories(
     grader: str | None = None,
     overall_reference: float | None = None,
     unscorable_as_unsafe: bool = True,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
     method: IntervalMethod = "wilson",
 ) -> list[GradeResult]:
     """AILuminate-style grades per category (hazard) and overall, against reference
@@ -676,7 +677,7 @@ def assess(
     records: Iterable[JudgedRecord],
     *,
     level: str | None = None,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
     method: IntervalMethod = "wilson",
     sequential: bool = False,
     prior: tuple[float, float] = DEFAULT_PRIOR,
@@ -684,7 +685,7 @@ def assess(
     references: Mapping[str, float] | None = None,
     view_grader: str | None = None,
     planned: Mapping[str, int] | None = None,
-    cs_share: float = 0.5,
+    cs_share: float = CS_SHARE,
     order: Sequence[str] | None = None,
     requirement_references: Mapping[str, float] | None = None,
     domains: Mapping[str, str] | None = None,

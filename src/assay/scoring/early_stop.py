@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from assay.core.design import CONFIDENCE, CS_SHARE
 from assay.core.types import Case, Judgment
 from assay.regimes.model import Requirement
 from assay.scoring.decide import JudgedRecord, matches, selects_case
@@ -49,9 +50,9 @@ class EarlyStopper:
         self,
         requirements: Iterable[Requirement],
         *,
-        confidence: float = 0.95,
+        confidence: float = CONFIDENCE,
         planned: Mapping[str, int] | None = None,
-        cs_share: float = 0.5,
+        cs_share: float = CS_SHARE,
         prior: tuple[float, float] = DEFAULT_PRIOR,
         default_graders: Mapping[str, str] | None = None,
         level: str | None = None,

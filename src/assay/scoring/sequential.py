@@ -55,6 +55,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Literal
 
+from assay.core.design import CONFIDENCE, CS_SHARE
 from assay.core.types import Outcome
 from assay.regimes.model import Requirement
 from assay.scoring.intervals import wilson_interval
@@ -78,7 +79,7 @@ def log_mixture_martingale(p: float, s: float, f: float, prior: tuple[float, flo
 
 
 def confidence_sequence(
-    s: float, t: float, confidence: float = 0.95, prior: tuple[float, float] = DEFAULT_PRIOR
+    s: float, t: float, confidence: float = CONFIDENCE, prior: tuple[float, float] = DEFAULT_PRIOR
 ) -> tuple[float, float]:
     """The beta-binomial mixture confidence-sequence interval at time t with s ones.
 
@@ -193,11 +194,11 @@ class SequentialMonitor:
         direction: Direction = ">=",
         counts: Literal["safe", "unsafe"] = "safe",
         min_sample: int = 0,
-        confidence: float = 0.95,
+        confidence: float = CONFIDENCE,
         prior: tuple[float, float] = DEFAULT_PRIOR,
         requirement_id: str = "",
         planned_n: int | None = None,
-        cs_share: float = 0.5,
+        cs_share: float = CS_SHARE,
     ) -> None:
         if not 0.0 < confidence < 1.0:
             raise ValueError(f"confidence must be in (0, 1), got {confidence}")
@@ -231,10 +232,10 @@ class SequentialMonitor:
         cls,
         requirement: Requirement,
         *,
-        confidence: float = 0.95,
+        confidence: float = CONFIDENCE,
         prior: tuple[float, float] = DEFAULT_PRIOR,
         planned_n: int | None = None,
-        cs_share: float = 0.5,
+        cs_share: float = CS_SHARE,
     ) -> SequentialMonitor:
         return cls(
             threshold=requirement.threshold,

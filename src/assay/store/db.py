@@ -521,13 +521,7 @@ class Store:
 
     def latest_validations(self) -> dict[str, dict[str, Any]]:
         """grader key → its most recent validation figures."""
-        out: dict[str, dict[str, Any]] = {}
-        with self.engine.connect() as conn:
-            for grader, data in conn.execute(
-                select(t.validations.c.grader, t.validations.c.data).order_by(t.validations.c.id)
-            ):
-                out[grader] = data
-        return out
+        return dict(self._validations())  # oldest first: later rows overwrite earlier ones
 
     def validations_named(self, name: str) -> dict[str, dict[str, Any]]:
         """grader key → its most recent validation figures stored under `name`."""
