@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sqlite3
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import resources
@@ -672,7 +674,17 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # the busy timeout first: switching a fresh file to WAL needs the write lock, which
     # another process opening the same new store may hold for a moment
     cur.execute("PRAGMA busy_timeout=30000")
-    cur.execute("PRAGMA journal_mode=WAL")
+    # SQLite does not always wait on its busy handler here: two connections switching a new
+    # file to WAL at once can get "database is locked" at once. The mode is persistent, so a
+    # short retry finds it switched (or switches it) once the other is done.
+    for attempt in range(100):
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 99:
+                raise
+            time.sleep(0.05)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
@@ -722,7 +734,6 @@ def _check_sqlite_file(path: Path, url: str) -> None:
     refused before anything opens it for writing (opening would switch it to WAL mode)."""
     if not path.is_file() or path.stat().st_size == 0:
         return
-    import sqlite3
 
     try:
         with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
