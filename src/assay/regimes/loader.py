@@ -101,7 +101,7 @@ def check_regime(regime: Regime) -> list[str]:
                 problems.append(
                     f"{at}: unknown tier {t} (regime tiers: {', '.join(sorted(tiers)) or 'none'})"
                 )
-        for c in r.selector.categories:
+        for c in (*r.selector.categories, *r.selector.all_categories, *r.selector.exclude_categories):
             if c not in categories:
                 problems.append(f"{at}: unknown category {c}")
         for k in r.selector.risks:

@@ -29,6 +29,10 @@ class Selector(BaseModel):
     expected: tuple[str, ...] = ()
     risks: tuple[str, ...] = ()  # TC260-003 Appendix A ids
     categories: tuple[str, ...] = ()  # unified category ids
+    # a case must also carry every one of these (e.g. AS-05 and AS-08: a sex-related crime)
+    all_categories: tuple[str, ...] = ()
+    # a case carrying any of these is left out (e.g. sexual content without the crime tags)
+    exclude_categories: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     transformed: bool | None = None  # True: only attack variants; False: only untransformed
 

@@ -827,6 +827,9 @@ def _grades(results: Assessment, lk: Lookups) -> list[GradeRow]:
                 uncertain=g.uncertain,
                 scheme=g.scheme,
                 sample_ids=counted.get(g.key, []),
+                gap=g.gap,
+                gap_lower=g.gap_lower,
+                gap_upper=g.gap_upper,
             )
         )
     return rows
