@@ -122,6 +122,7 @@ SCHEME_NAMES: dict[str, tuple[str, str]] = {
     "tc260-003": ("China (Interim Measures / TC260-003)", "中国（《暂行办法》/ TC260-003）"),
     "cn-labelling": ("China labelling (Labelling Measures / GB 45438)", "中国标识（《标识办法》/ GB 45438）"),
     "cn-anthropomorphic": ("China anthropomorphic services (draft)", "中国拟人化互动服务（征求意见稿）"),
+    "tc260-004": ("China government-sector LLM applications (TC260-004)", "中国政务大模型应用（TC260-004）"),
     "us-omb-m-26-04": ("US federal procurement (OMB M-26-04)", "美国联邦采购（OMB M-26-04）"),
     "capability": ("Capability (frontier)", "能力（前沿）"),
     "unified": ("Assay unified", "Assay 统一规则"),

@@ -19,6 +19,7 @@ REGIME_IDS: tuple[str, ...] = (
     "tc260-003",
     "cn-labelling",
     "cn-anthropomorphic",
+    "tc260-004",
     "eu-ai-act",
     "nist-ai-600-1",
     "us-omb-m-26-04",
