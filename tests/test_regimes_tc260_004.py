@@ -9,9 +9,9 @@ import pytest
 
 from assay import api
 from assay.levels import EXAMPLES, classify, example_profiles
-from assay.levels.profile import Profile
 from assay.levels.classify import GATED_REGIMES, default_regimes
 from assay.levels.plan import build_plan
+from assay.levels.profile import Profile
 from assay.regimes import load_regime
 from assay.regimes.dates import status_on
 from assay.regimes.ids import BANK_EXPECTED
