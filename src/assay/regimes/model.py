@@ -315,6 +315,9 @@ class Regime(BaseModel):
     notes_en: tuple[str, ...] = ()  # state of play (e.g. harmonised standards), shown in views
     notes_zh: tuple[str, ...] = ()
     conflicts: tuple[str, ...] = ()  # regimes it may pull against (shown side by side)
+    # the requirements (of this regime and of the ones in `conflicts`) where they pull apart;
+    # empty = every measured requirement of both
+    conflict_requirements: tuple[str, ...] = ()
 
     def parameter(self, pid: str) -> Parameter:
         for p in self.parameters:
