@@ -400,7 +400,9 @@ def print_conflicts(regime_ids: list[str], day: Any, lang: str) -> None:
             table.add_column(f"{side['regime']} ({side['edition']})", overflow="fold")
 
         def cell(r: dict[str, Any]) -> str:
-            bound = f" {r['direction']} {r['threshold']:g} ({r['source']})" if r["threshold"] is not None else ""
+            bound = (
+                f" {r['direction']} {r['threshold']:g} ({r['source']})" if r["threshold"] is not None else ""
+            )
             return escape(f"{r['id']} [{r['status']}]{bound}\n{r['clause']}")
 
         rows_l, rows_r = left["requirements"], right["requirements"]
