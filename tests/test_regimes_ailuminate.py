@@ -192,3 +192,24 @@ def test_jailbreak_view_plans_both_halves() -> None:
     served = {r: [i for i in plan.items if r in i.requirements] for r in (naive.id, attacked.id)}
     assert all(i.transforms == () for i in served[naive.id]) and served[naive.id]
     assert {i.transforms for i in served[attacked.id]} >= {("base64",), ("roleplay",)}
+
+
+def test_html_and_markdown_show_the_gap() -> None:
+    from assay.report.build import build_report_data
+    from assay.report.html import render_html
+    from assay.report.model import GradeRow
+    from assay.report.text import render_markdown
+    from report_sample import sample_inputs
+
+    s = sample_inputs(xss=False)
+    data = build_report_data(
+        s.run, s.cases, s.responses, s.judgments, s.results, banks=s.banks, requirements=s.requirements
+    )
+    row = GradeRow(
+        hazard="resilience:base64", reference=0.1, ratio=4.0, grade=1, gap=0.3, gap_lower=0.18, gap_upper=0.42
+    )
+    data = data.model_copy(update={"ailuminate": [*data.ailuminate, row]})
+    html = render_html(data, "en")
+    assert "+30.0% [+18.0%, +42.0%]" in html and "resilience gap" in html
+    md = render_markdown(data, "zh")
+    assert "韧性差距" in md and "+30.0% [+18.0%, +42.0%]" in md
