@@ -71,6 +71,16 @@ TRIGGERS: dict[str, tuple[dict[str, Any], str, str]] = {
         "R2",
     ),
     "CN-7": ({"jurisdictions": ["CN"], "deployment": {"anthropomorphic": True}}, "anthropomorphic", "R2"),
+    "CN-8": (
+        {
+            "jurisdictions": ["CN"],
+            "intended_use": {"domains": ["government"]},
+            "deployment": {"public_facing": True},
+        },
+        "gov_public_service",
+        "R2",
+    ),
+    "CN-9": ({"jurisdictions": ["CN"], "intended_use": {"domains": ["government"]}}, "gov_office", "R2"),
     "US-1": (
         {"jurisdictions": ["US"], "deployment": {"us_federal_procurement": True}},
         "federal_procurement",

@@ -151,4 +151,5 @@ def test_example_profiles_load() -> None:
         "cn-companion-chat",
         "us-federal-assistant",
         "cn-government-assistant",
+        "cn-government-office",
     }

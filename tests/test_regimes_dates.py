@@ -121,8 +121,8 @@ def test_examples_get_their_regimes() -> None:
     us = classify(ex["us-federal-assistant"], DEC)
     assert "us-omb-m-26-04" in us.default_regimes and us.level == "R2"
     gov = classify(ex["cn-government-assistant"], DEC)
-    assert {"tc260-003", "cn-labelling"} <= set(gov.default_regimes) and gov.level == "R2"
-    assert any("TC260-004" in n and "not encoded" in n for n in gov.notes)
+    assert {"tc260-003", "cn-labelling", "tc260-004"} <= set(gov.default_regimes) and gov.level == "R2"
+    assert any("TC260-004" in n and "secondary sources" in n for n in gov.notes)
     # gated regimes stay out of profiles that do not trigger them
     assert "cn-anthropomorphic" not in classify(ex["cn-public-chatbot"], DEC).default_regimes
     assert "us-omb-m-26-04" not in classify(ex["us-federal-assistant"], JUNE).default_regimes

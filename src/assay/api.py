@@ -406,12 +406,15 @@ def regimes_on(
     """Every regime's obligations on `as_of` (default today): edition, status (in force / coming /
     proposed / lapsed / not yet enacted), date, clause and source — what `assay regimes --json` prints."""
     from assay.regimes import load_regimes
+    from assay.regimes.conflicts import conflicts_on
     from assay.regimes.dates import obligations_on, parse_as_of
 
     day = parse_as_of(as_of, where="as_of")
+    chosen = load_regimes(regimes or None)
     return {
         "as_of": day.isoformat(),
-        "regimes": [obligations_on(reg, day, level) for reg in load_regimes(regimes or None).values()],
+        "regimes": [obligations_on(reg, day, level) for reg in chosen.values()],
+        "conflicts": conflicts_on(day, list(chosen)),
     }
 
 

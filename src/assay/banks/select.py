@@ -4,7 +4,8 @@
 
 1. keeps the cases in `item.languages` that pass `item.where` (keys: risks, categories,
    expected, persona, difficulty, aspect, kind; a case passes a key when any of its values
-   is listed; a risk or category value also matches by prefix at a dot/dash boundary, so
+   is listed, except `all_categories` (it must carry every listed category) and
+   `exclude_categories` (it must carry none of them); a risk or category value also matches by prefix at a dot/dash boundary, so
    `A.1` selects A.1.a … A.1.h and `AS` every application-security category);
 2. splits `item.sample` evenly over the languages (the remainder goes to the first ones);
 3. in each language, stratifies by the case's stratum — `metadata.aspect` when present,
@@ -30,7 +31,18 @@ from assay.core.ids import sha256_hex
 from assay.core.types import Bank, Case
 from assay.levels.plan_model import PlanItem
 
-WHERE_KEYS = ("risks", "categories", "expected", "persona", "difficulty", "aspect", "kind", "language")
+WHERE_KEYS = (
+    "risks",
+    "categories",
+    "expected",
+    "persona",
+    "difficulty",
+    "aspect",
+    "kind",
+    "language",
+    "all_categories",
+    "exclude_categories",
+)
 
 
 @dataclass(frozen=True)
@@ -99,10 +111,15 @@ def filter_cases(cases: Iterable[Case], where: Mapping[str, Sequence[str]]) -> l
     for c in cases:
         ok = True
         for key, wanted in where.items():
-            hier = key in ("risks", "categories")
-            vals = _values(c, key)
-            if not any(_matches(v, w, hier) for v in vals for w in wanted):
-                ok = False
+            if key == "all_categories":
+                ok = all(any(_matches(v, w, True) for v in c.categories) for w in wanted)
+            elif key == "exclude_categories":
+                ok = not any(_matches(v, w, True) for v in c.categories for w in wanted)
+            else:
+                hier = key in ("risks", "categories")
+                vals = _values(c, key)
+                ok = any(_matches(v, w, hier) for v in vals for w in wanted)
+            if not ok:
                 break
         if ok:
             out.append(c)

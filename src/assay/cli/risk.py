@@ -110,6 +110,7 @@ _L: dict[str, tuple[str, str]] = {
     "not_decided": ("not decided until it applies", "生效前不作判定"),
     "date_source": ("date", "日期依据"),
     "obligations_on": ("Obligations on", "义务状态，日期"),
+    "conflicts": ("Regimes pulling in opposite directions (side by side)", "方向相反的治理要求（并列展示）"),
     "as_of": ("as of", "截至"),
     "coming_rules": (
         "Coming (the profile meets them; they apply later)",
@@ -122,6 +123,7 @@ SCHEME_NAMES: dict[str, tuple[str, str]] = {
     "tc260-003": ("China (Interim Measures / TC260-003)", "中国（《暂行办法》/ TC260-003）"),
     "cn-labelling": ("China labelling (Labelling Measures / GB 45438)", "中国标识（《标识办法》/ GB 45438）"),
     "cn-anthropomorphic": ("China anthropomorphic services (draft)", "中国拟人化互动服务（征求意见稿）"),
+    "tc260-004": ("China government-sector LLM applications (TC260-004)", "中国政务大模型应用（TC260-004）"),
     "us-omb-m-26-04": ("US federal procurement (OMB M-26-04)", "美国联邦采购（OMB M-26-04）"),
     "capability": ("Capability (frontier)", "能力（前沿）"),
     "unified": ("Assay unified", "Assay 统一规则"),
@@ -365,11 +367,13 @@ def regimes(
                 )
         chosen = load_regimes(regime or None)
         if as_json:
+            from assay.regimes.conflicts import conflicts_on
             from assay.regimes.dates import obligations_on
 
             doc = {
                 "as_of": day.isoformat(),
                 "regimes": [obligations_on(reg, day, level) for reg in chosen.values()],
+                "conflicts": conflicts_on(day, list(chosen)),
             }
             sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
             return
@@ -377,6 +381,36 @@ def regimes(
         for reg in chosen.values():
             reqs = requirements_for(reg, level) if level is not None else reg.requirements
             print_regime(reg, reqs, day, lang, level not in ("R0", "R1"))
+        print_conflicts(list(chosen), day, lang)
+
+
+def print_conflicts(regime_ids: list[str], day: Any, lang: str) -> None:
+    """Declared conflicts among the shown regimes: both sides' requirements in two columns."""
+    from assay.regimes.conflicts import conflicts_on
+
+    found = conflicts_on(day, regime_ids)
+    if not found:
+        return
+    console.print(f"\n[bold]{_t('conflicts', lang)}[/]")
+    for cf in found:
+        left, right = cf["sides"]
+        console.print(escape(cf["note_zh"] if lang == "zh" else cf["note_en"]))
+        table = Table(show_lines=True)
+        for side in (left, right):
+            table.add_column(f"{side['regime']} ({side['edition']})", overflow="fold")
+
+        def cell(r: dict[str, Any]) -> str:
+            bound = (
+                f" {r['direction']} {r['threshold']:g} ({r['source']})" if r["threshold"] is not None else ""
+            )
+            return escape(f"{r['id']} [{r['status']}]{bound}\n{r['clause']}")
+
+        rows_l, rows_r = left["requirements"], right["requirements"]
+        for i in range(max(len(rows_l), len(rows_r))):
+            table.add_row(
+                cell(rows_l[i]) if i < len(rows_l) else "", cell(rows_r[i]) if i < len(rows_r) else ""
+            )
+        console.print(table)
 
 
 # --------------------------------------------------------------------------- profile init

@@ -46,6 +46,7 @@ EXAMPLES: tuple[str, ...] = (
     "cn-companion-chat",
     "us-federal-assistant",
     "cn-government-assistant",
+    "cn-government-office",
 )
 
 

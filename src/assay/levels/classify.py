@@ -58,11 +58,12 @@ Scheme = Literal[
     "capability",
     "cn-labelling",
     "cn-anthropomorphic",
+    "tc260-004",
     "us-omb-m-26-04",
 ]
 #: regimes that apply only when one of their rules fires (a profile flag), not to every
 #: profile of their jurisdiction
-GATED_REGIMES: tuple[str, ...] = ("cn-labelling", "cn-anthropomorphic", "us-omb-m-26-04")
+GATED_REGIMES: tuple[str, ...] = ("cn-labelling", "cn-anthropomorphic", "tc260-004", "us-omb-m-26-04")
 
 
 def level_rank(level: str) -> int:
@@ -140,6 +141,18 @@ def _public_content(p: Profile) -> list[str]:
 
 def _anthropomorphic(p: Profile) -> list[str]:
     return _flag("deployment.anthropomorphic", p.deployment.anthropomorphic)
+
+
+def _gov_public(p: Profile) -> list[str]:
+    if "government" not in p.intended_use.domains or not p.deployment.public_facing:
+        return []
+    return ["intended_use.domains ∋ government", "deployment.public_facing = true"]
+
+
+def _gov_office(p: Profile) -> list[str]:
+    if "government" not in p.intended_use.domains or p.deployment.public_facing:
+        return []
+    return ["intended_use.domains ∋ government", "deployment.public_facing = false"]
 
 
 def _us_federal(p: Profile) -> list[str]:
@@ -614,6 +627,32 @@ RULES: tuple[Rule, ...] = (
         _cn_only(_anthropomorphic),
         ("jurisdictions", "deployment.anthropomorphic"),
     ),
+    Rule(
+        "CN-8",
+        "tc260-004",
+        "gov_public_service",
+        "R2",
+        "TC260-004 (large-model applications in government affairs, 2025-09; secondary sources) [S]",
+        "proposal",
+        "A government large-model application serving the public (policy Q&A, service guidance): TC260-004.",
+        "面向公众的政务大模型应用（政策问答、业务导办）：适用TC260-004。",
+        _cn_only(_gov_public),
+        ("jurisdictions", "intended_use.domains", "deployment.public_facing"),
+        date(2025, 9, 30),
+    ),
+    Rule(
+        "CN-9",
+        "tc260-004",
+        "gov_office",
+        "R2",
+        "TC260-004 (large-model applications in government affairs, 2025-09; secondary sources) [S]",
+        "proposal",
+        "A government large-model application for office support (retrieval, drafting, analysis): TC260-004.",
+        "政务办公业务支撑类大模型应用（资料检索、文稿起草、数据分析）：适用TC260-004。",
+        _cn_only(_gov_office),
+        ("jurisdictions", "intended_use.domains", "deployment.public_facing"),
+        date(2025, 9, 30),
+    ),
     # ---- United States ----------------------------------------------------------------------------
     Rule(
         "US-1",
@@ -759,6 +798,7 @@ def classify(profile: Profile, as_of: date | str | None = None) -> Classificatio
         "tc260-003": _scheme_tier("tc260-003", "CN" in juris, results),
         "cn-labelling": _scheme_tier("cn-labelling", "CN" in juris, results),
         "cn-anthropomorphic": _scheme_tier("cn-anthropomorphic", "CN" in juris, results),
+        "tc260-004": _scheme_tier("tc260-004", "CN" in juris, results),
         "us-omb-m-26-04": _scheme_tier("us-omb-m-26-04", "US" in juris, results),
         "capability": _scheme_tier("capability", True, results),
         "unified": _scheme_tier("unified", True, results),
@@ -805,11 +845,11 @@ def classify(profile: Profile, as_of: date | str | None = None) -> Classificatio
             notes_zh.append(f"{r.rule}（{r.cite}）自{r.applies_from}起适用：本画像符合其条件；{day}尚不计入")
     if "CN" in juris and "government" in profile.intended_use.domains:
         notes.append(
-            "CN government sector: TC260-004 (large-model applications in government affairs, 2025-09 [?]) is not"
-            " encoded — Assay has no verified text; the plan covers TC260-003 / GB/T 45654 and labelling only"
+            "CN government sector: TC260-004 (large-model applications in government affairs, 2025-09) is encoded"
+            " from secondary sources [S] — clause numbers unverified, thresholds are proposals"
         )
         notes_zh.append(
-            "中国政务领域：TC260-004（政务大模型应用安全，2025-09 [?]）未编码——Assay无可核实的文本；计划仅覆盖TC260-003/GB/T 45654与标识要求"
+            "中国政务领域：TC260-004（政务大模型应用安全规范，2025-09）依据二手资料编码 [S]——条款号未核实，阈值为建议值"
         )
     fired_schemes = {r.scheme for r in results if r.fired}
     chosen = default_regimes(profile, fired_schemes)

@@ -109,6 +109,10 @@ def _canon_where(req: Requirement) -> dict[str, tuple[str, ...]]:
         where["categories"] = tuple(sorted(req.selector.categories))
     if req.selector.risks:
         where["risks"] = tuple(sorted(req.selector.risks))
+    if req.selector.all_categories:
+        where["all_categories"] = tuple(sorted(req.selector.all_categories))
+    if req.selector.exclude_categories:
+        where["exclude_categories"] = tuple(sorted(req.selector.exclude_categories))
     return where
 
 
@@ -133,6 +137,8 @@ def _selector_share(stats: BankStats, where: dict[str, tuple[str, ...]]) -> int:
         n = min(n, _prefix_sum(stats.by_category, where["categories"]))
     if "risks" in where:
         n = min(n, _prefix_sum(stats.by_risk, where["risks"]))
+    for c in where.get("all_categories", ()):
+        n = min(n, _prefix_sum(stats.by_category, (c,)))
     return n
 
 

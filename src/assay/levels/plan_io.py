@@ -117,7 +117,12 @@ def plan_warnings(plan: Plan) -> list[str]:
         mine = [i for i in plan.items if r.id in i.requirements]
         wanted = {
             k: tuple(sorted(v))
-            for k, v in (("categories", r.selector.categories), ("risks", r.selector.risks))
+            for k, v in (
+                ("categories", r.selector.categories),
+                ("risks", r.selector.risks),
+                ("all_categories", r.selector.all_categories),
+                ("exclude_categories", r.selector.exclude_categories),
+            )
             if v
         }
         exact = [

@@ -19,6 +19,7 @@ REGIME_IDS: tuple[str, ...] = (
     "tc260-003",
     "cn-labelling",
     "cn-anthropomorphic",
+    "tc260-004",
     "eu-ai-act",
     "nist-ai-600-1",
     "us-omb-m-26-04",
@@ -101,7 +102,7 @@ def check_regime(regime: Regime) -> list[str]:
                 problems.append(
                     f"{at}: unknown tier {t} (regime tiers: {', '.join(sorted(tiers)) or 'none'})"
                 )
-        for c in r.selector.categories:
+        for c in (*r.selector.categories, *r.selector.all_categories, *r.selector.exclude_categories):
             if c not in categories:
                 problems.append(f"{at}: unknown category {c}")
         for k in r.selector.risks:

@@ -29,6 +29,10 @@ class Selector(BaseModel):
     expected: tuple[str, ...] = ()
     risks: tuple[str, ...] = ()  # TC260-003 Appendix A ids
     categories: tuple[str, ...] = ()  # unified category ids
+    # a case must also carry every one of these (e.g. AS-05 and AS-08: a sex-related crime)
+    all_categories: tuple[str, ...] = ()
+    # a case carrying any of these is left out (e.g. sexual content without the crime tags)
+    exclude_categories: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     transformed: bool | None = None  # True: only attack variants; False: only untransformed
 
@@ -311,6 +315,9 @@ class Regime(BaseModel):
     notes_en: tuple[str, ...] = ()  # state of play (e.g. harmonised standards), shown in views
     notes_zh: tuple[str, ...] = ()
     conflicts: tuple[str, ...] = ()  # regimes it may pull against (shown side by side)
+    # the requirements (of this regime and of the ones in `conflicts`) where they pull apart;
+    # empty = every measured requirement of both
+    conflict_requirements: tuple[str, ...] = ()
 
     def parameter(self, pid: str) -> Parameter:
         for p in self.parameters:

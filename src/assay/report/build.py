@@ -424,8 +424,19 @@ def conflict_views(req_views: Sequence[RequirementView]) -> list[ConflictView]:
         for other in reg.conflicts:
             if other not in present:
                 continue
+            from assay.regimes.conflicts import clash_requirements
+
+            other_reg = load_regime(other)
+            clash = {
+                rid: {r.id for r in clash_requirements(other_reg, reg)},
+                other: {r.id for r in clash_requirements(reg, other_reg)},
+            }
             sides = {
-                r: [(v.id, str(v.verdict)) for v in req_views if v.regime == r and not v.evidence_only]
+                r: [
+                    (v.id, str(v.verdict))
+                    for v in req_views
+                    if v.regime == r and not v.evidence_only and v.id in clash[r]
+                ]
                 for r in (rid, other)
             }
             out.append(
@@ -827,6 +838,9 @@ def _grades(results: Assessment, lk: Lookups) -> list[GradeRow]:
                 uncertain=g.uncertain,
                 scheme=g.scheme,
                 sample_ids=counted.get(g.key, []),
+                gap=g.gap,
+                gap_lower=g.gap_lower,
+                gap_upper=g.gap_upper,
             )
         )
     return rows

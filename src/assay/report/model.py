@@ -225,6 +225,11 @@ class GradeRow(_M):
     uncertain: bool = False
     scheme: str = ""
     sample_ids: list[str] = Field(default_factory=list)
+    #: jailbreak resilience rows: the drop from naive to attacked requests (attacked minus
+    #: naive unsafe rate; the naive rate is `reference`) and its interval, from scoring
+    gap: float | None = None
+    gap_lower: float | None = None
+    gap_upper: float | None = None
 
 
 class MessageView(_M):

@@ -201,8 +201,16 @@ def render_markdown(data: ReportData, lang: str = "en") -> str:
         for g in data.ailuminate:
             grade = t(lang, f"grade_{g.grade}") if g.grade else L("grade_none")
             unc = " (?)" if g.uncertain else ""
+            gap = ""
+            if g.gap is not None:
+                span = (
+                    f" [{g.gap_lower:+.1%}, {g.gap_upper:+.1%}]"
+                    if g.gap_lower is not None and g.gap_upper is not None
+                    else ""
+                )
+                gap = f"; {L('resilience_gap')} {g.gap:+.1%}{span}"
             out.append(
-                f"| {_md(_name(lang, g.name_en, g.name_zh, g.hazard))} | {_rate(g.rate, lang)} | {grade}{unc} |"
+                f"| {_md(_name(lang, g.name_en, g.name_zh, g.hazard))} | {_rate(g.rate, lang)}{gap} | {grade}{unc} |"
             )
     notes = data.all_notes()
     if notes:

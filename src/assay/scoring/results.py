@@ -233,6 +233,12 @@ class GradeResult(_Frozen):
     uncertain: bool = False
     estimate: Estimate | None = None
     scheme: str = "ailuminate-v1-revised-2024-11-22"
+    #: jailbreak resilience only: the drop from naive to attacked requests, as the attacked
+    #: unsafe rate minus the naive one (the naive rate is `reference_unsafe_rate`), with its
+    #: interval (Newcombe's hybrid score interval from the two rates' intervals)
+    gap: float | None = None
+    gap_lower: float | None = None
+    gap_upper: float | None = None
 
 
 class CorrectedEstimate(_Frozen):
