@@ -3,36 +3,49 @@
 Built-in banks are produced by providers: functions that return Bank objects, each
 registered with `@bank_provider`. A provider may read YAML/JSONL data files shipped in
 the package or expand seeded templates; either way its banks are deterministic.
-User banks registered with `assay banks add` are loaded by the store-backed layer above.
+User banks registered with `assay banks add` are loaded by the store-backed layer above;
+other packages add providers through the `assay.banks` entry points.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import cache
+from typing import TypeVar
 
+from assay.core import registry as _registry
 from assay.core.errors import InputError
+from assay.core.registry import Registry
 from assay.core.types import Bank
 
 BankProvider = Callable[[], Iterable[Bank]]
-_PROVIDERS: list[BankProvider] = []
+#: provider name → provider; see `assay.core.registry` (plug-ins: entry-point group `assay.banks`,
+#: each naming a provider function that returns Bank objects)
+BANKS: Registry[BankProvider] = _registry.BANKS
+_F = TypeVar("_F", bound=BankProvider)
 
 
-def bank_provider(fn: BankProvider) -> BankProvider:
-    _PROVIDERS.append(fn)
+def bank_provider(fn: _F) -> _F:
+    """Decorator: register a function that returns banks (named `module.function`)."""
+    BANKS.add(f"{fn.__module__.rsplit('.', 1)[-1]}.{fn.__name__}", fn)
     builtin_banks.cache_clear()
     return fn
 
 
 @cache
 def builtin_banks() -> dict[str, Bank]:
-    _load_builtin_providers()
+    """Every bank the registered providers give (packaged ones and plug-ins'), by id."""
     banks: dict[str, Bank] = {}
-    for provider in _PROVIDERS:
-        for bank in provider():
+    source: dict[str, str] = {}
+    for entry in BANKS.entries():
+        for bank in entry.obj():
             if bank.id in banks:
-                raise RuntimeError(f"two built-in banks share the id {bank.id!r}")
+                msg = f"two banks share the id {bank.id!r} (from {source[bank.id]} and {entry.source})"
+                if entry.source != _registry.BUILTIN or source[bank.id] != _registry.BUILTIN:
+                    raise _registry.PluginError(msg, where="assay.banks")
+                raise RuntimeError(msg)
             banks[bank.id] = bank
+            source[bank.id] = entry.source
     return banks
 
 
@@ -43,8 +56,3 @@ def get_builtin_bank(bank_id: str) -> Bank:
             f"unknown bank {bank_id!r}; built-in banks: {', '.join(sorted(banks))}", where="--bank"
         )
     return banks[bank_id]
-
-
-def _load_builtin_providers() -> None:
-    # Importing the package registers the built-in providers.
-    import assay.banks  # noqa: F401

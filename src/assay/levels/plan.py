@@ -37,7 +37,8 @@ from assay.levels.plan_model import CoverageCheck, Estimate, Plan, PlanItem
 from assay.levels.profile import Profile
 from assay.regimes import LEVELS, REGIME_IDS, Requirement, load_regime, regime_hashes, requirements_for
 from assay.regimes.dates import date_requirements, edition_label, parse_as_of
-from assay.regimes.ids import BANK_EXPECTED, DEFAULT_GRADER, transform_base
+from assay.core.registry import default_grader
+from assay.regimes.ids import BANK_EXPECTED, transform_base
 from assay.taxonomy import taxonomy_hash
 
 
@@ -123,7 +124,7 @@ def _grader_for(req: Requirement, bank: str) -> str:
     if req.grader:
         return req.grader
     expected = req.selector.expected[0] if req.selector.expected else BANK_EXPECTED.get(bank, "safe")
-    return DEFAULT_GRADER.get(expected, "llm-judge")
+    return default_grader(expected) or "llm-judge"
 
 
 def _selector_share(stats: BankStats, where: dict[str, tuple[str, ...]]) -> int:

@@ -9,7 +9,8 @@ from typing import Any
 
 from assay.core.errors import InputError
 from assay.core.ids import sha256_hex
-from assay.regimes.ids import BANK_EXPECTED, GRADER_IDS, TRANSFORM_IDS, transform_base
+from assay.core import registry
+from assay.regimes.ids import BANK_EXPECTED, transform_base
 from assay.regimes.model import Regime, Requirement
 from assay.taxonomy import load_taxonomy
 from assay.taxonomy.io import parse_yaml, validate_as
@@ -107,11 +108,11 @@ def check_regime(regime: Regime) -> list[str]:
         for k in r.selector.risks:
             if k not in risks:
                 problems.append(f"{at}: unknown TC260-003 risk {k}")
-        if r.grader is not None and r.grader not in GRADER_IDS:
+        if r.grader is not None and r.grader.partition("@")[0] not in registry.GRADERS:
             problems.append(f"{at}: unknown grader {r.grader}")
         for chain in r.chains():
             for t in chain:
-                if transform_base(t) not in TRANSFORM_IDS:
+                if transform_base(t) not in registry.TRANSFORMS:
                     problems.append(f"{at}: unknown transform {t}")
         if r.grading is not None:
             g = gradings.get(r.grading)
