@@ -66,7 +66,9 @@ class Entry(Generic[T]):
     @property
     def doc(self) -> str:
         """The plug-in's one-line description: its `description` attribute, else its docstring."""
-        text = getattr(self.obj, "description", "") or (getattr(self.obj, "__doc__", "") or "")
+        text = getattr(self.obj, "description", "")
+        if not text and isinstance(self.obj, type | types.FunctionType):
+            text = self.obj.__doc__ or ""
         return " ".join(str(text).split("\n\n", 1)[0].split())
 
 
@@ -127,7 +129,7 @@ class Registry(Generic[T]):
     @overload
     def register(self, obj: None = None, *, id: str | None = None) -> Callable[[F], F]: ...
 
-    def register(self, obj: Any = None, *, id: str | None = None) -> Any:  # noqa: A002
+    def register(self, obj: Any = None, *, id: str | None = None) -> Any:
         """Decorator: `@REG.register` (the object's `id` attribute names it) or
         `@REG.register(id="x")`."""
 

@@ -45,8 +45,8 @@ from typing import Any, ClassVar, Literal
 
 from assay.core.coverage import ANY_RISK, COVERAGE_METHODS, CoverageMethod, covering_method
 from assay.core.errors import InputError
-from assay.core.types import Case, Judgment, Outcome, Response
 from assay.core.registry import default_grader_table
+from assay.core.types import Case, Judgment, Outcome, Response
 from assay.graders.base import GRADERS, Grader, coverage_table, get_grader, register
 
 Mode = Literal["majority", "any-unsafe", "cheap-first"]

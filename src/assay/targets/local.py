@@ -33,7 +33,7 @@ from typing import Any
 
 from assay.core.errors import InputError, TargetError
 from assay.core.types import GenerationParams, Message, TargetSpec, Usage
-from assay.targets.base import register_target, Completion, Target, with_system_prompt
+from assay.targets.base import Completion, Target, register_target, with_system_prompt
 from assay.targets.config import assay_home
 
 DEFAULT_LOCAL = "smollm2"

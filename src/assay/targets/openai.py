@@ -23,7 +23,7 @@ import aiohttp
 from assay.core.errors import InputError, TargetError
 from assay.core.secrets import register_basic_auth, register_secret, scrub
 from assay.core.types import GenerationParams, Message, TargetSpec, Usage
-from assay.targets.base import register_target, Completion, Target, with_system_prompt
+from assay.targets.base import Completion, Target, register_target, with_system_prompt
 from assay.targets.config import TargetConfig
 
 #: finish reasons and error codes that mean the provider's own filter blocked the answer
@@ -81,7 +81,9 @@ def parse_retry_after(value: str | None) -> float | None:
 @register_target
 class OpenAITarget(Target):
     kind = "openai"
-    description = "An OpenAI-compatible chat-completions endpoint (base URL and key from the environment or config)."
+    description = (
+        "An OpenAI-compatible chat-completions endpoint (base URL and key from the environment or config)."
+    )
     max_concurrency = 256
     cancellable = True
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from assay.core.errors import InputError, TargetError
 from assay.core.types import GenerationParams, Message, TargetSpec
-from assay.targets.base import register_target, Completion, Target
+from assay.targets.base import Completion, Target, register_target
 from assay.targets.python import to_completion
 
 
