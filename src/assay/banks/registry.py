@@ -9,9 +9,9 @@ other packages add providers through the `assay.banks` entry points.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 from assay.core import registry as _registry
 from assay.core.errors import InputError
@@ -25,11 +25,26 @@ BANKS: Registry[BankProvider] = _registry.BANKS
 _F = TypeVar("_F", bound=BankProvider)
 
 
-def bank_provider(fn: _F) -> _F:
-    """Decorator: register a function that returns banks (named `module.function`)."""
-    BANKS.add(f"{fn.__module__.rsplit('.', 1)[-1]}.{fn.__name__}", fn)
-    builtin_banks.cache_clear()
-    return fn
+@overload
+def bank_provider(fn: _F) -> _F: ...
+@overload
+def bank_provider(fn: None = None, *, provides: Mapping[str, str]) -> Callable[[_F], _F]: ...
+
+
+def bank_provider(fn: _F | None = None, *, provides: Mapping[str, str] | None = None) -> Any:
+    """Decorator: register a function that returns banks (named `module.function`).
+
+    `provides` (bank id → the `expected` value its cases carry) lets regime data name the
+    banks before they are built; the packaged banks are declared in `assay.regimes.ids`."""
+
+    def deco(f: _F) -> _F:
+        if provides is not None:
+            f.provides = dict(provides)  # type: ignore[attr-defined]
+        BANKS.add(f"{f.__module__.rsplit('.', 1)[-1]}.{f.__name__}", f)
+        builtin_banks.cache_clear()
+        return f
+
+    return deco(fn) if fn is not None else deco
 
 
 @cache

@@ -58,6 +58,16 @@ def _raw(regime_id: str) -> bytes:
     return bytes(src.read_bytes())
 
 
+def known_banks() -> dict[str, str]:
+    """Bank id → expected behaviour, for the banks regime data may name: the packaged banks
+    (`BANK_EXPECTED`) and those plug-in bank providers declare (`provides`)."""
+    out = dict(BANK_EXPECTED)
+    for e in registry.BANKS.entries():
+        if e.source != registry.BUILTIN:
+            out.update(getattr(e.obj, "provides", None) or {})
+    return out
+
+
 def _where(regime_id: str) -> str:
     if regime_id in REGIME_IDS:
         return f"assay/regimes/data/{regime_id}.yaml"
@@ -157,12 +167,13 @@ def check_regime(regime: Regime) -> list[str]:
         if not r.evidence_only:
             if not r.selector.banks:
                 problems.append(f"{at}: a measured requirement needs selector.banks")
+            bank_expected = BANK_EXPECTED if regime.id in REGIME_IDS else known_banks()
             for bank_id in r.selector.banks:
-                if bank_id not in BANK_EXPECTED:
+                if bank_id not in bank_expected:
                     problems.append(f"{at}: unknown bank {bank_id}")
-                elif r.selector.expected and BANK_EXPECTED[bank_id] not in r.selector.expected:
+                elif r.selector.expected and bank_expected[bank_id] not in r.selector.expected:
                     problems.append(
-                        f"{at}: bank {bank_id} holds expected={BANK_EXPECTED[bank_id]}, not {list(r.selector.expected)}"
+                        f"{at}: bank {bank_id} holds expected={bank_expected[bank_id]}, not {list(r.selector.expected)}"
                     )
             if r.threshold is not None and not 0.0 <= r.threshold <= 1.0:
                 problems.append(f"{at}: threshold must be a proportion in [0, 1]")
