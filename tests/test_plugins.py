@@ -304,3 +304,61 @@ def test_default_grader_tables_are_derived_from_the_grader_declarations() -> Non
 def test_every_registered_plugin_has_a_doc_line() -> None:
     missing = [(p.kind, p.id) for p in api.plugins() if not p.description and p.kind != "regime"]
     assert missing == []
+
+
+MODULE_PLUGIN = """
+from assay.targets.base import Completion, Target, register_target
+from assay.transforms.base import Transform, derive, register_transform
+
+
+@register_transform
+class Upper(Transform):
+    id = "upper"
+    description = "Upper-cases the prompt."
+
+    def transform(self, case, rng, param, ctx):
+        return derive(case, self.id, request=case.messages[-1].content.upper())
+
+
+@register_target
+class Echo(Target):
+    kind = "echo-plugin"
+    description = "Echoes the prompt."
+
+    async def complete(self, messages, params):
+        return Completion(text=messages[-1].content)
+"""
+
+
+def test_an_entry_point_may_name_a_module_whose_decorators_register(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "site"
+    root.mkdir()
+    _install(root, "deco_assay", MODULE_PLUGIN, "[assay.transforms]\ndeco = deco_assay\n")
+    monkeypatch.syspath_prepend(str(root))
+    try:
+        registry.TRANSFORMS.reload()
+        assert registry.TRANSFORMS.entry("upper").source == "deco-assay"
+        assert registry.TARGETS.entry("echo-plugin").source == "deco-assay"  # registered by the same import
+    finally:
+        monkeypatch.undo()
+        monkeypatch.delitem(__import__("sys").modules, "deco_assay", raising=False)
+        _reset()
+
+
+def test_an_entry_point_named_otherwise_than_its_grader_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "site"
+    root.mkdir()
+    module = textwrap.dedent(PLUGIN_MODULE)
+    _install(root, "misnamed_assay", module, "[assay.graders]\nloud = misnamed_assay:ShoutyGrader\n")
+    monkeypatch.syspath_prepend(str(root))
+    try:
+        with pytest.raises(PluginError, match=r"'loud = misnamed_assay:ShoutyGrader'.*names grader 'shouty'"):
+            registry.GRADERS.reload()
+    finally:
+        monkeypatch.undo()
+        monkeypatch.delitem(__import__("sys").modules, "misnamed_assay", raising=False)
+        _reset()

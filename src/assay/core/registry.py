@@ -50,6 +50,9 @@ ENTRY_POINT_GROUPS: dict[str, str] = {
 
 BUILTIN = "assay"
 
+#: who registers now: `assay`, or the distribution whose entry point is being imported
+_loading_from: list[str] = [BUILTIN]
+
 
 class PluginError(InputError):
     """A third-party plug-in could not be loaded or registered (named by distribution and entry point)."""
@@ -104,7 +107,6 @@ class Registry(Generic[T]):
         self._entries: dict[str, Entry[T]] = {}
         self._loaded = False
         self._lock = threading.RLock()
-        self._source = BUILTIN  # who registers now (a distribution while its entry point loads)
 
     # -- registering -----------------------------------------------------------------
 
@@ -113,7 +115,7 @@ class Registry(Generic[T]):
         another object under a taken id is an error."""
         if not plugin_id:
             raise TypeError(f"{obj!r} has no {self.kind} id")
-        src = source or self._source
+        src = source or _loading_from[-1]
         with self._lock:
             old = self._entries.get(plugin_id)
             if old is not None and old.obj is not obj and not _same_class(old.obj, obj):
@@ -176,20 +178,22 @@ class Registry(Generic[T]):
             if ep.name in self._entries and self._entries[ep.name].source == _dist_name(ep):
                 continue
             try:
-                self._source = _dist_name(ep)
+                _loading_from.append(_dist_name(ep))  # what its import registers comes from it
                 obj = ep.load()
+            except PluginError:
+                raise
             except Exception as exc:
                 raise PluginError(
                     f"cannot load {_ep_label(ep)}: {type(exc).__name__}: {exc}", where=f"plug-in {self.kind}"
                 ) from None
             finally:
-                self._source = BUILTIN
+                _loading_from.pop()
             if isinstance(obj, types.ModuleType):
                 continue  # importing it registered its plug-ins with the decorators
-            declared = _id_of(obj)
-            if self.kind in ("grader", "transform") and declared and declared != ep.name:
+            declared = getattr(obj, "kind", None) if self.kind == "target" else _id_of(obj)
+            if isinstance(declared, str) and declared and declared != ep.name:
                 raise PluginError(
-                    f"{_ep_label(ep)} names {self.kind} {declared!r}; the entry point's name must be its id",
+                    f"{_ep_label(ep)} names {self.kind} {declared!r}; the entry point's name must be the same",
                     where=f"plug-in {self.kind}",
                 )
             if ep.name in self._entries and self._entries[ep.name].obj is obj:
