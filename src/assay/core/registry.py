@@ -107,6 +107,8 @@ class Registry(Generic[T]):
         self._entries: dict[str, Entry[T]] = {}
         self._loaded = False
         self._lock = threading.RLock()
+        #: changes whenever a plug-in is added or removed (what derived tables are cached by)
+        self.version = 0
 
     # -- registering -----------------------------------------------------------------
 
@@ -124,6 +126,7 @@ class Registry(Generic[T]):
                     raise PluginError(msg, where=self.group)
                 raise RuntimeError(msg)
             self._entries[plugin_id] = Entry(plugin_id, obj, src)
+            self.version += 1
         return obj
 
     @overload
@@ -146,6 +149,7 @@ class Registry(Generic[T]):
         """Forget a plug-in (tests)."""
         with self._lock:
             self._entries.pop(plugin_id, None)
+            self.version += 1
 
     # -- lookup ----------------------------------------------------------------------
 
@@ -198,6 +202,7 @@ class Registry(Generic[T]):
                 )
             if ep.name in self._entries and self._entries[ep.name].obj is obj:
                 self._entries[ep.name] = Entry(ep.name, obj, _dist_name(ep))
+                self.version += 1
                 continue
             self.add(ep.name, obj, source=_dist_name(ep))
 
@@ -269,12 +274,24 @@ ALL: dict[str, Registry[Any]] = {r.kind: r for r in (GRADERS, TARGETS, TRANSFORM
 # -- what graders declare, read without importing the graders stage -----------------------
 
 
+_default_table: dict[int, dict[str, tuple[str, ...]]] = {}
+
+
 def default_grader_table() -> dict[str, tuple[str, ...]]:
     """Expected behaviour → the graders a case is judged by when nothing names them.
 
     Derived from the graders' own declarations: the grader whose `judges_by_default` names
     the behaviour comes first (what a plan item names), then those whose
     `also_judges_by_default` names it (run beside it on bank runs), by id."""
+    GRADERS.load()
+    version = GRADERS.version
+    if version not in _default_table:
+        _default_table.clear()
+        _default_table[version] = _derive_default_table()
+    return dict(_default_table[version])
+
+
+def _derive_default_table() -> dict[str, tuple[str, ...]]:
     primary: dict[str, Entry[Any]] = {}
     also: dict[str, list[str]] = {}
     for e in GRADERS.entries():
