@@ -362,3 +362,16 @@ def test_an_entry_point_named_otherwise_than_its_grader_is_refused(
         monkeypatch.undo()
         monkeypatch.delitem(__import__("sys").modules, "misnamed_assay", raising=False)
         _reset()
+
+
+def test_the_cli_lists_what_the_api_lists() -> None:
+    rows = json.loads(cli("plugins", "--json"))
+    assert [(r["kind"], r["id"], r["source"]) for r in rows] == [
+        (p.kind, p.id, p.source) for p in api.plugins()
+    ]
+    assert {r["kind"] for r in rows} == set(registry.ALL)
+    graders = {r["id"] for r in json.loads(cli("graders", "list", "--json"))}
+    assert graders == {p.id for p in api.plugins("grader")}
+    transforms = {m.id for m in __import__("assay.transforms").transforms.list_transforms()}
+    assert transforms == {p.id for p in api.plugins("transform")}
+    assert "unknown plug-in kind 'nope'" in cli("plugins", "--kind", "nope", code=2)

@@ -50,6 +50,7 @@ __all__ = [
     "AssessResult",
     "Calibration",
     "CaseRow",
+    "PluginInfo",
     "RunDetails",
     "RunOptions",
     "RunResult",
