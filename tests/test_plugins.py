@@ -375,3 +375,11 @@ def test_the_cli_lists_what_the_api_lists() -> None:
     transforms = {m.id for m in __import__("assay.transforms").transforms.list_transforms()}
     assert transforms == {p.id for p in api.plugins("transform")}
     assert "unknown plug-in kind 'nope'" in cli("plugins", "--kind", "nope", code=2)
+
+
+def test_every_expected_behaviour_says_what_declining_means_and_has_a_default_grader() -> None:
+    from assay.core.registry import default_grader_table
+    from assay.core.types import DECLINING, EXPECTED_VALUES
+
+    assert set(DECLINING) == set(EXPECTED_VALUES)
+    assert set(default_grader_table()) == set(EXPECTED_VALUES)
