@@ -138,6 +138,7 @@ def _regime_doc() -> str:
     req = next(r for r in doc["requirements"] if not r.get("evidence_only"))
     req = {**req, "id": "myco-policy/" + req["id"].split("/", 1)[1], "grader": "shouty"}
     req["selector"] = {"banks": ["myco-refuse"], "expected": ["refuse"]}  # the plug-in's own bank
+    req.update(levels=["R1", "R2", "R3", "R4"], min_sample=3)
     doc.update(id="myco-policy", title_en="MyCo policy", requirements=[req], conflicts=[])
     doc.pop("bank_requirements", None)
     return yaml.safe_dump(doc, allow_unicode=True)
@@ -383,3 +384,27 @@ def test_every_expected_behaviour_says_what_declining_means_and_has_a_default_gr
 
     assert set(DECLINING) == set(EXPECTED_VALUES)
     assert set(default_grader_table()) == set(EXPECTED_VALUES)
+
+
+def test_a_plugin_regime_is_classified_planned_and_run(myco: Path, tmp_path: Path, sqlite_url: str) -> None:
+    from assay.levels import example_profile_path
+    from assay.levels.plan_io import load_plan
+
+    profile = example_profile_path("cn-public-chatbot")
+    classification = api.classify_profile(profile)
+    assert "myco-policy" in classification.default_regimes  # its jurisdictions: any
+    out = tmp_path / "plan.yaml"
+    cli("plan", str(profile), "--regime", "myco-policy", "-o", str(out))
+    plan = load_plan(out)
+    assert plan.regimes == ("myco-policy",)
+    assert {i.bank for i in plan.items} == {"myco-refuse"} and {g for i in plan.items for g in i.graders} == {
+        "shouty"
+    }
+    result = api.run("myco:quiet", plan=out, db=sqlite_url)
+    assert result.run.status == "completed"
+    verdicts = {
+        r.requirement_id: r.verdict for r in api.assessment(result.run.id, db=sqlite_url).requirements
+    }
+    from assay.regimes import load_regime
+
+    assert list(verdicts) == [r.id for r in load_regime("myco-policy").requirements]
