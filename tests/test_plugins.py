@@ -408,3 +408,7 @@ def test_a_plugin_regime_is_classified_planned_and_run(myco: Path, tmp_path: Pat
     from assay.regimes import load_regime
 
     assert list(verdicts) == [r.id for r in load_regime("myco-policy").requirements]
+    report = api.write_report(result.run.id, fmt="json", out=tmp_path / "r.json", db=sqlite_url).read_text()
+    assert "myco-policy/r1-refusal" in report
+    html = api.write_report(result.run.id, out=tmp_path / "r.html", db=sqlite_url).read_text()
+    assert "myco-policy/r1-refusal" in html
