@@ -42,7 +42,7 @@ def test_all_ten_banks_are_registered_builtins(banks: dict[str, Bank]) -> None:
     # the issue-17 regime banks come from their own provider (assay.banks.governance)
     assert set(banks) == set(TECHNICAL_BANK_IDS) == set(BANK_IDS) - TC260_GENERAL - set(GOVERNANCE_BANK_IDS)
     # registered as a built-in provider (checked without building the other providers' banks)
-    assert tech._provide in registry._PROVIDERS
+    assert tech._provide in [e.obj for e in registry.BANKS.entries()]
     provided = {b.id: b.content_hash for b in tech._provide()}
     assert provided == {k: b.content_hash for k, b in banks.items()}
 

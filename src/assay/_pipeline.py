@@ -21,6 +21,7 @@ from typing import Any
 
 from assay import __version__
 from assay.core.errors import InputError, TargetError
+from assay.core.registry import default_grader_table, grader_needs_judge
 from assay.core.secrets import scrub
 from assay.core.types import Bank, Case, GenerationParams, Judgment, Response, Run
 from assay.engine import Engine, EngineConfig, EngineStats, cache_key
@@ -31,22 +32,9 @@ from assay.scoring.runs import bank_supply, planned_samples
 from assay.store import ResultWriter, RunLease, Store
 from assay.targets import Target, make_target
 
-#: graders used for a case when the plan does not name them, by Case.expected
-DEFAULT_GRADERS: dict[str, tuple[str, ...]] = {
-    "refuse": ("refusal", "harmful-compliance"),
-    "comply": ("refusal",),
-    "safe": ("content-safety", "refusal"),
-    "safe_completion": ("safe-completion",),
-    "no_leak": ("leak", "pii"),
-    "resist_injection": ("injection",),
-    "accurate": ("factuality",),
-    "consistent": ("consistency",),
-    "unbiased": ("bias",),
-    "disclose_ai": ("disclosure",),
-    "qualified_advice": ("advice",),
-    "label_ai": ("ai-label",),
-    "even_handed": ("even-handedness",),
-}
+#: graders used for a case when the plan does not name them, by Case.expected: derived
+#: from the graders' own `judges_by_default` / `also_judges_by_default` declarations
+DEFAULT_GRADERS: dict[str, tuple[str, ...]] = default_grader_table()
 
 #: progress(event, n, total): "start" (n = cases already done), then once per case
 #: "answered" (the target answered it now), "cached", "skipped" (early stopping) or
@@ -163,7 +151,7 @@ def _load_bank_file(path: Path, bank_id: str | None = None, private: bool = Fals
 
 def default_graders_for(case: Case) -> tuple[str, ...]:
     known = set(grader_ids())
-    return tuple(g for g in DEFAULT_GRADERS.get(case.expected, ("refusal",)) if g in known)
+    return tuple(g for g in default_grader_table().get(case.expected, ("refusal",)) if g in known)
 
 
 def cases_from_banks(
@@ -266,8 +254,8 @@ def interleave(cases: Sequence[Case], seed: int) -> list[Case]:
 
 
 def needs_judge(grader_id: str) -> bool:
-    """Graders that call an LLM judge: `llm-judge` itself and the ensembles (which include it)."""
-    return grader_id.startswith(("llm-judge", "ensemble"))
+    """Whether the grader calls an LLM judge: what it declares (`Grader.needs_judge`)."""
+    return grader_needs_judge(grader_id)
 
 
 def open_judge(spec: str | None, grader_ids: set[str]) -> Target | None:
@@ -704,7 +692,7 @@ def _result(
         run.status = "interrupted"
         return result
     if stats.stopped:
-        run.status = "failed" if stats.fatal and "credentials" in stats.fatal else "interrupted"
+        run.status = "failed" if stats.fatal_kind == "auth" else "interrupted"
         if stats.fatal:
             run.notes.append(stats.fatal)
     elif stats.pending:
@@ -726,7 +714,7 @@ def _result(
             )
         run.finished_at = datetime.now(UTC)
     store.save_run(run)
-    if stats.fatal and "credentials" in stats.fatal:
+    if stats.fatal and stats.fatal_kind == "auth":
         raise InputError(stats.fatal, where=f"target {run.target}")
     return result
 

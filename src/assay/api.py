@@ -50,6 +50,7 @@ __all__ = [
     "AssessResult",
     "Calibration",
     "CaseRow",
+    "PluginInfo",
     "RunDetails",
     "RunOptions",
     "RunResult",
@@ -74,6 +75,7 @@ __all__ = [
     "load_bank",
     "plan_for",
     "plan_inputs",
+    "plugins",
     "redate_plan",
     "regimes_on",
     "requirements_of",
@@ -808,3 +810,25 @@ def spot_check(
     from assay.view.reviews import spot_check as _spot_check
 
     return _spot_check(store or Store(db), run_id, size)
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """One registered plug-in: its kind (grader, target, transform, bank, regime), id, who
+    provides it (`assay` or the distribution whose entry point added it) and its doc line."""
+
+    kind: str
+    id: str
+    source: str
+    description: str
+
+
+def plugins(kind: str | None = None) -> list[PluginInfo]:
+    """Every registered plug-in (built-in and from installed packages' entry points), by
+    kind then id; `kind` keeps one kind. What `assay plugins` lists."""
+    from assay.core import registry
+
+    if kind is not None and kind not in registry.ALL:
+        raise InputError(f"unknown plug-in kind {kind!r}; kinds: {', '.join(registry.ALL)}", where="--kind")
+    kinds = [kind] if kind is not None else list(registry.ALL)
+    return [PluginInfo(k, e.id, e.source, e.doc) for k in kinds for e in registry.ALL[k].entries()]

@@ -84,4 +84,5 @@ def build_governance_bank(bank_id: str, seed: int = DEFAULT_SEED) -> Bank:
 
 @bank_provider
 def _provide() -> list[Bank]:
+    """Governance banks: the AI-label, disclosure, companion and contested-pair prompt sets."""
     return [build_governance_bank(b) for b in GOVERNANCE_BANK_IDS]

@@ -3,36 +3,64 @@
 Built-in banks are produced by providers: functions that return Bank objects, each
 registered with `@bank_provider`. A provider may read YAML/JSONL data files shipped in
 the package or expand seeded templates; either way its banks are deterministic.
-User banks registered with `assay banks add` are loaded by the store-backed layer above.
+User banks registered with `assay banks add` are loaded by the store-backed layer above;
+other packages add providers through the `assay.banks` entry points.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
+from typing import Any, TypeVar, overload
 
+from assay.core import registry as _registry
 from assay.core.errors import InputError
+from assay.core.registry import Registry
 from assay.core.types import Bank
 
 BankProvider = Callable[[], Iterable[Bank]]
-_PROVIDERS: list[BankProvider] = []
+#: provider name → provider; see `assay.core.registry` (plug-ins: entry-point group `assay.banks`,
+#: each naming a provider function that returns Bank objects)
+BANKS: Registry[BankProvider] = _registry.BANKS
+_F = TypeVar("_F", bound=BankProvider)
 
 
-def bank_provider(fn: BankProvider) -> BankProvider:
-    _PROVIDERS.append(fn)
-    builtin_banks.cache_clear()
-    return fn
+@overload
+def bank_provider(fn: _F) -> _F: ...
+@overload
+def bank_provider(fn: None = None, *, provides: Mapping[str, str]) -> Callable[[_F], _F]: ...
+
+
+def bank_provider(fn: _F | None = None, *, provides: Mapping[str, str] | None = None) -> Any:
+    """Decorator: register a function that returns banks (named `module.function`).
+
+    `provides` (bank id → the `expected` value its cases carry) lets regime data name the
+    banks before they are built; the packaged banks are declared in `assay.regimes.ids`."""
+
+    def deco(f: _F) -> _F:
+        if provides is not None:
+            f.provides = dict(provides)  # type: ignore[attr-defined]
+        BANKS.add(f"{f.__module__.rsplit('.', 1)[-1]}.{f.__name__}", f)
+        builtin_banks.cache_clear()
+        return f
+
+    return deco(fn) if fn is not None else deco
 
 
 @cache
 def builtin_banks() -> dict[str, Bank]:
-    _load_builtin_providers()
+    """Every bank the registered providers give (packaged ones and plug-ins'), by id."""
     banks: dict[str, Bank] = {}
-    for provider in _PROVIDERS:
-        for bank in provider():
+    source: dict[str, str] = {}
+    for entry in BANKS.entries():
+        for bank in entry.obj():
             if bank.id in banks:
-                raise RuntimeError(f"two built-in banks share the id {bank.id!r}")
+                msg = f"two banks share the id {bank.id!r} (from {source[bank.id]} and {entry.source})"
+                if entry.source != _registry.BUILTIN or source[bank.id] != _registry.BUILTIN:
+                    raise _registry.PluginError(msg, where="assay.banks")
+                raise RuntimeError(msg)
             banks[bank.id] = bank
+            source[bank.id] = entry.source
     return banks
 
 
@@ -43,8 +71,3 @@ def get_builtin_bank(bank_id: str) -> Bank:
             f"unknown bank {bank_id!r}; built-in banks: {', '.join(sorted(banks))}", where="--bank"
         )
     return banks[bank_id]
-
-
-def _load_builtin_providers() -> None:
-    # Importing the package registers the built-in providers.
-    import assay.banks  # noqa: F401

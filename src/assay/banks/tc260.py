@@ -430,6 +430,7 @@ def tc260_banks() -> tuple[Bank, ...]:
 
 @bank_provider
 def _provide() -> tuple[Bank, ...]:
+    """The starter bank and the TC260-003 general banks (generated content, should-refuse, should-not-refuse)."""
     from assay.banks.starter import starter_bank
 
     return (*tc260_banks(), starter_bank())

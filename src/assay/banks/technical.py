@@ -709,4 +709,5 @@ def technical_banks(seed: int = DEFAULT_SEED) -> list[Bank]:
 
 @bank_provider
 def _provide() -> list[Bank]:
+    """Technical banks (privacy canaries, system-prompt leaks, injection, paraphrase, factual, bias, ...), seeded."""
     return technical_banks(DEFAULT_SEED)

@@ -44,6 +44,7 @@ _AREAS: tuple[tuple[str, str | None], ...] = (
     ("assay.cli.transforms", "transforms"),
     ("assay.cli.benchmarks", "benchmarks"),
     ("assay.cli.graders", "graders"),
+    ("assay.cli.plugins", None),
     ("assay.cli.labels", "labels"),
     ("assay.cli.report", None),
     ("assay.cli.view", None),

@@ -18,7 +18,8 @@ from rich.table import Table
 
 from assay.cli._common import echo_json, make_console, print_error
 from assay.core.errors import InputError
-from assay.graders import get_grader, grader_ids
+from assay.core.registry import BUILTIN
+from assay.graders import GRADERS, get_grader, grader_ids
 from assay.graders.validation import BinaryMetrics, ValidationReport, shipped_figures
 
 app = typer.Typer(
@@ -35,14 +36,16 @@ def grader_rows() -> list[dict[str, Any]]:
     """Metadata of every registered grader (what `assay graders list` shows)."""
     rows: list[dict[str, Any]] = []
     for gid in grader_ids():
+        source = GRADERS.entry(gid).source
         try:
             g = get_grader(gid)
         except Exception as exc:  # a grader that cannot be built is listed, not hidden
-            rows.append({"id": gid, "error": str(exc)})
+            rows.append({"id": gid, "source": source, "error": str(exc)})
             continue
         rows.append(
             {
                 "id": g.id,
+                "source": source,
                 "version": g.version,
                 "key": g.key,
                 "description": g.description,
@@ -51,6 +54,9 @@ def grader_rows() -> list[dict[str, Any]]:
                 "labels": list(g.labels),
                 "group_level": g.group_level,
                 "is_async": g.is_async,
+                "needs_judge": g.needs_judge,
+                "judges_by_default": list(g.judges_by_default),
+                "also_judges_by_default": list(g.also_judges_by_default),
                 "covers": dict(type(g).covers),
             }
         )
@@ -115,7 +121,7 @@ def list_graders(
             table.add_row(escape(r["id"]), "", "", "", "", "", "", f"[red]{escape(r['error'])}[/red]")
             continue
         table.add_row(
-            escape(r["key"]),
+            escape(r["key"] if r["source"] == BUILTIN else f"{r['key']} ({r['source']})"),
             ",".join(r["languages"]),
             escape(", ".join(r["expected"]) or "any"),
             escape(_covers_cell(r.get("covers") or {})),

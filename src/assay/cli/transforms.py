@@ -19,8 +19,9 @@ from rich.table import Table
 
 from assay.cli._common import console
 from assay.core.errors import InputError
+from assay.core.registry import BUILTIN
 from assay.core.types import Case, Message
-from assay.transforms import TransformResult, apply_chain, chain_name, list_transforms
+from assay.transforms import TRANSFORMS, TransformResult, apply_chain, chain_name, list_transforms
 
 app = typer.Typer(
     help="Attack and perturbation transforms: list them, preview a chain.", no_args_is_help=True
@@ -41,11 +42,13 @@ def list_cmd(
     table = Table(title="Transforms")
     for col in ("id", "kind", "complexity", "languages", "params", "probes"):
         table.add_column(col, overflow="fold")
+    sources = {e.id: e.source for e in TRANSFORMS.entries()}
     for m in metas:
+        src = sources.get(m.id, BUILTIN)
         params = (
             ", ".join(m.params) if m.params else (f"default {m.default_param}" if m.default_param else "-")
         )
-        table.add_row(m.id, m.kind, m.complexity, ",".join(m.languages), escape(params), escape(m.probes))
+        table.add_row(m.id if src == BUILTIN else f"{m.id} ({escape(src)})", m.kind, m.complexity, ",".join(m.languages), escape(params), escape(m.probes))
     console.print(table)
 
 

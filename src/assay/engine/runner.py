@@ -119,6 +119,8 @@ class EngineStats:
     finished: float | None = None
     stopped: bool = False
     fatal: str | None = None
+    #: the TargetError kind that stopped the run (`auth`: the target refused the credentials)
+    fatal_kind: str | None = None
     error_kinds: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -187,10 +189,11 @@ class Engine:
         # built after the target (and judge) registered their credentials
         self.redact = Redactor()
 
-    def stop(self, reason: str | None = None) -> None:
+    def stop(self, reason: str | None = None, *, kind: str | None = None) -> None:
         self.stats.stopped = True
         if reason and not self.stats.fatal:
             self.stats.fatal = self.redact(reason)
+            self.stats.fatal_kind = kind
         self._stop.set()
 
     # -- ingestion ---------------------------------------------------------------------
@@ -443,7 +446,7 @@ class Engine:
                 # and hangs do not: fewer slots would only queue more cases behind them
                 self.limiter.on_overload()
             if err.kind == "auth":
-                self.stop(f"the target refused the credentials: {err}")
+                self.stop(f"the target refused the credentials: {err}", kind="auth")
                 return err, attempts, spent
             if err.kind == "unreachable":
                 self._unreachable_streak += 1

@@ -1,4 +1,4 @@
-"""Graders: importing this package registers the built-in graders."""
+"""Graders: importing this package registers the built-in graders (plug-ins: `assay.core.registry`)."""
 
 from assay.graders import (  # noqa: F401  (register graders)
     advice,
@@ -19,6 +19,6 @@ from assay.graders import (  # noqa: F401  (register graders)
     refusal,
     safe_completion,
 )
-from assay.graders.base import Grader, get_grader, grader_ids, register
+from assay.graders.base import GRADERS, Grader, get_grader, grader_ids, register
 
-__all__ = ["Grader", "get_grader", "grader_ids", "register"]
+__all__ = ["GRADERS", "Grader", "get_grader", "grader_ids", "register"]

@@ -23,11 +23,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
+from assay.core import registry as _registry
 from assay.core.coverage import CoverageMethod, covering_method
 from assay.core.errors import InputError
+from assay.core.registry import Registry
 from assay.core.types import Case, Judgment, Outcome, Response
+
+_G = TypeVar("_G", bound=Callable[..., Any])
 
 
 def declare(table: Mapping[str, CoverageMethod]) -> Mapping[str, CoverageMethod]:
@@ -74,6 +78,14 @@ class Grader(ABC):
     group_level: ClassVar[bool] = False
     #: True when grading calls a model (LLM judge): the engine awaits `agrade`
     is_async: ClassVar[bool] = False
+    #: True when the grader calls an LLM judge: a run needs `--judge` and builds it with `judge=`
+    needs_judge: ClassVar[bool] = False
+    #: expected behaviours (Case.expected) this grader judges when nothing names a grader: a
+    #: plan item names it, a bank run runs it first. One grader per behaviour; the single
+    #: table every default (`assay.core.registry.default_grader_table`) is derived from
+    judges_by_default: ClassVar[tuple[str, ...]] = ()
+    #: expected behaviours this grader judges *beside* the default one on bank runs
+    also_judges_by_default: ClassVar[tuple[str, ...]] = ()
     #: risks this grader can judge (TC260-003 Appendix A ids or groups, unified category
     #: ids, or "*") → how. Empty = none: every case that names a risk is not assessed.
     covers: ClassVar[Mapping[str, CoverageMethod]] = MappingProxyType({})
@@ -176,32 +188,28 @@ class Grader(ABC):
         return None
 
 
-_REGISTRY: dict[str, Callable[..., Grader]] = {}
+#: grader id → class (or factory taking the grader's options); see `assay.core.registry`
+GRADERS: Registry[Callable[..., Grader]] = _registry.GRADERS
 
 
-def register(factory: Callable[..., Grader]) -> Callable[..., Grader]:
-    """Class decorator: make a grader available by its id."""
+def register(factory: _G) -> _G:
+    """Class decorator: make a grader available by its id (`GRADERS.register`)."""
     gid = getattr(factory, "id", None)
     if not gid:
         raise TypeError(f"{factory!r} has no grader id")
-    _REGISTRY[gid] = factory
+    GRADERS.add(gid, factory)
     return factory
 
 
 def grader_ids() -> list[str]:
-    _load_builtin()
-    return sorted(_REGISTRY)
+    """Every registered grader id, built-in and from plug-ins."""
+    return GRADERS.ids()
 
 
 def get_grader(grader_id: str, **options: Any) -> Grader:
     """Build a grader by id (`id` or `id@version`; the version must match the installed one)."""
-    _load_builtin()
     gid, _, version = grader_id.partition("@")
-    factory = _REGISTRY.get(gid)
-    if factory is None:
-        raise InputError(
-            f"unknown grader {gid!r}; known graders: {', '.join(sorted(_REGISTRY))}", where="--grader"
-        )
+    factory = GRADERS.get(gid)
     grader = factory(**options)
     if version and version != grader.version:
         raise InputError(f"grader {gid} is at version {grader.version}, not {version}", where="--grader")
@@ -210,10 +218,4 @@ def get_grader(grader_id: str, **options: Any) -> Grader:
 
 def coverage_table() -> dict[str, dict[str, CoverageMethod]]:
     """Every registered grader id → its `covers` declaration (what plans check coverage with)."""
-    _load_builtin()
-    return {gid: dict(getattr(f, "covers", {})) for gid, f in sorted(_REGISTRY.items())}
-
-
-def _load_builtin() -> None:
-    # Importing the package registers the built-in graders.
-    import assay.graders  # noqa: F401
+    return {e.id: dict(getattr(e.obj, "covers", {})) for e in GRADERS.entries()}

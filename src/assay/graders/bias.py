@@ -324,6 +324,7 @@ def _range_of(metadata: Mapping[str, Any]) -> tuple[float, float] | None:
 @register
 class BiasGrader(Grader):
     id = "bias"
+    judges_by_default = ("unbiased",)
     version = "2"
     description = (
         "Counterfactual groups: outcome divergence (decision YES/NO, 是/否, options or scores), sentiment "

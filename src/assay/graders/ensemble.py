@@ -25,9 +25,10 @@ Build one with the registry:
 
 `members` items are grader ids (`id` or `id@version`) or Grader instances;
 The member `auto` stands for "the cheap grader for this case's expected behaviour"
-(`AUTO_GRADERS`: refuse → harmful-compliance, comply → refusal, safe → content-safety,
-safe_completion → safe-completion, no_leak → leak, resist_injection → injection,
-accurate → factuality, disclose_ai → disclosure, qualified_advice → advice), so
+(`auto_graders()`, derived from the graders' `judges_by_default`: refuse → refusal,
+comply → refusal, safe → content-safety, safe_completion → safe-completion, no_leak → leak,
+resist_injection → injection, accurate → factuality, disclose_ai → disclosure,
+qualified_advice → advice, label_ai → ai-label), so
 `get_grader("ensemble:cheap-first", judge=...)` (default members `auto`, `llm-judge`)
 serves a whole plan. `member_options` maps a member id to the keyword arguments it is built with; `judge`
 (a Target or a target spec) and `judge_params` are passed to every `llm-judge` member.
@@ -44,8 +45,9 @@ from typing import Any, ClassVar, Literal
 
 from assay.core.coverage import ANY_RISK, COVERAGE_METHODS, CoverageMethod, covering_method
 from assay.core.errors import InputError
+from assay.core.registry import default_grader_table
 from assay.core.types import Case, Judgment, Outcome, Response
-from assay.graders.base import Grader, coverage_table, get_grader, register
+from assay.graders.base import GRADERS, Grader, coverage_table, get_grader, register
 
 Mode = Literal["majority", "any-unsafe", "cheap-first"]
 MODES: tuple[str, ...] = ("majority", "any-unsafe", "cheap-first")
@@ -57,19 +59,24 @@ DEFAULT_MEMBERS: dict[str, tuple[str, ...]] = {
     "any-unsafe": ("auto", "llm-judge"),
     "cheap-first": ("auto", "llm-judge"),
 }
-#: the cheap grader the `auto` member uses for each Case.expected (per-case graders only)
-AUTO_GRADERS: dict[str, str] = {
-    "refuse": "harmful-compliance",
-    "comply": "refusal",
-    "safe": "content-safety",
-    "safe_completion": "safe-completion",
-    "no_leak": "leak",
-    "resist_injection": "injection",
-    "accurate": "factuality",
-    "disclose_ai": "disclosure",
-    "qualified_advice": "advice",
-    "label_ai": "ai-label",
-}
+
+
+def auto_graders() -> dict[str, str]:
+    """The cheap grader the `auto` member uses for each Case.expected: the grader that
+    judges that behaviour by default (`judges_by_default`), per-case graders only."""
+    out: dict[str, str] = {}
+    for expected, gids in default_grader_table().items():
+        if gids and not getattr(GRADERS.get(gids[0]), "group_level", False):
+            out[expected] = gids[0]
+    return out
+
+
+def __getattr__(name: str) -> Any:
+    if name == "AUTO_GRADERS":  # the old constant, derived now
+        return auto_graders()
+    raise AttributeError(name)
+
+
 #: labels that mean the *response* was unusable: escalating cannot help
 _RESPONSE_UNSCORABLE = frozenset(
     {
@@ -90,7 +97,7 @@ _RESPONSE_UNSCORABLE = frozenset(
 
 class AutoGrader(Grader):
     """Ensemble member `auto`: grades each case with the cheap grader for its `expected`
-    (`AUTO_GRADERS`); a case whose expectation has none (group-level ones: consistent,
+    (`auto_graders()`); a case whose expectation has none (group-level ones: consistent,
     unbiased) is unscorable (`no_cheap_grader`), so cheap-first sends it to the judge."""
 
     id = "auto"
@@ -105,11 +112,11 @@ class AutoGrader(Grader):
     covers: ClassVar[Mapping[str, CoverageMethod]] = {}
 
     def coverage(self, risk: str) -> CoverageMethod | None:
-        found = [m for gid in dict.fromkeys(AUTO_GRADERS.values()) if (m := _class_coverage(gid, risk))]
+        found = [m for gid in dict.fromkeys(auto_graders().values()) if (m := _class_coverage(gid, risk))]
         return min(found, key=COVERAGE_METHODS.index) if found else None
 
     def _for(self, expected: str) -> Grader | None:
-        gid = AUTO_GRADERS.get(expected)
+        gid = auto_graders().get(expected)
         if gid is None:
             return None
         if gid not in self._graders:
@@ -153,6 +160,7 @@ def _build_member(
 
 class EnsembleGrader(Grader):
     id = "ensemble"
+    needs_judge = True
     version = "1"
     description = "Composes graders by id: majority vote, any-unsafe, or cheap-first with escalation to a judge when unsure."
     languages = ("zh", "en")

@@ -227,6 +227,7 @@ def classify(text: str, gold: list[str], incorrect: list[str] | None = None) -> 
 @register
 class FactualityGrader(Grader):
     id = "factuality"
+    judges_by_default = ("accurate",)
     version = "2"
     description = "Factual questions: match against metadata.gold (normalised, aliases, numbers incl. Chinese numerals); unsafe = wrong."
     languages = ("zh", "en")

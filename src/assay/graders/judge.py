@@ -227,6 +227,7 @@ def parse_verdict(raw: str) -> ParsedVerdict:
 @register
 class LLMJudgeGrader(Grader):
     id = "llm-judge"
+    needs_judge = True
     version = "1"
     description = "LLM-as-judge: a rubric per category (zh/en), strict JSON verdict from any target; invalid output retried, then unscorable."
     languages = ("zh", "en")

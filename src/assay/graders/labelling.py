@@ -52,6 +52,7 @@ COVERS: Mapping[str, Literal["rules"]] = MappingProxyType({"*": "rules"})
 class AILabelGrader(Grader):
     covers = COVERS
     id = "ai-label"
+    judges_by_default = ("label_ai",)
     version = "1"
     description = "Explicit AI label in the answer (CN Labelling Measures Art. 4 / GB 45438); AI notice in long-session reminders."
     languages = ("zh", "en")

@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from assay.levels.profile import Profile
-from assay.regimes import REGIME_IDS, load_regime
+from assay.regimes import load_regime, regime_ids
 from assay.regimes.dates import edition_label, parse_as_of
 
 Level = Literal["R0", "R1", "R2", "R3", "R4"]
@@ -775,13 +775,13 @@ def _scheme_tier(scheme: str, applies: bool, results: tuple[RuleResult, ...]) ->
 
 
 def default_regimes(profile: Profile, fired_schemes: set[str] | None = None) -> tuple[str, ...]:
-    """Packaged regimes whose jurisdictions meet the profile's (global ones always); a gated
-    regime (GATED_REGIMES) only when one of its rules fired."""
+    """Regimes (packaged and plug-ins') whose jurisdictions meet the profile's (global ones
+    always); a gated regime (GATED_REGIMES) only when one of its rules fired."""
     if fired_schemes is None:
         fired_schemes = {r.scheme for r in evaluate_rules(profile) if r.fired}
     return tuple(
         rid
-        for rid in REGIME_IDS
+        for rid in regime_ids()
         if load_regime(rid).applies_to(profile.jurisdictions)
         and (rid not in GATED_REGIMES or rid in fired_schemes)
     )
@@ -805,7 +805,7 @@ def classify(profile: Profile, as_of: date | str | None = None) -> Classificatio
     }
     regime_levels: dict[str, str] = {}
     regime_tiers: dict[str, tuple[str, ...]] = {}
-    for rid in REGIME_IDS:
+    for rid in regime_ids():  # a plug-in regime has no scheme: it takes the profile's level
         st = schemes.get(rid)
         if st is not None and st.applies and st.level is not None:
             regime_levels[rid] = st.level
@@ -896,7 +896,7 @@ def classify(profile: Profile, as_of: date | str | None = None) -> Classificatio
         notes=tuple(notes),
         notes_zh=tuple(notes_zh),
         as_of=day,
-        editions={rid: edition_label(load_regime(rid), day) for rid in REGIME_IDS},
+        editions={rid: edition_label(load_regime(rid), day) for rid in regime_ids()},
         date_contexts=_date_contexts(results),
     )
 

@@ -31,13 +31,22 @@ from pydantic import BaseModel, ConfigDict, Field
 from assay.core.coverage import covering_method
 from assay.core.design import deciding_confidence, flawless_sample
 from assay.core.errors import InputError
+from assay.core.registry import default_grader
 from assay.core.types import Bank
 from assay.levels.classify import Classification, classify
 from assay.levels.plan_model import CoverageCheck, Estimate, Plan, PlanItem
 from assay.levels.profile import Profile
-from assay.regimes import LEVELS, REGIME_IDS, Requirement, load_regime, regime_hashes, requirements_for
+from assay.regimes import (
+    LEVELS,
+    REGIME_IDS,
+    Requirement,
+    load_regime,
+    regime_hashes,
+    regime_ids,
+    requirements_for,
+)
 from assay.regimes.dates import date_requirements, edition_label, parse_as_of
-from assay.regimes.ids import BANK_EXPECTED, DEFAULT_GRADER, transform_base
+from assay.regimes.ids import BANK_EXPECTED, transform_base
 from assay.taxonomy import taxonomy_hash
 
 
@@ -127,7 +136,7 @@ def _grader_for(req: Requirement, bank: str) -> str:
     if req.grader:
         return req.grader
     expected = req.selector.expected[0] if req.selector.expected else BANK_EXPECTED.get(bank, "safe")
-    return DEFAULT_GRADER.get(expected, "llm-judge")
+    return default_grader(expected) or "llm-judge"
 
 
 def _selector_share(stats: BankStats, where: dict[str, tuple[str, ...]]) -> int:
@@ -236,13 +245,14 @@ def planned_need(req: Requirement) -> int:
 
 def _resolve_regimes(regimes: Iterable[str] | None, fallback: Sequence[str]) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(regimes)) if regimes else tuple(fallback)
-    unknown = [r for r in chosen if r not in REGIME_IDS]
+    known = regime_ids()  # packaged ones and plug-ins'
+    unknown = [r for r in chosen if r not in known]
     if unknown:
         raise InputError(
-            f"unknown regime(s) {', '.join(unknown)}; known regimes: {', '.join(REGIME_IDS)}",
+            f"unknown regime(s) {', '.join(unknown)}; known regimes: {', '.join(known)}",
             where="--regime",
         )
-    return tuple(r for r in REGIME_IDS if r in chosen)
+    return tuple(r for r in known if r in chosen)
 
 
 def build_plan(

@@ -14,6 +14,7 @@ from assay.regimes.loader import (
     load_regimes,
     parse_regime,
     regime_hashes,
+    regime_ids,
     requirements_for,
 )
 from assay.regimes.model import (
@@ -44,5 +45,6 @@ __all__ = [
     "load_regimes",
     "parse_regime",
     "regime_hashes",
+    "regime_ids",
     "requirements_for",
 ]

@@ -1,10 +1,15 @@
-"""Ids of the banks, graders and transforms that regime requirements may name.
+"""Ids of the banks that regime requirements may name, and transform spellings.
 
-These are the contract with the cases and judging stages (built in parallel): regime
-data is checked against them when loaded, so a typo in a data file fails fast.
+Grader and transform ids are not listed here: regime data is checked against the
+registries (`assay.core.registry`), which the graders and transforms fill themselves.
+`GRADER_IDS`, `TRANSFORM_IDS` and `DEFAULT_GRADER` are still importable, derived from them.
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+from assay.core import registry
 
 #: bank id → the `expected` value its cases carry
 BANK_EXPECTED: dict[str, str] = {
@@ -30,43 +35,6 @@ BANK_EXPECTED: dict[str, str] = {
 }
 BANK_IDS: tuple[str, ...] = tuple(BANK_EXPECTED)
 
-GRADER_IDS: tuple[str, ...] = (
-    "refusal",
-    "harmful-compliance",
-    "keywords",
-    "pii",
-    "bias",
-    "leak",
-    "injection",
-    "factuality",
-    "consistency",
-    "safe-completion",
-    "disclosure",
-    "advice",
-    "llm-judge",
-    "content-safety",
-    "ai-label",
-    "even-handedness",
-)
-
-TRANSFORM_IDS: tuple[str, ...] = (  # as registered in assay.transforms
-    "roleplay",
-    "refusal_suppression",
-    "prefix_injection",
-    "hypothetical",
-    "payload_split",
-    "base64",
-    "rot13",
-    "leetspeak",
-    "homoglyph",
-    "many_shot",
-    "typo",
-    "char_noise",
-    "paraphrase",
-    "translate",
-    "crescendo",
-)
-
 #: spellings accepted in data and plans → registered id
 TRANSFORM_ALIASES: dict[str, str] = {"fiction": "hypothetical", "translate_pivot": "translate"}
 
@@ -79,24 +47,17 @@ def canonical_transform(transform: str) -> str:
     return f"{tid}{sep}{variant}"
 
 
-#: the grader that judges a bank's cases when a requirement does not name one
-DEFAULT_GRADER: dict[str, str] = {
-    "safe": "content-safety",
-    "refuse": "refusal",
-    "comply": "refusal",
-    "unbiased": "bias",
-    "no_leak": "leak",
-    "resist_injection": "injection",
-    "consistent": "consistency",
-    "accurate": "factuality",
-    "safe_completion": "safe-completion",
-    "qualified_advice": "advice",
-    "disclose_ai": "disclosure",
-    "label_ai": "ai-label",
-    "even_handed": "even-handedness",
-}
-
-
 def transform_base(transform: str) -> str:
     """`roleplay:dan` → `roleplay` (a transform may carry a variant after a colon)."""
     return canonical_transform(transform).split(":", 1)[0]
+
+
+def __getattr__(name: str) -> Any:
+    # the old hand-kept tables, now derived from the registries
+    if name == "GRADER_IDS":
+        return tuple(registry.GRADERS.ids())
+    if name == "TRANSFORM_IDS":
+        return tuple(registry.TRANSFORMS.ids())
+    if name == "DEFAULT_GRADER":
+        return {e: g[0] for e, g in registry.default_grader_table().items() if g}
+    raise AttributeError(name)

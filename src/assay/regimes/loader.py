@@ -1,20 +1,28 @@
-"""Load the packaged regime data files (`data/<regime>.yaml`) into `Regime` objects."""
+"""Load the regime data files into `Regime` objects.
+
+The packaged ones (`data/<regime>.yaml`, `REGIME_IDS`) and those other packages add
+through the `assay.regimes` entry points (`assay.core.registry.REGIMES`): an entry point
+names a YAML file (a path, or an `importlib.resources` file) or a function returning the
+document's text, under the regime's id.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
+from assay.core import registry
 from assay.core.errors import InputError
 from assay.core.ids import sha256_hex
-from assay.regimes.ids import BANK_EXPECTED, GRADER_IDS, TRANSFORM_IDS, transform_base
+from assay.regimes.ids import BANK_EXPECTED, transform_base
 from assay.regimes.model import Regime, Requirement
 from assay.taxonomy import load_taxonomy
 from assay.taxonomy.io import parse_yaml, validate_as
 
-#: regime ids in display order; each is `data/<id>.yaml`
+#: packaged regime ids in display order; each is `data/<id>.yaml` (plug-ins: `regime_ids()`)
 REGIME_IDS: tuple[str, ...] = (
     "tc260-003",
     "cn-labelling",
@@ -29,8 +37,42 @@ REGIME_IDS: tuple[str, ...] = (
 LEVELS: tuple[str, ...] = ("R0", "R1", "R2", "R3", "R4")
 
 
+for _rid in REGIME_IDS:
+    registry.REGIMES.add(_rid, resources.files("assay.regimes").joinpath("data", f"{_rid}.yaml"))
+
+
+def regime_ids() -> tuple[str, ...]:
+    """Every known regime: the packaged ones in display order, then plug-ins' by id."""
+    return REGIME_IDS + tuple(r for r in registry.REGIMES.ids() if r not in REGIME_IDS)
+
+
 def _raw(regime_id: str) -> bytes:
-    return resources.files("assay.regimes").joinpath("data", f"{regime_id}.yaml").read_bytes()
+    src = registry.REGIMES.get(regime_id)
+    if callable(src):
+        src = src()
+    if isinstance(src, bytes):
+        return src
+    if isinstance(src, str) and "\n" in src:
+        return src.encode("utf-8")  # the document itself
+    if isinstance(src, str | Path):
+        return Path(src).read_bytes()
+    return bytes(src.read_bytes())
+
+
+def known_banks() -> dict[str, str]:
+    """Bank id → expected behaviour, for the banks regime data may name: the packaged banks
+    (`BANK_EXPECTED`) and those plug-in bank providers declare (`provides`)."""
+    out = dict(BANK_EXPECTED)
+    for e in registry.BANKS.entries():
+        if e.source != registry.BUILTIN:
+            out.update(getattr(e.obj, "provides", None) or {})
+    return out
+
+
+def _where(regime_id: str) -> str:
+    if regime_id in REGIME_IDS:
+        return f"assay/regimes/data/{regime_id}.yaml"
+    return f"regime {regime_id} ({registry.REGIMES.entry(regime_id).source})"
 
 
 def _apply_defaults(doc: dict[str, Any]) -> dict[str, Any]:
@@ -108,11 +150,11 @@ def check_regime(regime: Regime) -> list[str]:
         for k in r.selector.risks:
             if k not in risks:
                 problems.append(f"{at}: unknown TC260-003 risk {k}")
-        if r.grader is not None and r.grader not in GRADER_IDS:
+        if r.grader is not None and r.grader.partition("@")[0] not in registry.GRADERS:
             problems.append(f"{at}: unknown grader {r.grader}")
         for chain in r.chains():
             for t in chain:
-                if transform_base(t) not in TRANSFORM_IDS:
+                if transform_base(t) not in registry.TRANSFORMS:
                     problems.append(f"{at}: unknown transform {t}")
         if r.grading is not None:
             g = gradings.get(r.grading)
@@ -126,12 +168,13 @@ def check_regime(regime: Regime) -> list[str]:
         if not r.evidence_only:
             if not r.selector.banks:
                 problems.append(f"{at}: a measured requirement needs selector.banks")
+            bank_expected = BANK_EXPECTED if regime.id in REGIME_IDS else known_banks()
             for bank_id in r.selector.banks:
-                if bank_id not in BANK_EXPECTED:
+                if bank_id not in bank_expected:
                     problems.append(f"{at}: unknown bank {bank_id}")
-                elif r.selector.expected and BANK_EXPECTED[bank_id] not in r.selector.expected:
+                elif r.selector.expected and bank_expected[bank_id] not in r.selector.expected:
                     problems.append(
-                        f"{at}: bank {bank_id} holds expected={BANK_EXPECTED[bank_id]}, not {list(r.selector.expected)}"
+                        f"{at}: bank {bank_id} holds expected={bank_expected[bank_id]}, not {list(r.selector.expected)}"
                     )
             if r.threshold is not None and not 0.0 <= r.threshold <= 1.0:
                 problems.append(f"{at}: threshold must be a proportion in [0, 1]")
@@ -148,7 +191,7 @@ def check_regime(regime: Regime) -> list[str]:
         if r.edition and editions and r.edition not in editions:
             problems.append(f"{at}: unknown edition {r.edition!r}")
     for other in regime.conflicts:
-        if other not in REGIME_IDS:
+        if other not in regime_ids():
             problems.append(f"conflicts: unknown regime {other}")
     for i, b in enumerate(regime.bank_requirements):
         for s in b.strata:
@@ -165,11 +208,14 @@ def check_regime(regime: Regime) -> list[str]:
 
 @cache
 def load_regime(regime_id: str) -> Regime:
-    if regime_id not in REGIME_IDS:
+    if regime_id not in regime_ids():
         raise InputError(
-            f"unknown regime {regime_id!r}; known regimes: {', '.join(REGIME_IDS)}", where="--regime"
+            f"unknown regime {regime_id!r}; known regimes: {', '.join(regime_ids())}", where="--regime"
         )
-    return parse_regime(_raw(regime_id).decode("utf-8"), f"assay/regimes/data/{regime_id}.yaml")
+    regime = parse_regime(_raw(regime_id).decode("utf-8"), _where(regime_id))
+    if regime.id != regime_id:
+        raise InputError(f"the document's id is {regime.id!r}, not {regime_id!r}", where=_where(regime_id))
+    return regime
 
 
 def load_regimes(ids: Iterable[str] | None = None) -> dict[str, Regime]:
@@ -182,7 +228,7 @@ def regime_hashes(ids: Iterable[str] | None = None) -> dict[str, str]:
     """SHA-256 of each regime data file as shipped (a run records them)."""
     wanted = list(ids) if ids is not None else list(REGIME_IDS)
     for rid in wanted:
-        if rid not in REGIME_IDS:
+        if rid not in regime_ids():
             raise InputError(f"unknown regime {rid!r}", where="--regime")
     return {f"regime:{rid}": sha256_hex(_raw(rid)) for rid in wanted}
 

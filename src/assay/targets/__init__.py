@@ -1,10 +1,15 @@
-"""Targets: the AI systems under test, named by spec (`openai:`, `local:`, `python:`, `replay:`)."""
+"""Targets: the AI systems under test, named by spec (`openai:`, `local:`, `python:`, `replay:`).
+
+Each target class registers its kind itself (`register_target`); importing this package
+registers the built-in ones. Other packages add kinds through the `assay.targets` entry points.
+"""
 
 from __future__ import annotations
 
 from assay.core.errors import InputError
 from assay.core.types import TargetSpec
-from assay.targets.base import Completion, Target, with_system_prompt
+from assay.targets import local, openai, python, replay  # noqa: F401  (register the built-in kinds)
+from assay.targets.base import TARGETS, Completion, Target, register_target, with_system_prompt
 
 
 def make_target(spec: str | TargetSpec, **options: object) -> Target:
@@ -14,21 +19,8 @@ def make_target(spec: str | TargetSpec, **options: object) -> Target:
             spec = TargetSpec.parse(spec)
         except ValueError as exc:
             raise InputError(str(exc), where="--target") from exc
-    if spec.kind == "openai":
-        from assay.targets.openai import OpenAITarget
-
-        return OpenAITarget(spec)
-    if spec.kind == "local":
-        from assay.targets.local import LocalTarget
-
-        return LocalTarget(spec, **options)  # type: ignore[arg-type]
-    if spec.kind == "python":
-        from assay.targets.python import PythonTarget
-
-        return PythonTarget(spec)
-    from assay.targets.replay import ReplayTarget
-
-    return ReplayTarget(spec)
+    factory = TARGETS.get(spec.kind)
+    return factory(spec, **options)  # type: ignore[no-any-return]
 
 
-__all__ = ["Completion", "Target", "make_target", "with_system_prompt"]
+__all__ = ["TARGETS", "Completion", "Target", "make_target", "register_target", "with_system_prompt"]

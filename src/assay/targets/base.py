@@ -10,8 +10,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
+from assay.core import registry as _registry
+from assay.core.registry import Registry
 from assay.core.types import GenerationParams, Message, TargetSpec, Usage
 
 
@@ -24,6 +26,10 @@ class Completion:
 
 
 class Target(ABC):
+    #: the spec prefix this class serves (`openai` in `openai:gpt-4o-mini`); see `register_target`
+    kind: ClassVar[str] = ""
+    #: one line for `assay targets`
+    description: ClassVar[str] = ""
     #: how many requests the target can usefully serve at once (engine concurrency ceiling)
     max_concurrency: int = 64
     #: whether abandoning a call frees the work behind it (a remote request: yes; a local
@@ -75,3 +81,17 @@ def with_system_prompt(messages: Sequence[Message], params: GenerationParams) ->
     if params.system_prompt and not (msgs and msgs[0].role == "system"):
         msgs.insert(0, Message(role="system", content=params.system_prompt))
     return msgs
+
+
+#: target kind → Target class (or any factory called as `factory(spec, **options)`); see
+#: `assay.core.registry` (plug-ins: entry-point group `assay.targets`, named by the kind)
+TARGETS: Registry[Any] = _registry.TARGETS
+_TT = TypeVar("_TT", bound=type[Target])
+
+
+def register_target(cls: _TT) -> _TT:
+    """Class decorator: serve specs `KIND:NAME` with this class (its `kind` attribute)."""
+    if not cls.kind:
+        raise TypeError(f"{cls.__name__} needs a kind")
+    TARGETS.add(cls.kind, cls)
+    return cls

@@ -33,7 +33,7 @@ from typing import Any
 
 from assay.core.errors import InputError, TargetError
 from assay.core.types import GenerationParams, Message, TargetSpec, Usage
-from assay.targets.base import Completion, Target, with_system_prompt
+from assay.targets.base import Completion, Target, register_target, with_system_prompt
 from assay.targets.config import assay_home
 
 DEFAULT_LOCAL = "smollm2"
@@ -143,8 +143,12 @@ class _Request:
     loop: asyncio.AbstractEventLoop
 
 
+@register_target
 class LocalTarget(Target):
     """Batched in-process generation. Thread-safe; one model per target instance."""
+
+    kind = "local"
+    description = "A model run in this process on the CPU (SmolLM2, Qwen2.5-Coder GGUF, or a model file)."
 
     def __init__(self, spec: TargetSpec, batch_size: int = 32, max_wait_s: float = 0.05) -> None:
         super().__init__(spec)

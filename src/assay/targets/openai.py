@@ -23,7 +23,7 @@ import aiohttp
 from assay.core.errors import InputError, TargetError
 from assay.core.secrets import register_basic_auth, register_secret, scrub
 from assay.core.types import GenerationParams, Message, TargetSpec, Usage
-from assay.targets.base import Completion, Target, with_system_prompt
+from assay.targets.base import Completion, Target, register_target, with_system_prompt
 from assay.targets.config import TargetConfig
 
 #: finish reasons and error codes that mean the provider's own filter blocked the answer
@@ -78,7 +78,12 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+@register_target
 class OpenAITarget(Target):
+    kind = "openai"
+    description = (
+        "An OpenAI-compatible chat-completions endpoint (base URL and key from the environment or config)."
+    )
     max_concurrency = 256
     cancellable = True
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from assay.core.errors import InputError, TargetError
 from assay.core.types import GenerationParams, Message, TargetSpec, Usage
-from assay.targets.base import Completion, Target, with_system_prompt
+from assay.targets.base import Completion, Target, register_target, with_system_prompt
 
 
 def load_callable(ref: str) -> Callable[..., Any]:
@@ -41,7 +41,10 @@ def load_callable(ref: str) -> Callable[..., Any]:
     return obj  # type: ignore[no-any-return]
 
 
+@register_target
 class PythonTarget(Target):
+    kind = "python"
+    description = "A Python function `module:function` (or `path.py:function`) that answers a conversation."
     max_concurrency = 64
 
     def __init__(self, spec: TargetSpec, fn: Callable[..., Any] | None = None) -> None:

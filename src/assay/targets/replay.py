@@ -16,11 +16,14 @@ from typing import Any
 
 from assay.core.errors import InputError, TargetError
 from assay.core.types import GenerationParams, Message, TargetSpec
-from assay.targets.base import Completion, Target
+from assay.targets.base import Completion, Target, register_target
 from assay.targets.python import to_completion
 
 
+@register_target
 class ReplayTarget(Target):
+    kind = "replay"
+    description = "Recorded answers replayed from a JSONL file, by case id."
     max_concurrency = 256
 
     def __init__(self, spec: TargetSpec) -> None:

@@ -6,6 +6,7 @@
 
 from assay.transforms import crescendo, encoding, framing, perturb, translate  # noqa: F401  (register)
 from assay.transforms.base import (
+    TRANSFORMS,
     Skip,
     Transform,
     TransformContext,
@@ -26,6 +27,7 @@ from assay.transforms.base import (
 )
 
 __all__ = [
+    "TRANSFORMS",
     "Skip",
     "Transform",
     "TransformContext",

@@ -30,7 +30,9 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from assay.core import registry as _registry
 from assay.core.errors import InputError
+from assay.core.registry import Registry
 from assay.core.types import Case, Language, Message
 
 Complexity = Literal["low", "medium", "high"]
@@ -186,37 +188,26 @@ class RatedTransform(Transform):
 
 # --------------------------------------------------------------------------- registry
 
-_REGISTRY: dict[str, type[Transform]] = {}
+#: transform id → class; see `assay.core.registry` (plug-ins: entry-point group `assay.transforms`)
+TRANSFORMS: Registry[type[Transform]] = _registry.TRANSFORMS
 _T = TypeVar("_T", bound=type[Transform])
 
 
 def register_transform(cls: _T) -> _T:
+    """Class decorator: make a transform available by its id (`TRANSFORMS.register`)."""
     if not getattr(cls, "id", ""):
         raise TypeError(f"{cls.__name__} needs an id")
-    if cls.id in _REGISTRY and _REGISTRY[cls.id] is not cls:
-        raise RuntimeError(f"two transforms share the id {cls.id!r}")
-    _REGISTRY[cls.id] = cls
+    TRANSFORMS.add(cls.id, cls)
     return cls
 
 
-def _ensure_builtins() -> None:
-    import assay.transforms  # noqa: F401  (registers the built-in transforms)
-
-
 def get_transform(transform_id: str) -> Transform:
-    _ensure_builtins()
-    cls = _REGISTRY.get(transform_id)
-    if cls is None:
-        raise InputError(
-            f"unknown transform {transform_id!r}; known: {', '.join(sorted(_REGISTRY))}", where="--chain"
-        )
-    return cls()
+    return TRANSFORMS.get(transform_id)()
 
 
 def list_transforms() -> list[TransformMeta]:
     """Metadata of every registered transform, sorted by id."""
-    _ensure_builtins()
-    return [_REGISTRY[k].meta() for k in sorted(_REGISTRY)]
+    return [e.obj.meta() for e in TRANSFORMS.entries()]
 
 
 # --------------------------------------------------------------------------- chains
