@@ -13,23 +13,15 @@ from rich.table import Table
 
 from assay.banks.coverage import ALL, BankCoverage, bank_coverage, category_coverage, coverage_report
 from assay.banks.files import load_bank_file, validate_bank_file
-from assay.cli._common import console, err_console
+from assay.cli._common import DbOpt, console, deprecated, err_console, make_app
 from assay.core.errors import InputError
 from assay.core.ids import sha256_hex
 from assay.core.types import LANGUAGES, Bank
 
-app = typer.Typer(
+app = make_app(
     help="Test banks: coverage against the regimes' minimums, validate and add user banks, show cases.",
     invoke_without_command=True,
 )
-
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database with registered user banks (default: $ASSAY_DB, else ~/.assay/assay.db if it exists).",
-    ),
-]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -299,7 +291,11 @@ def validate_cmd(
 @app.command("show")
 def show_cmd(
     bank_ref: Annotated[str, typer.Argument(metavar="BANK", help="Bank id or bank file.")],
-    lang: Annotated[str | None, typer.Option("--lang", help="zh or en")] = None,
+    case_lang: Annotated[str | None, typer.Option("--case-lang", help="Only cases in zh or en.")] = None,
+    legacy_lang: Annotated[
+        str | None,
+        typer.Option("--lang", hidden=True, callback=deprecated("--lang (case language)", "--case-lang")),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Cases to show (0 = all).")] = 20,
     risk: Annotated[
         str | None, typer.Option("--risk", help="Only cases with this risk / aspect / category.")
@@ -307,8 +303,9 @@ def show_cmd(
     db: DbOpt = None,
 ) -> None:
     """Show a bank's cases (a private bank shows only case ids and text hashes)."""
+    lang = case_lang or legacy_lang
     if lang is not None and lang not in LANGUAGES:
-        raise InputError(f"{lang!r} is not one of {', '.join(LANGUAGES)}", where="--lang")
+        raise InputError(f"{lang!r} is not one of {', '.join(LANGUAGES)}", where="--case-lang")
     bank = _bank(bank_ref, db)
     cases = [c for c in bank.cases if lang is None or c.language == lang]
     if risk:

@@ -17,14 +17,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assay.cli._common import console
+from assay.cli._common import console, deprecated, make_app
 from assay.core.errors import InputError
 from assay.core.types import Case, Message
 from assay.transforms import TransformResult, apply_chain, chain_name, list_transforms
 
-app = typer.Typer(
-    help="Attack and perturbation transforms: list them, preview a chain.", no_args_is_help=True
-)
+app = make_app(help="Attack and perturbation transforms: list them, preview a chain.", no_args_is_help=True)
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -67,7 +65,7 @@ def _case_from_args(
         raise InputError("give --case-text TEXT or --bank BANK", where="--case-text")
     language = lang or ("zh" if _CJK.search(case_text) else "en")
     if language not in ("zh", "en"):
-        raise InputError(f"language must be zh or en, not {language!r}", where="--lang")
+        raise InputError(f"language must be zh or en, not {language!r}", where="--case-lang")
     messages = [Message(role="system", content=system)] if system else []
     messages.append(Message(role="user", content=case_text))
     return Case(bank="cli", messages=tuple(messages), language=language, expected="refuse")  # type: ignore[arg-type]
@@ -91,8 +89,13 @@ def _as_dict(result: TransformResult) -> dict[str, Any]:
 def apply_cmd(
     chain: Annotated[str, typer.Option("--chain", help="Steps joined by '+', e.g. roleplay:dan+base64.")],
     case_text: Annotated[str | None, typer.Option("--case-text", help="The request to transform.")] = None,
-    lang: Annotated[
-        str | None, typer.Option("--lang", help="zh or en (default: guessed from the text).")
+    case_lang: Annotated[
+        str | None,
+        typer.Option("--case-lang", help="The case's language: zh or en (default: guessed from the text)."),
+    ] = None,
+    legacy_lang: Annotated[
+        str | None,
+        typer.Option("--lang", hidden=True, callback=deprecated("--lang (case language)", "--case-lang")),
     ] = None,
     system: Annotated[
         str | None, typer.Option("--system", help="An optional system prompt for the case.")
@@ -107,7 +110,7 @@ def apply_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Preview what a transform chain sends (translation steps are skipped: no translator here)."""
-    case = _case_from_args(case_text, lang, system, bank, case_id)
+    case = _case_from_args(case_text, case_lang or legacy_lang, system, bank, case_id)
     result = apply_chain(case, chain, seed=seed)
     data = _as_dict(result)
     if as_json:
