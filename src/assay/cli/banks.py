@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from assay import api
 from assay.banks.coverage import ALL, BankCoverage, bank_coverage, category_coverage, coverage_report
 from assay.banks.files import load_bank_file, validate_bank_file
 from assay.cli._common import DbOpt, console, deprecated, err_console, make_app
@@ -28,37 +28,12 @@ app = make_app(
 
 
 def _all_banks(db: str | None) -> dict[str, Bank]:
-    """Built-in banks, plus user banks registered in the store when a database is named."""
-    from assay.banks.registry import builtin_banks
-
-    banks = dict(builtin_banks())
-    url = db or os.environ.get("ASSAY_DB")
-    if not url:
-        from assay.targets.config import assay_home
-
-        default = assay_home() / "assay.db"
-        url = f"sqlite:///{default}" if default.exists() else None
-    if url:
-        from assay.store.db import Store
-
-        for row in Store(url).user_banks():
-            try:
-                banks[row["id"]] = load_bank_file(
-                    Path(row["path"]), bank_id=row["id"], private=bool(row["private"])
-                )
-            except InputError as exc:
-                err_console.print(f"[yellow]warning:[/] user bank {escape(row['id'])}: {escape(str(exc))}")
-    return banks
+    """Built-in banks, plus user banks registered in the store (`api.list_banks`)."""
+    return api.list_banks(db, on_warning=lambda msg: err_console.print(f"[yellow]warning:[/] {escape(msg)}"))
 
 
 def _bank(bank_ref: str, db: str | None) -> Bank:
-    banks = _all_banks(db)
-    if bank_ref in banks:
-        return banks[bank_ref]
-    path = Path(bank_ref).expanduser()
-    if path.exists():
-        return load_bank_file(path)
-    raise InputError(f"unknown bank {bank_ref!r}; banks: {', '.join(sorted(banks))}", where="BANK")
+    return api.get_bank(bank_ref, db)
 
 
 def _status_cell(cov: BankCoverage) -> str:
@@ -333,25 +308,8 @@ def show_cmd(
     console.print(table)
 
 
-def register_user_bank(
-    path: Path, *, private: bool = False, bank_id: str | None = None, db: str | None = None
-) -> Bank:
-    """Validate a bank file and record it in the store under its id (replacing an older entry)."""
-    from assay.banks.registry import builtin_banks
-    from assay.store.db import Store
-
-    bank = load_bank_file(path, bank_id=bank_id, private=private)
-    if bank.id in builtin_banks():
-        raise InputError(f"{bank.id!r} is a built-in bank id; pass --id to choose another", where="--id")
-    Store(db).add_user_bank(
-        bank.id,
-        bank.version,
-        str(path.expanduser().resolve()),
-        bank.private,
-        bank.content_hash,
-        len(bank.cases),
-    )
-    return bank
+#: kept for callers of the old name: the logic lives in the library (`assay.api.register_bank`)
+register_user_bank = api.register_bank
 
 
 @app.command("add")

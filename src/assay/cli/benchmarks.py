@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assay.banks.benchmarks import fetch_benchmark, find_local, get_loader, load_benchmark, loaders
-from assay.banks.keywords import KeywordLibrary, builtin_keyword_library
+from assay import api
+from assay.banks.benchmarks import get_loader
+from assay.banks.keywords import KeywordLibrary
 from assay.cli._common import console, deprecated, echo_json, make_app
 from assay.core.errors import InputError
 
@@ -54,24 +55,7 @@ def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List benchmark loaders with licence, languages, expected behaviour and local availability."""
-    rows: list[dict[str, Any]] = []
-    for name, loader in loaders().items():
-        local = find_local(name, data_dir=data_dir)
-        info = loader.info
-        rows.append(
-            {
-                "name": name,
-                "title": info.title,
-                "license": info.license,
-                "languages": list(info.languages),
-                "expected": info.expected,
-                "homepage": info.homepage,
-                "downloads": info.downloads,
-                "url_confidence": info.url_confidence,
-                "local": str(local) if local else None,
-                "options": info.options,
-            }
-        )
+    rows = api.list_benchmarks(data_dir)
     if as_json:
         console.print_json(json.dumps(rows, ensure_ascii=False))
         return
@@ -110,7 +94,7 @@ def load_cmd(
 ) -> None:
     """Load a benchmark and preview what Assay makes of it."""
     options = _options([*(option or ()), *(legacy_option or ())])
-    bank = load_benchmark(name, path, limit=limit, download=not no_download, **options)
+    bank = api.load_benchmark(name, path, limit=limit, download=not no_download, options=options)
     if as_json:
         for c in bank.cases:
             echo_json(json.dumps(c.model_dump(mode="json"), ensure_ascii=False))
@@ -145,12 +129,12 @@ def fetch_cmd(
 ) -> None:
     """Download a benchmark's files into the cache ($ASSAY_CACHE/benchmarks)."""
     loader = get_loader(name)
-    folder = fetch_benchmark(loader.name, mirror=mirror, force=force)
+    folder = api.fetch_benchmark(loader.name, mirror=mirror, force=force)
     console.print(f"{escape(loader.name)}: {len(loader.info.downloads)} file(s) in {escape(str(folder))}")
 
 
 def _library(path: Path | None) -> KeywordLibrary:
-    return KeywordLibrary.load(path) if path is not None else builtin_keyword_library()
+    return api.keyword_library(path)
 
 
 @keywords_app.command("coverage")

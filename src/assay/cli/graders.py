@@ -18,36 +18,16 @@ from rich.table import Table
 
 from assay.cli._common import DbOpt, echo_json, make_app, make_console
 from assay.core.errors import InputError
-from assay.graders import get_grader, grader_ids
 from assay.graders.validation import BinaryMetrics, ValidationReport, shipped_figures
 
 app = make_app(help="Graders: list them and validate them against labelled responses.", no_args_is_help=False)
 
 
 def grader_rows() -> list[dict[str, Any]]:
-    """Metadata of every registered grader (what `assay graders list` shows)."""
-    rows: list[dict[str, Any]] = []
-    for gid in grader_ids():
-        try:
-            g = get_grader(gid)
-        except Exception as exc:  # a grader that cannot be built is listed, not hidden
-            rows.append({"id": gid, "error": str(exc)})
-            continue
-        rows.append(
-            {
-                "id": g.id,
-                "version": g.version,
-                "key": g.key,
-                "description": g.description,
-                "languages": list(g.languages),
-                "expected": list(g.expected),
-                "labels": list(g.labels),
-                "group_level": g.group_level,
-                "is_async": g.is_async,
-                "covers": dict(type(g).covers),
-            }
-        )
-    return rows
+    """Metadata of every registered grader (what `assay graders list` shows: `api.list_graders`)."""
+    from assay import api
+
+    return api.list_graders()
 
 
 @app.callback(invoke_without_command=True)
