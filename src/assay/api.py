@@ -262,12 +262,15 @@ class SummaryRow:
     unsafe_rate: float | None
     lower: float | None
     upper: float | None
+    #: the interval's confidence and method, as scoring computed it (e.g. 0.95, "wilson")
+    confidence: float = 0.95
+    method: str = "wilson"
 
 
 def summary(run_id: str, db: str | None = None, store: Store | None = None) -> list[SummaryRow]:
-    """Outcome counts per bank × language × grader with the unsafe rate and its 95% Wilson
-    interval, as the scoring stage computes them (`decide.grader_table`): unscorables stay
-    in n and count against safety."""
+    """Outcome counts per bank × language × grader with the unsafe rate and its interval
+    (confidence and method on each row), as the scoring stage computes them
+    (`decide.grader_table`): unscorables stay in n and count against safety."""
     from assay.scoring.decide import JudgedRecord, grader_table
 
     store = store or Store(db)
@@ -282,7 +285,18 @@ def summary(run_id: str, db: str | None = None, store: Store | None = None) -> l
         e = g.estimate
         rows.append(
             SummaryRow(
-                bank, lang, grader, e.n, e.n - e.k - e.unscorable, e.k, e.unscorable, e.rate, e.lower, e.upper
+                bank,
+                lang,
+                grader,
+                e.n,
+                e.n - e.k - e.unscorable,
+                e.k,
+                e.unscorable,
+                e.rate,
+                e.lower,
+                e.upper,
+                e.confidence,
+                e.method,
             )
         )
     return rows

@@ -535,10 +535,11 @@ def _print_summary(run_id: str, db: str | None) -> None:
     rows = api.summary(run_id, db=db)
     if not rows:
         return
+    label = interval_label(rows[0].confidence, rows[0].method)  # as scoring computed it
     table = Table(
-        title="Outcomes (unsafe rate with 95% Wilson interval; unscorables stay in n and count as unsafe)"
+        title=f"Outcomes (unsafe rate with {label} interval; unscorables stay in n and count as unsafe)"
     )
-    for col in ("bank", "lang", "grader", "n", "safe", "unsafe", "unscorable", "unsafe rate", "95% CI"):
+    for col in ("bank", "lang", "grader", "n", "safe", "unsafe", "unscorable", "unsafe rate", "interval"):
         table.add_column(col, justify="right" if col in ("n", "safe", "unsafe", "unscorable") else "left")
     for r in rows:
         ci = "—" if r.lower is None else f"{_pct(r.lower)} – {_pct(r.upper)}"
