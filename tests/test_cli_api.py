@@ -28,7 +28,7 @@ TWINS: dict[str, str] = {
     "calibrate": "calibrate",
     "regimes": "regimes_on",
     "classify": "classify_profile",
-    "plan": "plan_for",
+    "plan": "plan",
     "report": "write_report",
     "compare": "compare",  # rendering: api.render_comparison
     "bundle": "bundle",
@@ -112,7 +112,19 @@ _RENAMED = {
     "request_timeout": "request_timeout_s",
 }
 #: CLI-only options: deprecated spellings, and what the API offers through another function
-_CLI_ONLY = {"help", "legacy_lang", "report", "resume", "retry_errors", "force_target", "executor"}
+_CLI_ONLY = {
+    "help",
+    "legacy_lang",
+    "legacy_languages",
+    "legacy_output",
+    "lang",
+    "output",
+    "report",
+    "resume",
+    "retry_errors",
+    "force_target",
+    "executor",
+}
 #: options a command's API twin leaves to a companion function
 _COMPANIONS: dict[str, tuple[Any, ...]] = {
     "run": (api.write_report, api.resume),
@@ -125,7 +137,9 @@ _EXTRA = {
 }
 
 
-@pytest.mark.parametrize("command", ["run", "assess", "calibrate", "compare", "bundle", "import", "verify"])
+@pytest.mark.parametrize(
+    "command", ["run", "assess", "calibrate", "plan", "compare", "bundle", "import", "verify"]
+)
 def test_cli_options_are_the_api_parameters(command: str) -> None:
     cmd = dict(_commands())[command]
     params = set(inspect.signature(getattr(api, TWINS[command])).parameters)

@@ -91,6 +91,7 @@ __all__ = [
     "list_transforms",
     "load_bank",
     "load_benchmark",
+    "plan",
     "plan_for",
     "plan_inputs",
     "profile_template",
@@ -512,6 +513,43 @@ def plan_for(
         **plan_inputs(),
     )
     return classification, plan
+
+
+def plan(
+    profile: str | Path,
+    regimes: Sequence[str] | None = None,
+    *,
+    languages: Sequence[str] | None = None,
+    seed: int = 0,
+    bank_stats: bool = True,
+    as_of: date | str | None = None,
+) -> Plan:
+    """The deduplicated test plan (`assay plan`) of a profile (file or example name) or of a
+    bare level R1–R4, on `as_of` (default today); `bank_stats` sizes draws and the estimate
+    with the built-in banks' statistics."""
+    from assay.levels import build_plan, classify, load_profile, resolve_profile
+    from assay.levels.plan import bank_stats_from
+    from assay.regimes import LEVELS
+    from assay.regimes.dates import parse_as_of
+
+    day = parse_as_of(as_of)
+    subject: Any = str(profile)
+    if subject not in LEVELS:
+        subject = classify(load_profile(resolve_profile(profile)), day)
+    stats = None
+    if bank_stats:
+        from assay.banks.registry import builtin_banks
+
+        stats = bank_stats_from(builtin_banks().values())
+    return build_plan(
+        subject,
+        list(regimes) if regimes else None,
+        languages=list(languages) if languages else None,
+        seed=seed,
+        bank_stats=stats,
+        as_of=day,
+        **plan_inputs(),
+    )
 
 
 def assess(

@@ -25,7 +25,6 @@ from assay.core.errors import InputError
 from assay.core.files import check_output_file, write_atomic
 from assay.levels import (
     Classification,
-    build_plan,
     classify,
     dump_plan,
     load_profile,
@@ -632,7 +631,6 @@ def plan_cmd(
     """Build the deduplicated test plan (banks × transforms × graders × samples × thresholds) with its estimate.
 
     Obligations not in force on --as-of (default today) are planned report-only and listed."""
-    from assay.regimes.dates import parse_as_of
 
     output = output or legacy_output
     regime = split_list(regime)
@@ -640,21 +638,11 @@ def plan_cmd(
         _check_lang(lang)
         if output is not None:
             check_output_file(output, "--out")
-        day = parse_as_of(as_of)
+        from assay import api
+
         langs = split_list(case_lang) + split_list(legacy_languages) or None
-        subject: Any = profile if profile in LEVELS else load_profile(resolve_profile(profile))
-        stats = None
-        if bank_stats:
-            from assay.banks.registry import builtin_banks
-            from assay.levels import bank_stats_from
-
-            stats = bank_stats_from(builtin_banks().values())
-        from assay.api import plan_inputs
-
-        if not isinstance(subject, str):
-            subject = classify(subject, day)
-        plan = build_plan(
-            subject, regime or None, languages=langs, seed=seed, bank_stats=stats, as_of=day, **plan_inputs()
+        plan = api.plan(
+            profile, regime or None, languages=langs, seed=seed, bank_stats=bank_stats, as_of=as_of
         )
         if output is not None:
             try:
