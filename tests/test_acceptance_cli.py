@@ -145,7 +145,7 @@ def test_bundle_import_reproduces_verdicts(
     assert m, out
     run_id = m.group(1)
     # a plan run prints its requirement verdicts, as `runs show` does
-    assert "Requirements" in out and re.search(r"^tc260-003: \w+", out, flags=re.M), out
+    assert "Requirements" in out and re.search(r"^assay-baseline: \w+", out, flags=re.M), out
 
     cli("keys", "generate", "--out", "keys")
     cli("bundle", run_id, "-o", "run.zip", "--key", "keys/assay-signing.key", "--db", sqlite_url)
