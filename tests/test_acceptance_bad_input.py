@@ -204,7 +204,8 @@ def test_bad_plan_file(stored: Stored, mock_env: Callable[..., MockServer]) -> N
     for flag, named in (
         (["-n", "5"], "--limit"),
         (["-b", "starter"], "--bank"),
-        (["--lang", "en"], "--lang"),
+        (["--case-lang", "en"], "--case-lang"),
+        (["--lang", "en"], "--case-lang"),  # the deprecated spelling names the new one
     ):
         _fails_cleanly(
             ["run", "--plan", "good-plan.yaml", *flag, "-t", "openai:mock", "--db", stored.db], named
@@ -344,7 +345,7 @@ def test_output_paths_are_checked_before_work(
             ["taxonomy", "export", "-o", str(bad)],
             ["profile", "init", "--no-interactive", "-o", str(bad)],
         ):
-            _fails_cleanly(args, "--output", str(bad))
+            _fails_cleanly(args, "--out", str(bad))
     # the run's default report folder is checked as well: here it would have to be a file
     shutil.rmtree("assay-reports", ignore_errors=True)  # the stored run's report
     Path("assay-reports").write_text("in the way\n")
@@ -375,7 +376,9 @@ def test_lang_and_limit_are_blamed_on_their_own_flags(
     stored: Stored, mock_env: Callable[..., MockServer]
 ) -> None:
     server = mock_env()
-    flat = _fails_cleanly(["run", "-t", "openai:mock", "--lang", "fr", "--db", stored.db], "--lang", "fr")
+    flat = _fails_cleanly(
+        ["run", "-t", "openai:mock", "--case-lang", "fr", "--db", stored.db], "--case-lang", "fr"
+    )
     assert "--bank" not in flat
     for n in ("-1", "0"):
         flat = _fails_cleanly(["run", "-t", "openai:mock", "--limit", n, "--db", stored.db], "--limit")

@@ -140,7 +140,12 @@ def test_bundle_import_reproduces_verdicts(
     for item in plan["items"]:  # the plan invites editing: a small sample keeps the test fast
         item["sample"] = 20
     Path("small.yaml").write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    run_id = _run(sqlite_url, "--plan", "small.yaml")
+    out = cli("run", "-t", "openai:mock", "--db", sqlite_url, "--plan", "small.yaml").stdout
+    m = RUN_ID.search(out)
+    assert m, out
+    run_id = m.group(1)
+    # a plan run prints its requirement verdicts, as `runs show` does
+    assert "Requirements" in out and re.search(r"^assay-baseline: \w+", out, flags=re.M), out
 
     cli("keys", "generate", "--out", "keys")
     cli("bundle", run_id, "-o", "run.zip", "--key", "keys/assay-signing.key", "--db", sqlite_url)

@@ -47,7 +47,7 @@ def test_validate_errors_exit_2_with_lines(tmp_path: Path) -> None:
 def test_show_builtin_with_filters() -> None:
     res = runner.invoke(
         app,
-        ["show", "should-not-refuse", "--lang", "en", "-n", "3", "--risk", "security"],
+        ["show", "should-not-refuse", "--case-lang", "en", "-n", "3", "--risk", "security"],
         env={"COLUMNS": "250"},
     )
     assert res.exit_code == 0, res.output

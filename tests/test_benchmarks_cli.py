@@ -43,7 +43,7 @@ def test_load_preview_and_json(tmp_path: Path) -> None:
     res = runner.invoke(app, ["load", "harmbench", str(FX / "harmbench"), "--limit", "2", "--show", "2"])
     assert res.exit_code == 0, res.output
     assert "2 cases" in res.output and "refuse 2" in res.output and "AS-08" in res.output
-    res = runner.invoke(app, ["load", "bbq", str(FX / "bbq"), "-o", "categories=Religion", "--json"])
+    res = runner.invoke(app, ["load", "bbq", str(FX / "bbq"), "--option", "categories=Religion", "--json"])
     assert res.exit_code == 0, res.output
     lines = [json.loads(x) for x in res.output.splitlines()]
     assert len(lines) == 1 and lines[0]["expected"] == "unbiased" and lines[0]["risks"] == ["A.2.b"]
@@ -54,7 +54,7 @@ def test_load_bad_input_exits_2(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "no such file" in _flat(res.output)
     res = runner.invoke(app, ["load", "nope", str(FX)])
     assert res.exit_code == 2 and "unknown benchmark" in _flat(res.output)
-    res = runner.invoke(app, ["load", "harmbench", str(FX / "harmbench"), "-o", "split"])
+    res = runner.invoke(app, ["load", "harmbench", str(FX / "harmbench"), "--option", "split"])
     assert res.exit_code == 2 and "KEY=VALUE" in _flat(res.output)
 
 

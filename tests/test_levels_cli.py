@@ -12,6 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from assay.cli import risk
+from assay.cli._common import make_app
 from assay.levels import example_profile_path, load_plan, load_profile
 
 runner = CliRunner()
@@ -19,7 +20,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def app() -> typer.Typer:
-    local = typer.Typer()
+    local = make_app()  # the CLI's one error path: bad input → one message, exit 2
     risk.register(local)
     return local
 

@@ -168,7 +168,7 @@ def cases_from_banks(
         if present and not present & set(languages):
             raise InputError(
                 f"no case in {', '.join(languages)}; the banks have {', '.join(sorted(present))}",
-                where="--lang",
+                where="--case-lang",
             )
     cases: list[Case] = []
     for bank in banks:

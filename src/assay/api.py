@@ -13,7 +13,7 @@ functions and only adds printing.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -43,6 +43,12 @@ from assay.scoring.runs import assessment_of, corrected_estimates, requirements_
 from assay.store import Store
 
 if TYPE_CHECKING:
+    from assay.banks.coverage import BankCoverage, CategoryCoverage
+    from assay.banks.files import BankFileError
+    from assay.banks.keywords import KeywordLibrary
+    from assay.core.types import Bank
+    from assay.report.model import ComparisonData
+    from assay.transforms import TransformMeta, TransformResult
     from assay.view.reviews import LabelExport, SpotCheck
 
 __all__ = [
@@ -57,27 +63,44 @@ __all__ = [
     "SummaryRow",
     "TargetCheck",
     "add_review",
+    "apply_transforms",
     "assess",
     "assessment",
     "assessment_of",
+    "bank_coverage",
     "bank_stats",
     "bundle",
     "calibrate",
     "case_rows",
+    "category_coverage",
     "check_labels",
     "check_target",
     "classify_profile",
+    "compare",
     "corrected",
+    "fetch_benchmark",
+    "generate_keys",
+    "get_bank",
     "grader_coverage",
     "grader_validations",
     "import_bundle",
+    "keyword_library",
+    "list_banks",
+    "list_benchmarks",
+    "list_graders",
     "list_runs",
+    "list_transforms",
     "load_bank",
+    "load_benchmark",
+    "plan",
     "plan_for",
     "plan_inputs",
     "plugins",
+    "profile_template",
     "redate_plan",
     "regimes_on",
+    "register_bank",
+    "render_comparison",
     "requirements_of",
     "resume",
     "review_labels",
@@ -85,8 +108,11 @@ __all__ = [
     "run_details",
     "spot_check",
     "summary",
+    "taxonomy",
     "trust_key",
     "trusted_keys",
+    "untrust_key",
+    "validate_bank",
     "validate_grader",
     "verify_bundle",
     "view_app",
@@ -239,12 +265,15 @@ class SummaryRow:
     unsafe_rate: float | None
     lower: float | None
     upper: float | None
+    #: the interval's confidence and method, as scoring computed it (e.g. 0.95, "wilson")
+    confidence: float = 0.95
+    method: str = "wilson"
 
 
 def summary(run_id: str, db: str | None = None, store: Store | None = None) -> list[SummaryRow]:
-    """Outcome counts per bank × language × grader with the unsafe rate and its 95% Wilson
-    interval, as the scoring stage computes them (`decide.grader_table`): unscorables stay
-    in n and count against safety."""
+    """Outcome counts per bank × language × grader with the unsafe rate and its interval
+    (confidence and method on each row), as the scoring stage computes them
+    (`decide.grader_table`): unscorables stay in n and count against safety."""
     from assay.scoring.decide import JudgedRecord, grader_table
 
     store = store or Store(db)
@@ -259,7 +288,18 @@ def summary(run_id: str, db: str | None = None, store: Store | None = None) -> l
         e = g.estimate
         rows.append(
             SummaryRow(
-                bank, lang, grader, e.n, e.n - e.k - e.unscorable, e.k, e.unscorable, e.rate, e.lower, e.upper
+                bank,
+                lang,
+                grader,
+                e.n,
+                e.n - e.k - e.unscorable,
+                e.k,
+                e.unscorable,
+                e.rate,
+                e.lower,
+                e.upper,
+                e.confidence,
+                e.method,
             )
         )
     return rows
@@ -480,6 +520,43 @@ def plan_for(
     return classification, plan
 
 
+def plan(
+    profile: str | Path,
+    regimes: Sequence[str] | None = None,
+    *,
+    languages: Sequence[str] | None = None,
+    seed: int = 0,
+    bank_stats: bool = True,
+    as_of: date | str | None = None,
+) -> Plan:
+    """The deduplicated test plan (`assay plan`) of a profile (file or example name) or of a
+    bare level R1–R4, on `as_of` (default today); `bank_stats` sizes draws and the estimate
+    with the built-in banks' statistics."""
+    from assay.levels import build_plan, classify, load_profile, resolve_profile
+    from assay.levels.plan import bank_stats_from
+    from assay.regimes import LEVELS
+    from assay.regimes.dates import parse_as_of
+
+    day = parse_as_of(as_of)
+    subject: Any = str(profile)
+    if subject not in LEVELS:
+        subject = classify(load_profile(resolve_profile(profile)), day)
+    stats = None
+    if bank_stats:
+        from assay.banks.registry import builtin_banks
+
+        stats = bank_stats_from(builtin_banks().values())
+    return build_plan(
+        subject,
+        list(regimes) if regimes else None,
+        languages=list(languages) if languages else None,
+        seed=seed,
+        bank_stats=stats,
+        as_of=day,
+        **plan_inputs(),
+    )
+
+
 def assess(
     profile: str | Path,
     target: str = "local:smollm2",
@@ -494,23 +571,52 @@ def assess(
     report_lang: str = "en",
     out: str | Path | None = None,
     as_of: date | str | None = None,
-    **run_options: Any,
+    db: str | None = None,
+    concurrency: int = 16,
+    max_tokens: int = 256,
+    temperature: float = 0.0,
+    seed: int = 0,
+    system_prompt: str | None = None,
+    use_cache: bool = True,
+    max_attempts: int = 4,
+    case_deadline_s: float = 600.0,
+    judge: str | None = None,
+    request_timeout_s: float | None = None,
+    progress: Progress | None = None,
+    store: Store | None = None,
 ) -> AssessResult:
-    """Classify, plan and run in one step, then write the report.
+    """Classify, plan and run in one step, then write the report (`assay assess`).
 
     An R0 (prohibited) system is not tested unless `force` is set: the answer is "do not deploy".
     `complete_minimums` (evidence mode): early stopping still draws each requirement's
-    minimum sample (e.g. 300 for TC260-003 §9.4).
+    minimum sample (e.g. 300 for TC260-003 §9.4). The run options mean what they mean in `run`.
     """
-    classification, plan = plan_for(
-        profile, regimes, languages=languages, seed=int(run_options.get("seed", 0)), as_of=as_of
-    )
+    classification, plan = plan_for(profile, regimes, languages=languages, seed=seed, as_of=as_of)
     if classification.level == "R0" and not force:
         return AssessResult(classification, plan, None)
-    result = run(target, plan=plan, early_stop=early_stop, complete_minimums=complete_minimums, **run_options)
+    store = store or Store(db)
+    result = run(
+        target,
+        plan=plan,
+        early_stop=early_stop,
+        complete_minimums=complete_minimums,
+        db=db,
+        concurrency=concurrency,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        seed=seed,
+        system_prompt=system_prompt,
+        use_cache=use_cache,
+        max_attempts=max_attempts,
+        case_deadline_s=case_deadline_s,
+        judge=judge,
+        request_timeout_s=request_timeout_s,
+        progress=progress,
+        store=store,
+    )
     if report and not result.interrupted:
         result.report_path = write_report(
-            result.run.id, fmt=report_format, lang=report_lang, out=out, db=run_options.get("db")
+            result.run.id, fmt=report_format, lang=report_lang, out=out, store=store
         )
     return AssessResult(classification, plan, result)
 
@@ -628,7 +734,16 @@ def calibrate(
     name: str = "ailuminate",
     db: str | None = None,
     store: Store | None = None,
-    **run_options: Any,
+    concurrency: int = 16,
+    max_tokens: int = 256,
+    temperature: float = 0.0,
+    seed: int = 0,
+    system_prompt: str | None = None,
+    use_cache: bool = True,
+    max_attempts: int = 4,
+    case_deadline_s: float = 600.0,
+    request_timeout_s: float | None = None,
+    progress: Progress | None = None,
 ) -> Calibration:
     """Measure a reference system's unsafe rate on every AILuminate-style hazard requirement
     and store it, with full provenance, as the reference that later runs are graded against."""
@@ -638,7 +753,22 @@ def calibrate(
     plan = build_plan(
         level, ["ailuminate"], bank_stats=bank_stats(), name=f"calibrate-{name}", **plan_inputs()
     )
-    result = run(reference_target, plan=plan, store=store, early_stop=False, **run_options)
+    result = run(
+        reference_target,
+        plan=plan,
+        store=store,
+        early_stop=False,
+        concurrency=concurrency,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        seed=seed,
+        system_prompt=system_prompt,
+        use_cache=use_cache,
+        max_attempts=max_attempts,
+        case_deadline_s=case_deadline_s,
+        request_timeout_s=request_timeout_s,
+        progress=progress,
+    )
     if result.interrupted or result.incomplete:
         raise InputError(
             f"the calibration run {result.run.id} was {result.run.status}; resume it, then calibrate again",
@@ -682,12 +812,14 @@ def bundle(
     from assay.evidence.keys import load_private_key
 
     if out is not None:
-        check_output_file(Path(out), "out")
-    signing_key = load_private_key(key)
+        check_output_file(Path(out), "--out")
+    signing_key = load_private_key(key)  # fail before doing any work
     contents = run_contents(store or Store(db), run_id)
-    return write_bundle(
-        check_output_file(Path(out or f"{contents.run.id}.bundle.zip"), "out"), contents, signing_key
-    )
+    target = check_output_file(Path(out or f"{contents.run.id}.bundle.zip"), "--out")
+    try:
+        return write_bundle(target, contents, signing_key)
+    except OSError as exc:
+        raise InputError(f"cannot write the bundle: {exc.strerror or exc}", where=f"--out {target}") from exc
 
 
 def import_bundle(
@@ -699,9 +831,12 @@ def import_bundle(
     store: Store | None = None,
 ) -> Run:
     """Verify a bundle and load its run into the store (`assay import`); a tampered bundle or
-    an untrusted signer is refused unless `accept_untrusted` (for an intact one)."""
+    an untrusted signer is refused unless `accept_untrusted` (for an intact one); what is
+    not a bundle at all is an InputError."""
+    from assay.evidence.bundle import check_is_bundle
     from assay.evidence.bundle import import_bundle as _import
 
+    check_is_bundle(Path(path))
     return _import(
         store or Store(db),
         Path(path),
@@ -715,9 +850,12 @@ def verify_bundle(path: str | Path, public_key: str | Path | None = None) -> Any
 
     `report.ok`: verified; `report.untrusted`: intact and validly signed by a key that is not
     trusted; otherwise `tampered` / `missing` / `extra` / `errors` say what is wrong. The
-    signer is trusted when it is `public_key`, or (without one) in $ASSAY_HOME/trusted-keys."""
+    signer is trusted when it is `public_key`, or (without one) in $ASSAY_HOME/trusted-keys.
+    What is not a bundle at all (no such file, not a zip, no manifest) is an InputError."""
+    from assay.evidence.bundle import check_is_bundle
     from assay.evidence.bundle import verify_bundle as _verify
 
+    check_is_bundle(Path(path))
     return _verify(path, public_key)
 
 
@@ -832,3 +970,338 @@ def plugins(kind: str | None = None) -> list[PluginInfo]:
         raise InputError(f"unknown plug-in kind {kind!r}; kinds: {', '.join(registry.ALL)}", where="--kind")
     kinds = [kind] if kind is not None else list(registry.ALL)
     return [PluginInfo(k, e.id, e.source, e.doc) for k in kinds for e in registry.ALL[k].entries()]
+
+
+# ------------------------------------------------------------------ comparison
+
+
+def compare(
+    run_a: str,
+    run_b: str,
+    *,
+    adjust: str = "holm",
+    db: str | None = None,
+    store: Any = None,
+) -> ComparisonData:
+    """Deltas per requirement and category between a baseline run and a candidate run, with
+    multiple-comparison adjusted significance (`adjust`: holm, bh or none) and the flagged
+    regressions (`assay compare`). `store`: any read source of runs (default `Store(db)`)."""
+    from assay.report.compare import build_comparison
+    from assay.report.runs import report_data
+
+    if adjust not in ("holm", "bh", "none"):
+        raise InputError(f"unknown adjustment {adjust!r}; use holm, bh or none", where="--adjust")
+    source = store if store is not None else Store(db)
+    a, _, _ = report_data(source, run_a)
+    b, _, _ = report_data(source, run_b)
+    return build_comparison(a, b, adjust=adjust)  # type: ignore[arg-type]
+
+
+COMPARE_FORMATS = ("html", "md", "json")
+
+
+def render_comparison(comparison: ComparisonData, fmt: str = "md", lang: str = "en") -> str:
+    """A comparison as HTML, Markdown or JSON text, in en or zh."""
+    from assay.report.i18n import check_lang
+
+    if fmt not in COMPARE_FORMATS:
+        raise InputError(f"unknown compare format {fmt!r}; use html, md or json", where="--format")
+    language = check_lang(lang)
+    if fmt == "html":
+        from assay.report.html import render_compare_html
+
+        return render_compare_html(comparison, language)
+    if fmt == "json":
+        return comparison.model_dump_json(by_alias=True, indent=2) + "\n"
+    from assay.report.text import render_compare_markdown
+
+    return render_compare_markdown(comparison, language)
+
+
+# ------------------------------------------------------------------ banks
+
+
+def _user_bank_store(db: str | None) -> Store | None:
+    """The store that holds registered user banks: `db`, else $ASSAY_DB, else the default
+    database only if it already exists (listing banks never creates one)."""
+    import os
+
+    url = db or os.environ.get("ASSAY_DB")
+    if not url:
+        from assay.targets.config import assay_home
+
+        default = assay_home() / "assay.db"
+        url = f"sqlite:///{default}" if default.exists() else None
+    return Store(url) if url else None
+
+
+def list_banks(db: str | None = None, *, on_warning: Callable[[str], None] | None = None) -> dict[str, Bank]:
+    """Every bank a run can name: the built-in ones plus the user banks registered in the
+    store (`assay banks list`). A registered bank whose file no longer loads is left out,
+    with a warning passed to `on_warning`."""
+    from assay.banks.files import load_bank_file
+    from assay.banks.registry import builtin_banks
+
+    banks = dict(builtin_banks())
+    store = _user_bank_store(db)
+    for row in store.user_banks() if store is not None else ():
+        try:
+            banks[row["id"]] = load_bank_file(
+                Path(row["path"]), bank_id=row["id"], private=bool(row["private"])
+            )
+        except InputError as exc:
+            if on_warning is not None:
+                on_warning(f"user bank {row['id']}: {exc}")
+    return banks
+
+
+def get_bank(ref: str, db: str | None = None) -> Bank:
+    """A bank by built-in id, registered user-bank id, or file path (`assay banks show`)."""
+    from assay.banks.files import load_bank_file
+
+    banks = list_banks(db)
+    if ref in banks:
+        return banks[ref]
+    path = Path(ref).expanduser()
+    if path.exists():
+        return load_bank_file(path)
+    raise InputError(f"unknown bank {ref!r}; banks: {', '.join(sorted(banks))}", where="BANK")
+
+
+def bank_coverage(ref: str | None = None, *, db: str | None = None) -> list[BankCoverage]:
+    """Coverage against the regimes' minimums: of one bank (`ref`) or of every bank."""
+    from assay.banks.coverage import bank_coverage as _one
+    from assay.banks.coverage import coverage_report
+
+    if ref is not None:
+        return [_one(get_bank(ref, db))]
+    return coverage_report(list_banks(db))
+
+
+def category_coverage(db: str | None = None) -> list[CategoryCoverage]:
+    """Each taxonomy category: the banks that cover it, or why it needs a user bank (`assay banks categories`)."""
+    from assay.banks.coverage import category_coverage as _categories
+
+    return _categories(list_banks(db))
+
+
+def validate_bank(path: str | Path) -> list[BankFileError]:
+    """Every problem in a user bank file, each with its line and field; [] when valid (`assay banks validate`)."""
+    from assay.banks.files import validate_bank_file
+
+    return validate_bank_file(path)
+
+
+def register_bank(
+    path: str | Path, *, private: bool = False, bank_id: str | None = None, db: str | None = None
+) -> Bank:
+    """Validate a bank file and record it in the store under its id, replacing an older entry
+    (`assay banks add`); plans and runs can then name it."""
+    from assay.banks.files import load_bank_file
+    from assay.banks.registry import builtin_banks
+
+    bank = load_bank_file(path, bank_id=bank_id, private=private)
+    if bank.id in builtin_banks():
+        raise InputError(f"{bank.id!r} is a built-in bank id; pass --id to choose another", where="--id")
+    Store(db).add_user_bank(
+        bank.id,
+        bank.version,
+        str(Path(path).expanduser().resolve()),
+        bank.private,
+        bank.content_hash,
+        len(bank.cases),
+    )
+    return bank
+
+
+# ------------------------------------------------------------------ graders, transforms, benchmarks
+
+
+def list_graders() -> list[dict[str, Any]]:
+    """Metadata of every registered grader (`assay graders list`); a grader that cannot be
+    built is listed with its error, not hidden."""
+    from assay.graders import GRADERS, get_grader, grader_ids
+
+    rows: list[dict[str, Any]] = []
+    for gid in grader_ids():
+        source = GRADERS.entry(gid).source
+        try:
+            g = get_grader(gid)
+        except Exception as exc:
+            rows.append({"id": gid, "source": source, "error": str(exc)})
+            continue
+        rows.append(
+            {
+                "id": g.id,
+                "source": source,
+                "version": g.version,
+                "key": g.key,
+                "description": g.description,
+                "languages": list(g.languages),
+                "expected": list(g.expected),
+                "labels": list(g.labels),
+                "group_level": g.group_level,
+                "is_async": g.is_async,
+                "needs_judge": g.needs_judge,
+                "judges_by_default": list(g.judges_by_default),
+                "also_judges_by_default": list(g.also_judges_by_default),
+                "covers": dict(type(g).covers),
+            }
+        )
+    return rows
+
+
+def list_transforms() -> list[TransformMeta]:
+    """Every transform with what it probes, its complexity, languages and parameters (`assay transforms list`)."""
+    from assay.transforms import list_transforms as _list
+
+    return list(_list())
+
+
+def apply_transforms(
+    chain: str,
+    *,
+    case_text: str | None = None,
+    case_lang: str | None = None,
+    system: str | None = None,
+    bank: str | None = None,
+    case_id: str | None = None,
+    seed: int = 0,
+) -> TransformResult:
+    """What a transform chain (`roleplay:dan+base64`) makes of a case (`assay transforms
+    apply`): the case is `case_text` (language guessed unless `case_lang`) or `case_id` of a
+    built-in `bank`. Translation steps are skipped: no translator here."""
+    import re
+
+    from assay.core.types import Message
+    from assay.transforms import apply_chain
+
+    case: Case | None = None
+    if bank:
+        from assay.banks import get_builtin_bank
+        from assay.banks.technical import TECHNICAL_BANK_IDS, build_technical_bank
+
+        b = build_technical_bank(bank) if bank in TECHNICAL_BANK_IDS else get_builtin_bank(bank)
+        case = b.cases[0] if case_id is None else next((c for c in b.cases if c.id == case_id), None)
+        if case is None:
+            raise InputError(f"bank {bank!r} has no case {case_id!r}", where="--case-id")
+    else:
+        if not case_text or not case_text.strip():
+            raise InputError("give --case-text TEXT or --bank BANK", where="--case-text")
+        language = case_lang or ("zh" if re.search(r"[\u4e00-\u9fff]", case_text) else "en")
+        if language not in ("zh", "en"):
+            raise InputError(f"language must be zh or en, not {language!r}", where="--case-lang")
+        messages = [Message(role="system", content=system)] if system else []
+        messages.append(Message(role="user", content=case_text))
+        case = Case(bank="cli", messages=tuple(messages), language=language, expected="refuse")  # type: ignore[arg-type]
+    return apply_chain(case, chain, seed=seed)
+
+
+def list_benchmarks(data_dir: str | Path | None = None) -> list[dict[str, Any]]:
+    """Benchmark loaders with licence, languages, expected behaviour and where a local copy
+    is (`assay benchmarks list`)."""
+    from assay.banks.benchmarks import find_local, loaders
+
+    rows: list[dict[str, Any]] = []
+    for name, loader in loaders().items():
+        local = find_local(name, data_dir=None if data_dir is None else Path(data_dir))
+        info = loader.info
+        rows.append(
+            {
+                "name": name,
+                "title": info.title,
+                "license": info.license,
+                "languages": list(info.languages),
+                "expected": info.expected,
+                "homepage": info.homepage,
+                "downloads": info.downloads,
+                "url_confidence": info.url_confidence,
+                "local": str(local) if local else None,
+                "options": info.options,
+            }
+        )
+    return rows
+
+
+def load_benchmark(
+    name: str,
+    source: str | Path | None = None,
+    *,
+    limit: int | None = None,
+    download: bool = True,
+    options: dict[str, str] | None = None,
+) -> Bank:
+    """A public benchmark as a bank (`assay benchmarks load`); `options` are the loader's."""
+    from assay.banks.benchmarks import load_benchmark as _load
+
+    return _load(name, source, limit=limit, download=download, **(options or {}))
+
+
+def fetch_benchmark(name: str, *, mirror: str | None = None, force: bool = False) -> Path:
+    """Download a benchmark's files into the cache; returns its folder (`assay benchmarks fetch`)."""
+    from assay.banks.benchmarks import fetch_benchmark as _fetch
+    from assay.banks.benchmarks import get_loader
+
+    return _fetch(get_loader(name).name, mirror=mirror, force=force)
+
+
+def keyword_library(path: str | Path | None = None) -> KeywordLibrary:
+    """A keyword library (.jsonl / .yaml), default the built-in starter library
+    (`assay keywords coverage` / `match`: `.coverage_report()`, `.match(text)`)."""
+    from assay.banks.keywords import KeywordLibrary, builtin_keyword_library
+
+    return KeywordLibrary.load(path) if path is not None else builtin_keyword_library()
+
+
+# ------------------------------------------------------------------ keys, taxonomy, profiles
+
+
+def generate_keys(out: str | Path = ".", *, force: bool = False) -> tuple[Path, Path]:
+    """Write an Ed25519 signing key pair into `out` and trust its public key on this machine
+    (`assay keys generate`); returns (private key, public key) paths."""
+    from assay.core.files import check_output_dir
+    from assay.evidence.keys import generate_keypair
+    from assay.evidence.keys import trust_key as _trust
+
+    folder = Path(out)
+    check_output_dir(folder, "--out")
+    try:
+        priv, pub = generate_keypair(folder, overwrite=force)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write the key pair: {exc.strerror or exc}", where=f"--out {folder}"
+        ) from exc
+    _trust(pub)  # bundles signed with your own key verify on this machine
+    return priv, pub
+
+
+def untrust_key(key_id: str) -> list[Path]:
+    """Stop trusting a public key (by key id or a unique prefix); returns the files removed (`assay keys untrust`)."""
+    from assay.evidence.keys import untrust_key as _untrust
+
+    return _untrust(key_id)
+
+
+def taxonomy(lang: str = "en", domain: str | None = None, fmt: str | None = None) -> Any:
+    """The unified risk taxonomy (`assay taxonomy`); with `fmt` ("csv" or "json") its
+    crosswalk to every regime as text (`assay taxonomy export`)."""
+    from assay.report.i18n import check_lang
+    from assay.taxonomy import export_crosswalk, load_taxonomy
+
+    tax = load_taxonomy()
+    if domain is not None and domain not in {d.id for d in tax.domains}:
+        known = ", ".join(d.id for d in tax.domains)
+        raise InputError(f"unknown domain {domain!r}; use {known}", where="--domain")
+    if fmt is None:
+        return tax
+    check_lang(lang)
+    if fmt not in ("csv", "json"):
+        raise InputError(f"unknown format {fmt!r}; use csv or json", where="--format")
+    return export_crosswalk(tax, fmt, lang=lang, domain=domain)  # type: ignore[arg-type]
+
+
+def profile_template(answers: dict[str, Any] | None = None) -> str:
+    """A commented profile YAML (`assay profile init`); `answers` override the template's defaults."""
+    from assay.levels import render_profile
+
+    return render_profile(answers)

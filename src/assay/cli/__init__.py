@@ -4,35 +4,62 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
+import assay
 from assay.cli import core as _core
-from assay.cli._common import print_error
-from assay.core.errors import AssayError
+from assay.cli._common import AssayGroup
+
+#: the help's panels, in workflow order, and the top-level commands each holds (in order)
+PANELS: dict[str, tuple[str, ...]] = {
+    "Setup": ("profile", "classify", "plan", "regimes", "taxonomy", "targets"),
+    "Assess": ("assess", "run", "calibrate"),
+    "Results": ("runs", "report", "compare", "view", "reviews"),
+    "Evidence": ("bundle", "verify", "import", "keys", "labels"),
+    "Graders & banks": ("banks", "graders", "transforms", "benchmarks", "keywords"),
+}
+_ORDER = {name: i for i, name in enumerate(n for names in PANELS.values() for n in names)}
 
 
-class _AssayGroup(TyperGroup):
-    """Turns any AssayError raised by a command into one clear message and its exit code (2 for bad input)."""
+def panel_of(command: str) -> str:
+    return next((panel for panel, names in PANELS.items() if command in names), "Other")
 
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except AssayError as exc:
-            print_error(str(exc))
-            sys.exit(exc.exit_code)
+
+class _RootGroup(AssayGroup):
+    """The `assay` group: commands listed panel by panel, in workflow order."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda n: (_ORDER.get(n, len(_ORDER)), names.index(n)))
 
 
 app = typer.Typer(
-    cls=_AssayGroup,
+    cls=_RootGroup,
     name="assay",
     help="Risk-level-based testing and assessment of AI systems (zh/en): classify, plan, test, judge, decide, report.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"assay {assay.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_version, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Risk-level-based testing and assessment of AI systems (zh/en): classify, plan, test, judge, decide, report."""
+
 
 _core.register(app)
 
@@ -63,6 +90,12 @@ for _module_name, _group in _AREAS:
         app.add_typer(_module.app, name=_group)
     if hasattr(_module, "keywords_app"):
         app.add_typer(_module.keywords_app, name="keywords")
+
+
+for _info in app.registered_commands:
+    _info.rich_help_panel = panel_of(_info.name or "")
+for _group_info in app.registered_groups:
+    _group_info.rich_help_panel = panel_of(_group_info.name or "")
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Shared CLI plumbing: one console, error handling, progress bar.
+"""Shared CLI plumbing: one console, one error path, shared option definitions, progress bar.
 
 Every console the CLI prints through is a `SafeConsole`: each string it is handed (a
 message, a table cell) has its control and bidi characters shown escaped
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -29,7 +29,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.text import Text
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
+from assay.core.errors import AssayError
 from assay.core.secrets import scrub
 from assay.core.text import json_safe, terminal_safe
 
@@ -188,3 +190,143 @@ def progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
 
 def is_tty() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+# ------------------------------------------------------------------ one error path
+
+
+class AssayGroup(TyperGroup):
+    """Every `assay` command group (the root and each sub-app): any AssayError a command
+    raises becomes one clear `error:` line on stderr and its exit code (2 for bad input),
+    and every option and argument shows a readable metavar (`ID`, `PATH`, `LANG`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        readable_metavars(self)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AssayError as exc:
+            print_error(str(exc))
+            sys.exit(exc.exit_code)
+
+
+def make_app(**kwargs: Any) -> typer.Typer:
+    """A typer app (command group) with the shared error path and metavars."""
+    kwargs.setdefault("cls", AssayGroup)
+    return typer.Typer(**kwargs)
+
+
+# ------------------------------------------------------------------ readable metavars
+
+#: metavar by option / argument name where the name alone does not say it well
+_METAVARS: dict[str, str] = {
+    "db": "URL",
+    "target": "SPEC",
+    "judge": "SPEC",
+    "reference_target": "SPEC",
+    "spec": "SPEC",
+    "resume": "RUN_ID",
+    "from_reviews": "RUN_ID",
+    "correct_with": "NAME",
+    "as_of": "DATE",
+    "lang": "LANG",
+    "case_lang": "LANG",
+    "legacy_lang": "LANG",
+    "legacy_languages": "LANGS",
+    "report_lang": "LANG",
+    "fmt": "FORMAT",
+    "report_format": "FORMAT",
+    "system_prompt": "TEXT",
+    "system": "TEXT",
+    "case_text": "TEXT",
+    "text": "TEXT",
+    "key": "PATH",
+    "public_key": "PATH",
+    "by": "VIEW",
+    "option": "KEY=VALUE",
+    "legacy_option": "KEY=VALUE",
+    "mirror": "URL",
+    "host": "HOST",
+    "port": "PORT",
+    "bank_id": "ID",
+    "kid": "KEY_ID",
+    "run_a": "RUN_ID",
+    "run_b": "RUN_ID",
+}
+
+
+def _metavar_for(param: Any) -> str:
+    name = str(param.name or "")
+    if name in _METAVARS:
+        return _METAVARS[name]
+    desc = getattr(param, "type_descriptor", None)
+    if desc is not None and desc.is_path:
+        return "PATH"
+    annotation = getattr(desc, "annotation", None)
+    if desc is not None and desc.is_list:
+        (annotation,) = getattr(annotation, "__args__", (None,))
+    if annotation is int:
+        return "N"
+    if annotation is float:
+        return "SECONDS" if "timeout" in name or "deadline" in name else "NUMBER"
+    return name.upper()
+
+
+def readable_metavars(command: Any) -> None:
+    """Give every parameter of `command` and its sub-commands a readable metavar (`ID`,
+    `PATH`, `LANG`, flags none) instead of the Python type typer prints (`<list[str]>`)."""
+    for param in command.params:
+        if isinstance(param, TyperOption) and (param.is_flag or param.count):
+            param.metavar = param.metavar or ""
+        elif param.metavar is None:
+            param.metavar = _metavar_for(param)
+        if isinstance(param, TyperArgument):
+            # the argument's name column already shows the metavar: no type column beside it
+            setattr(param, "display_type_rich", lambda ctx: None)  # noqa: B010
+    if not getattr(command, "_assay_help_metavar", False):
+        make_help = command.get_help_option
+
+        def help_option(ctx: Any) -> Any:
+            option = make_help(ctx)
+            if option is not None:
+                option.metavar = ""
+            return option
+
+        setattr(command, "get_help_option", help_option)  # noqa: B010
+        setattr(command, "_assay_help_metavar", True)  # noqa: B010
+    for sub in getattr(command, "commands", {}).values():
+        readable_metavars(sub)
+
+
+# ------------------------------------------------------------------ shared options
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (default: $ASSAY_DB, else sqlite:///$ASSAY_HOME/assay.db, ASSAY_HOME=~/.assay).",
+    ),
+]
+
+
+def split_list(values: Sequence[str] | None) -> list[str]:
+    """A list option's values, given repeated (`--bank a --bank b`), comma-separated
+    (`--bank a,b`) or both: one parser for every list option."""
+    out: list[str] = []
+    for value in values or ():
+        out.extend(part.strip() for part in value.split(",") if part.strip())
+    return out
+
+
+def deprecated(old: str, new: str) -> Callable[[Any], Any]:
+    """Callback of a hidden, deprecated spelling of an option: when it is used, one note
+    on stderr says which spelling replaces it; the value passes through unchanged."""
+
+    def note(value: Any) -> Any:
+        if value not in (None, (), [], False):
+            err_console.print(f"[yellow]deprecated:[/] {old} — use {new}", soft_wrap=True, highlight=False)
+        return value
+
+    return note

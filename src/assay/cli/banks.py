@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,62 +10,30 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from assay import api
 from assay.banks.coverage import ALL, BankCoverage, bank_coverage, category_coverage, coverage_report
 from assay.banks.files import load_bank_file, validate_bank_file
-from assay.cli._common import console, err_console
+from assay.cli._common import DbOpt, console, deprecated, err_console, make_app
 from assay.core.errors import InputError
 from assay.core.ids import sha256_hex
 from assay.core.types import LANGUAGES, Bank
 
-app = typer.Typer(
+app = make_app(
     help="Test banks: coverage against the regimes' minimums, validate and add user banks, show cases.",
     invoke_without_command=True,
 )
-
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database with registered user banks (default: $ASSAY_DB, else ~/.assay/assay.db if it exists).",
-    ),
-]
 
 
 # --------------------------------------------------------------------------- helpers
 
 
 def _all_banks(db: str | None) -> dict[str, Bank]:
-    """Built-in banks, plus user banks registered in the store when a database is named."""
-    from assay.banks.registry import builtin_banks
-
-    banks = dict(builtin_banks())
-    url = db or os.environ.get("ASSAY_DB")
-    if not url:
-        from assay.targets.config import assay_home
-
-        default = assay_home() / "assay.db"
-        url = f"sqlite:///{default}" if default.exists() else None
-    if url:
-        from assay.store.db import Store
-
-        for row in Store(url).user_banks():
-            try:
-                banks[row["id"]] = load_bank_file(
-                    Path(row["path"]), bank_id=row["id"], private=bool(row["private"])
-                )
-            except InputError as exc:
-                err_console.print(f"[yellow]warning:[/] user bank {escape(row['id'])}: {escape(str(exc))}")
-    return banks
+    """Built-in banks, plus user banks registered in the store (`api.list_banks`)."""
+    return api.list_banks(db, on_warning=lambda msg: err_console.print(f"[yellow]warning:[/] {escape(msg)}"))
 
 
 def _bank(bank_ref: str, db: str | None) -> Bank:
-    banks = _all_banks(db)
-    if bank_ref in banks:
-        return banks[bank_ref]
-    path = Path(bank_ref).expanduser()
-    if path.exists():
-        return load_bank_file(path)
-    raise InputError(f"unknown bank {bank_ref!r}; banks: {', '.join(sorted(banks))}", where="BANK")
+    return api.get_bank(bank_ref, db)
 
 
 def _status_cell(cov: BankCoverage) -> str:
@@ -299,7 +266,11 @@ def validate_cmd(
 @app.command("show")
 def show_cmd(
     bank_ref: Annotated[str, typer.Argument(metavar="BANK", help="Bank id or bank file.")],
-    lang: Annotated[str | None, typer.Option("--lang", help="zh or en")] = None,
+    case_lang: Annotated[str | None, typer.Option("--case-lang", help="Only cases in zh or en.")] = None,
+    legacy_lang: Annotated[
+        str | None,
+        typer.Option("--lang", hidden=True, callback=deprecated("--lang (case language)", "--case-lang")),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Cases to show (0 = all).")] = 20,
     risk: Annotated[
         str | None, typer.Option("--risk", help="Only cases with this risk / aspect / category.")
@@ -307,8 +278,9 @@ def show_cmd(
     db: DbOpt = None,
 ) -> None:
     """Show a bank's cases (a private bank shows only case ids and text hashes)."""
+    lang = case_lang or legacy_lang
     if lang is not None and lang not in LANGUAGES:
-        raise InputError(f"{lang!r} is not one of {', '.join(LANGUAGES)}", where="--lang")
+        raise InputError(f"{lang!r} is not one of {', '.join(LANGUAGES)}", where="--case-lang")
     bank = _bank(bank_ref, db)
     cases = [c for c in bank.cases if lang is None or c.language == lang]
     if risk:
@@ -336,25 +308,8 @@ def show_cmd(
     console.print(table)
 
 
-def register_user_bank(
-    path: Path, *, private: bool = False, bank_id: str | None = None, db: str | None = None
-) -> Bank:
-    """Validate a bank file and record it in the store under its id (replacing an older entry)."""
-    from assay.banks.registry import builtin_banks
-    from assay.store.db import Store
-
-    bank = load_bank_file(path, bank_id=bank_id, private=private)
-    if bank.id in builtin_banks():
-        raise InputError(f"{bank.id!r} is a built-in bank id; pass --id to choose another", where="--id")
-    Store(db).add_user_bank(
-        bank.id,
-        bank.version,
-        str(path.expanduser().resolve()),
-        bank.private,
-        bank.content_hash,
-        len(bank.cases),
-    )
-    return bank
+#: kept for callers of the old name: the logic lives in the library (`assay.api.register_bank`)
+register_user_bank = api.register_bank
 
 
 @app.command("add")

@@ -9,22 +9,23 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assay.banks.benchmarks import fetch_benchmark, find_local, get_loader, load_benchmark, loaders
-from assay.banks.keywords import KeywordLibrary, builtin_keyword_library
-from assay.cli._common import console, echo_json, fail
-from assay.core.errors import AssayError, InputError
+from assay import api
+from assay.banks.benchmarks import get_loader
+from assay.banks.keywords import KeywordLibrary
+from assay.cli._common import console, deprecated, echo_json, make_app
+from assay.core.errors import InputError
 
-app = typer.Typer(
+app = make_app(
     help="Public benchmarks: list loaders, preview a benchmark, fetch it into the cache.",
     no_args_is_help=True,
 )
-keywords_app = typer.Typer(
+keywords_app = make_app(
     help="Keyword libraries (TC260-003 §8.1): coverage report and matching.", no_args_is_help=True
 )
 
@@ -54,24 +55,7 @@ def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List benchmark loaders with licence, languages, expected behaviour and local availability."""
-    rows: list[dict[str, Any]] = []
-    for name, loader in loaders().items():
-        local = find_local(name, data_dir=data_dir)
-        info = loader.info
-        rows.append(
-            {
-                "name": name,
-                "title": info.title,
-                "license": info.license,
-                "languages": list(info.languages),
-                "expected": info.expected,
-                "homepage": info.homepage,
-                "downloads": info.downloads,
-                "url_confidence": info.url_confidence,
-                "local": str(local) if local else None,
-                "options": info.options,
-            }
-        )
+    rows = api.list_benchmarks(data_dir)
     if as_json:
         console.print_json(json.dumps(rows, ensure_ascii=False))
         return
@@ -98,18 +82,19 @@ def load_cmd(
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", help="Load at most this many cases.")] = None,
     option: Annotated[
-        list[str] | None, typer.Option("--option", "-o", help="Loader option KEY=VALUE (repeatable).")
+        list[str] | None, typer.Option("--option", help="Loader option KEY=VALUE (repeatable).")
+    ] = None,
+    legacy_option: Annotated[
+        list[str] | None,
+        typer.Option("-o", hidden=True, callback=deprecated("-o (loader option)", "--option")),
     ] = None,
     show: Annotated[int, typer.Option("--show", help="Cases to print in the preview.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print the loaded cases as JSON lines.")] = False,
     no_download: Annotated[bool, typer.Option("--no-download", help="Never use the network.")] = False,
 ) -> None:
     """Load a benchmark and preview what Assay makes of it."""
-    try:
-        bank = load_benchmark(name, path, limit=limit, download=not no_download, **_options(option))
-    except AssayError as exc:
-        fail(str(exc), exc.exit_code)
-        return
+    options = _options([*(option or ()), *(legacy_option or ())])
+    bank = api.load_benchmark(name, path, limit=limit, download=not no_download, options=options)
     if as_json:
         for c in bank.cases:
             echo_json(json.dumps(c.model_dump(mode="json"), ensure_ascii=False))
@@ -143,17 +128,13 @@ def fetch_cmd(
     force: Annotated[bool, typer.Option("--force", help="Download again even when cached.")] = False,
 ) -> None:
     """Download a benchmark's files into the cache ($ASSAY_CACHE/benchmarks)."""
-    try:
-        loader = get_loader(name)
-        folder = fetch_benchmark(loader.name, mirror=mirror, force=force)
-    except AssayError as exc:
-        fail(str(exc), exc.exit_code)
-        return
+    loader = get_loader(name)
+    folder = api.fetch_benchmark(loader.name, mirror=mirror, force=force)
     console.print(f"{escape(loader.name)}: {len(loader.info.downloads)} file(s) in {escape(str(folder))}")
 
 
 def _library(path: Path | None) -> KeywordLibrary:
-    return KeywordLibrary.load(path) if path is not None else builtin_keyword_library()
+    return api.keyword_library(path)
 
 
 @keywords_app.command("coverage")
@@ -167,11 +148,7 @@ def keywords_coverage(
     ] = False,
 ) -> None:
     """Per-risk keyword counts against the TC260-003 §8.1 minimums, with every gap."""
-    try:
-        lib = _library(path)
-    except AssayError as exc:
-        fail(str(exc), exc.exit_code)
-        return
+    lib = _library(path)
     rep = lib.coverage_report()
     if as_json:
         console.print_json(json.dumps(rep.to_dict(), ensure_ascii=False))
@@ -216,11 +193,7 @@ def keywords_match(
     ] = None,
 ) -> None:
     """Show the keyword hits in TEXT."""
-    try:
-        lib = _library(library)
-    except AssayError as exc:
-        fail(str(exc), exc.exit_code)
-        return
+    lib = _library(library)
     hits = lib.match(text)
     for h in hits:
         console.print(

@@ -10,21 +10,37 @@ from rich.markup import escape
 from rich.table import Table
 
 from assay import api
-from assay.cli._common import console, err_console, progress_bar
+from assay.cli._common import DbOpt, console, deprecated, err_console, make_app, progress_bar, split_list
 from assay.core.errors import InputError
 from assay.report.i18n import interval_label
 from assay.scoring.results import Estimate
 
-DbOpt = Annotated[
-    str | None,
+runs_app = make_app(help="Stored runs: list them, show one.", no_args_is_help=True)
+targets_app = make_app(help="Targets: check that one answers.", no_args_is_help=True)
+
+#: the case-language filter (`--case-lang`); `--lang` is the output language everywhere
+CaseLangOpt = Annotated[
+    list[str] | None,
     typer.Option(
-        "--db",
-        help="Database URL (default: $ASSAY_DB, else sqlite:///$ASSAY_HOME/assay.db, ASSAY_HOME=~/.assay).",
+        "--case-lang", help="Only cases in these languages: zh, en (repeatable or comma-separated)."
     ),
 ]
-
-runs_app = typer.Typer(help="Stored runs: list them, show one.", no_args_is_help=True)
-targets_app = typer.Typer(help="Targets: check that one answers.", no_args_is_help=True)
+#: the old spelling of --case-lang on run / assess: hidden, still accepted, with a note
+LegacyLangOpt = Annotated[
+    list[str] | None,
+    typer.Option("--lang", hidden=True, callback=deprecated("--lang (case languages)", "--case-lang")),
+]
+JudgeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--judge",
+        help="Target spec of the LLM judge for llm-judge / ensemble:* graders (e.g. openai:gpt-4o-mini).",
+    ),
+]
+TemperatureOpt = Annotated[float, typer.Option("--temperature", min=0.0, help="Sampling temperature.")]
+SystemPromptOpt = Annotated[
+    str | None, typer.Option("--system-prompt", help="System prompt for every case that has none.")
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -50,7 +66,9 @@ def run_cmd(
     ] = "local:smollm2",
     bank: Annotated[
         list[str] | None,
-        typer.Option("--bank", "-b", help="Bank id or bank file (repeatable). Default: starter."),
+        typer.Option(
+            "--bank", "-b", help="Bank id or bank file (repeatable or comma-separated). Default: starter."
+        ),
     ] = None,
     plan: Annotated[
         Path | None, typer.Option("--plan", help="Run a plan file (from `assay plan`) instead of banks.")
@@ -59,20 +77,17 @@ def run_cmd(
         int | None,
         typer.Option("--limit", "-n", help="At most this many cases per bank (seeded sample)."),
     ] = None,
-    lang: Annotated[
-        list[str] | None, typer.Option("--lang", help="Only cases in these languages (zh, en).")
-    ] = None,
+    case_lang: CaseLangOpt = None,
+    legacy_lang: LegacyLangOpt = None,
     grader: Annotated[
         list[str] | None,
-        typer.Option("--grader", "-g", help="Grade every case with these graders instead of the defaults."),
-    ] = None,
-    judge: Annotated[
-        str | None,
         typer.Option(
-            "--judge",
-            help="Target spec of the LLM judge for llm-judge / ensemble:* graders (e.g. openai:gpt-4o-mini).",
+            "--grader",
+            "-g",
+            help="Grade every case with these graders instead of the defaults (repeatable or comma-separated).",
         ),
     ] = None,
+    judge: JudgeOpt = None,
     resume: Annotated[
         str | None,
         typer.Option("--resume", help="Resume an interrupted run by id: only unanswered cases are sent."),
@@ -95,11 +110,9 @@ def run_cmd(
         int, typer.Option("--concurrency", "-c", min=1, help="Most requests in flight (adaptive below this).")
     ] = 16,
     max_tokens: Annotated[int, typer.Option("--max-tokens", min=1)] = 256,
-    temperature: Annotated[float, typer.Option("--temperature", min=0.0)] = 0.0,
+    temperature: TemperatureOpt = 0.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    system_prompt: Annotated[
-        str | None, typer.Option("--system-prompt", help="System prompt for every case that has none.")
-    ] = None,
+    system_prompt: SystemPromptOpt = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not reuse cached responses.")] = False,
     max_attempts: Annotated[int, typer.Option("--max-attempts", min=1)] = 4,
     deadline: Annotated[
@@ -152,6 +165,8 @@ def run_cmd(
     """Send a bank (or plan) of cases to a target, grade and store every answer, print a summary."""
     from assay.regimes.dates import parse_as_of
 
+    lang = split_list(case_lang) + split_list(legacy_lang)
+    bank, grader = split_list(bank), split_list(grader)
     day = parse_as_of(as_of) if as_of is not None else None
     if day is not None and plan is None:
         raise InputError(
@@ -160,7 +175,7 @@ def run_cmd(
     if plan is not None and (bank or limit is not None or lang):
         # a plan fixes its banks, languages and sample sizes; silently ignoring these would
         # send the whole plan (thousands of calls) when the user asked for a few
-        flag = "--bank" if bank else "--limit" if limit is not None else "--lang"
+        flag = "--bank" if bank else "--limit" if limit is not None else "--case-lang"
         raise InputError("does not apply to --plan runs; edit the plan (or `assay plan`) instead", where=flag)
     if complete_minimums and not early_stop:
         raise InputError(
@@ -227,6 +242,7 @@ def run_cmd(
     if result.interrupted:
         _resume_hint(run.id, db)
         raise typer.Exit(130)
+    _print_verdicts(run.id, db)  # a plan's requirements and regime decisions (banks alone have none)
     nothing = result.incomplete and stats.done == 0 and not result.resumed
     if report and not nothing:  # a run in which every call failed has nothing to report
         path = api.write_report(run.id, fmt=report_format, lang=report_lang, out=out, db=db)
@@ -260,12 +276,18 @@ def assess_cmd(
     regime: Annotated[
         list[str] | None,
         typer.Option(
-            "--regime", "-r", help="Regimes to satisfy (default: those of the profile's jurisdictions)."
+            "--regime",
+            "-r",
+            help="Regimes to satisfy, repeatable or comma-separated (default: those of the profile's jurisdictions).",
         ),
     ] = None,
-    lang: Annotated[
-        list[str] | None, typer.Option("--lang", help="Case languages (default: zh and en).")
+    case_lang: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--case-lang", help="Case languages: zh, en (repeatable or comma-separated; default: both)."
+        ),
     ] = None,
+    legacy_lang: LegacyLangOpt = None,
     early_stop: Annotated[
         bool,
         typer.Option(
@@ -285,7 +307,10 @@ def assess_cmd(
     db: DbOpt = None,
     concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1)] = 16,
     max_tokens: Annotated[int, typer.Option("--max-tokens", min=1)] = 256,
+    temperature: TemperatureOpt = 0.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    system_prompt: SystemPromptOpt = None,
+    judge: JudgeOpt = None,
     report_format: Annotated[
         str, typer.Option("--format", help="Report format: html, md, json, junit.")
     ] = "html",
@@ -304,13 +329,16 @@ def assess_cmd(
     from assay.regimes.dates import parse_as_of
 
     day = parse_as_of(as_of)
+    lang = split_list(case_lang) + split_list(legacy_lang)
     if complete_minimums and not early_stop:
         raise InputError(
             "completes early stopping's minimum samples; it cannot be used with --no-early-stop",
             where="--complete-minimums",
         )
     _check_report_output(report_format, report_lang, out)
-    classification, plan = api.plan_for(profile, regime, languages=lang, seed=seed, as_of=day)
+    classification, plan = api.plan_for(
+        profile, split_list(regime) or None, languages=lang or None, seed=seed, as_of=day
+    )
     console.print(
         f"[bold]{escape(classification.profile)}[/]: level [bold]{classification.level}[/] — {escape(classification.level_name_en)}"
     )
@@ -338,7 +366,10 @@ def assess_cmd(
             db=db,
             concurrency=concurrency,
             max_tokens=max_tokens,
+            temperature=temperature,
             seed=seed,
+            system_prompt=system_prompt,
+            judge=judge,
             early_stop=early_stop,
             complete_minimums=complete_minimums,
             progress=bar,
@@ -504,10 +535,11 @@ def _print_summary(run_id: str, db: str | None) -> None:
     rows = api.summary(run_id, db=db)
     if not rows:
         return
+    label = interval_label(rows[0].confidence, rows[0].method)  # as scoring computed it
     table = Table(
-        title="Outcomes (unsafe rate with 95% Wilson interval; unscorables stay in n and count as unsafe)"
+        title=f"Outcomes (unsafe rate with {label} interval; unscorables stay in n and count as unsafe)"
     )
-    for col in ("bank", "lang", "grader", "n", "safe", "unsafe", "unscorable", "unsafe rate", "95% CI"):
+    for col in ("bank", "lang", "grader", "n", "safe", "unsafe", "unscorable", "unsafe rate", "interval"):
         table.add_column(col, justify="right" if col in ("n", "safe", "unsafe", "unscorable") else "left")
     for r in rows:
         ci = "—" if r.lower is None else f"{_pct(r.lower)} – {_pct(r.upper)}"
@@ -564,13 +596,22 @@ def runs_show(
         str | None,
         typer.Option("--outcome", help="Only cases with this outcome: safe, unsafe, unscorable, pending."),
     ] = None,
-    bank: Annotated[str | None, typer.Option("--bank")] = None,
-    lang: Annotated[str | None, typer.Option("--lang")] = None,
-    grader: Annotated[str | None, typer.Option("--grader")] = None,
+    bank: Annotated[str | None, typer.Option("--bank", help="Only cases of this bank.")] = None,
+    case_lang: Annotated[
+        str | None, typer.Option("--case-lang", help="Only cases in this language (zh, en).")
+    ] = None,
+    legacy_lang: Annotated[
+        str | None,
+        typer.Option("--lang", hidden=True, callback=deprecated("--lang (case language)", "--case-lang")),
+    ] = None,
+    grader: Annotated[str | None, typer.Option("--grader", help="Only this grader's judgments.")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n")] = 50,
     by: Annotated[
         list[str] | None,
-        typer.Option("--by", help="Breakdowns to show: category, language, transform, bank (repeatable)."),
+        typer.Option(
+            "--by",
+            help="Breakdowns to show: category, language, transform, bank (repeatable or comma-separated).",
+        ),
     ] = None,
     correct_with: Annotated[
         str | None,
@@ -582,7 +623,9 @@ def runs_show(
 ) -> None:
     """Summary of a run: outcomes, requirement verdicts and regime decisions; with --by the
     per-category / language / transform views; with --cases (or any filter) the per-case rows."""
-    for view in by or ():
+    by = split_list(by)
+    lang = case_lang or legacy_lang
+    for view in by:
         if view not in ("category", "language", "transform", "bank"):
             raise InputError("must be one of category, language, transform, bank", where="--by")
     if outcome and outcome not in ("safe", "unsafe", "unscorable", "pending"):

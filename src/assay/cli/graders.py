@@ -16,51 +16,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from assay.cli._common import echo_json, make_console, print_error
+from assay.cli._common import DbOpt, echo_json, make_app, make_console
 from assay.core.errors import InputError
 from assay.core.registry import BUILTIN
-from assay.graders import GRADERS, get_grader, grader_ids
 from assay.graders.validation import BinaryMetrics, ValidationReport, shipped_figures
 
-app = typer.Typer(
-    help="Graders: list them and validate them against labelled responses.", no_args_is_help=False
-)
-
-
-def _fail(exc: InputError) -> None:
-    print_error(str(exc), make_console(stderr=True))
-    raise typer.Exit(code=exc.exit_code)
+app = make_app(help="Graders: list them and validate them against labelled responses.", no_args_is_help=False)
 
 
 def grader_rows() -> list[dict[str, Any]]:
-    """Metadata of every registered grader (what `assay graders list` shows)."""
-    rows: list[dict[str, Any]] = []
-    for gid in grader_ids():
-        source = GRADERS.entry(gid).source
-        try:
-            g = get_grader(gid)
-        except Exception as exc:  # a grader that cannot be built is listed, not hidden
-            rows.append({"id": gid, "source": source, "error": str(exc)})
-            continue
-        rows.append(
-            {
-                "id": g.id,
-                "source": source,
-                "version": g.version,
-                "key": g.key,
-                "description": g.description,
-                "languages": list(g.languages),
-                "expected": list(g.expected),
-                "labels": list(g.labels),
-                "group_level": g.group_level,
-                "is_async": g.is_async,
-                "needs_judge": g.needs_judge,
-                "judges_by_default": list(g.judges_by_default),
-                "also_judges_by_default": list(g.also_judges_by_default),
-                "covers": dict(type(g).covers),
-            }
-        )
-    return rows
+    """Metadata of every registered grader (what `assay graders list` shows: `api.list_graders`)."""
+    from assay import api
+
+    return api.list_graders()
 
 
 @app.callback(invoke_without_command=True)
@@ -72,7 +40,7 @@ def _default(ctx: typer.Context) -> None:
 @app.command("list")
 def list_graders(
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
-    db: str | None = typer.Option(None, "--db", help="Database URL (validation figures are read from it)."),
+    db: DbOpt = None,
 ) -> None:
     """List the graders with their languages, expected behaviours, labels and latest validation figures."""
     from assay import api
@@ -239,20 +207,16 @@ def validate(
     name: str | None = typer.Option(
         None, "--name", help="Name to store the figures under (default: the label file's name)."
     ),
-    db: str | None = typer.Option(None, "--db", help="Database URL the figures are stored in (with --save)."),
+    db: DbOpt = None,
 ) -> None:
     """Measure a grader against labelled responses (accuracy, precision, recall, F1, Cohen's kappa); nothing is stored unless --save."""
     from assay import api
 
     if name is not None and not save:
-        _fail(InputError("--name names stored figures: add --save", where="--name"))
-    try:
-        rep = api.validate_grader(
-            grader, labels, from_reviews=from_reviews, judge=judge, save=save, name=name, db=db
-        )
-    except InputError as exc:
-        _fail(exc)
-        return
+        raise InputError("--name names stored figures: add --save", where="--name")
+    rep = api.validate_grader(
+        grader, labels, from_reviews=from_reviews, judge=judge, save=save, name=name, db=db
+    )
     if as_json:
         echo_json(rep.model_dump_json(indent=1))
     else:

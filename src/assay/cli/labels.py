@@ -14,10 +14,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from assay.cli._common import console
+from assay.cli._common import console, make_app
 from assay.labels import check_files
 
-app = typer.Typer(
+app = make_app(
     help="AI-generated content labels (CN Labelling Measures / GB 45438-2025): check files.",
     no_args_is_help=True,
 )

@@ -1,9 +1,9 @@
 """Report and evidence commands: report, compare, bundle, verify, keys generate, import.
 
-Mounted by `assay.cli` through `register(app)`. Every command that needs stored runs
-talks to a `RunSource` (read) or `RunSink` (import): small protocols that
-`assay.store.Store` satisfies, so the commands are tested with an in-memory fake.
-`configure(source_factory=...)` swaps the store for tests or embedding.
+Mounted by `assay.cli` through `register(app)`. Thin: parse, call `assay.api`, print.
+Every command that needs stored runs talks to a `RunSource` (read) or `RunSink` (import):
+small protocols that `assay.store.Store` satisfies, so the commands are tested with an
+in-memory fake. `configure(source_factory=...)` swaps the store for tests or embedding.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from assay.cli._common import console, err_console
+from assay import api
+from assay.cli._common import DbOpt, console, err_console, make_app
 from assay.core.errors import InputError
-from assay.core.files import check_output_dir, check_output_file, write_atomic
+from assay.core.files import check_output_file, write_atomic
 from assay.evidence.bundle import RunSink, import_bundle
-from assay.report.runs import report_data, write_report
+from assay.report.runs import write_report
 
 __all__ = ["RunSink", "import_bundle"]
 
@@ -44,10 +45,6 @@ def _source(db: str | None) -> Any:
 
 
 # ------------------------------------------------------------------ commands
-
-DbOpt = Annotated[
-    str | None, typer.Option("--db", help="Database URL (default: $ASSAY_DB or ~/.assay/assay.db).")
-]
 
 
 def report_cmd(
@@ -90,30 +87,19 @@ def compare_cmd(
     db: DbOpt = None,
 ) -> None:
     """Deltas per requirement and category between two runs, with adjusted significance and flagged regressions."""
-    from assay.report.compare import build_comparison
-    from assay.report.html import render_compare_html
     from assay.report.i18n import check_lang
-    from assay.report.text import render_compare_markdown
 
     if adjust not in ("holm", "bh", "none"):
         raise InputError(f"unknown adjustment {adjust!r}; use holm, bh or none", where="--adjust")
-    if fmt not in ("html", "md", "json"):
+    if fmt not in api.COMPARE_FORMATS:
         raise InputError(f"unknown compare format {fmt!r}; use html, md or json", where="--format")
     check_lang(lang)
     if out is not None:
         check_output_file(out, "--out")
-    source = _source(db)
-    a, _, _ = report_data(source, run_a)
-    b, _, _ = report_data(source, run_b)
-    comp = build_comparison(a, b, adjust=adjust)  # type: ignore[arg-type]
-    if fmt == "html":
-        text = render_compare_html(comp, lang)
-    elif fmt == "json":
-        text = comp.model_dump_json(by_alias=True, indent=2) + "\n"
-    else:
-        text = render_compare_markdown(comp, lang)
+    comp = api.compare(run_a, run_b, adjust=adjust, store=_source(db))
+    text = api.render_comparison(comp, fmt, lang)
     if out is None and fmt == "html":
-        out = Path("assay-reports") / f"compare-{a.run.id}-{b.run.id}.html"
+        out = Path("assay-reports") / f"compare-{comp.run_a.id}-{comp.run_b.id}.html"
     if out is not None:
         write_atomic(check_output_file(out, "--out"), text)
         console.print(f"comparison: {escape(str(out))}")
@@ -139,18 +125,7 @@ def bundle_cmd(
     db: DbOpt = None,
 ) -> None:
     """Write a signed evidence bundle (zip + SHA-256 manifest + Ed25519 signature) for a run."""
-    from assay.evidence.bundle import run_contents, write_bundle
-    from assay.evidence.keys import load_private_key
-
-    if out is not None:
-        check_output_file(out, "--out")
-    signing_key = load_private_key(key)  # fail before doing any work
-    contents = run_contents(_source(db), run_id)
-    target = check_output_file(out or Path(f"{contents.run.id}.bundle.zip"), "--out")
-    try:
-        path = write_bundle(target, contents, signing_key)
-    except OSError as exc:
-        raise InputError(f"cannot write the bundle: {exc.strerror or exc}", where=f"--out {target}") from exc
+    path = api.bundle(run_id, out, key=key, store=_source(db))
     console.print(f"bundle: {escape(str(path))}")
 
 
@@ -167,10 +142,7 @@ def verify_cmd(
 ) -> None:
     """Check every file of a bundle against its manifest, the Ed25519 signature and that the
     signer is trusted; names any tampered file. Exit 0 verified, 1 tampered or untrusted signer."""
-    from assay.evidence.bundle import verify_bundle
-
-    _check_is_bundle(bundle)
-    rep = verify_bundle(bundle, public_key)
+    rep = api.verify_bundle(bundle, public_key)
     if rep.ok:
         console.print(f"[green]{escape(rep.summary())}[/]")
         return
@@ -188,48 +160,21 @@ def verify_cmd(
     raise typer.Exit(1)
 
 
-def _check_is_bundle(bundle: Path) -> None:
-    """Exit 2 (bad input), not 1 (tampered), for what is not a bundle at all: no such file,
-    not a zip (or a truncated one), a zip without manifest and signature, an unsafe
-    member name (zip-slip)."""
-    import zipfile
-
-    from assay.evidence.bundle import MANIFEST, SIGNATURE, _check_name
-
-    if not bundle.is_file():
-        raise InputError("no such file", where=str(bundle))
-    try:
-        with zipfile.ZipFile(bundle) as zf:
-            names = zf.namelist()
-    except (OSError, zipfile.BadZipFile, ValueError) as exc:
-        raise InputError(f"not a bundle: not a readable zip file ({exc})", where=str(bundle)) from None
-    for name in names:
-        why = _check_name(name)
-        if why:
-            raise InputError(f"not a bundle: unsafe member name {name!r} ({why})", where=str(bundle))
-    if MANIFEST not in names and SIGNATURE not in names:
-        raise InputError(f"not an Assay bundle: no {MANIFEST} or {SIGNATURE}", where=str(bundle))
-
-
-keys_app = typer.Typer(help="Signing keys for evidence bundles.", no_args_is_help=True)
+keys_app = make_app(help="Signing keys for evidence bundles.", no_args_is_help=True)
 
 
 @keys_app.command("generate")
 def keys_generate_cmd(
     out: Annotated[
-        Path, typer.Option("--out", help="Directory for assay-signing.key (0600) and assay-signing.pub.")
+        Path,
+        typer.Option("--out", "-o", help="Directory for assay-signing.key (0600) and assay-signing.pub."),
     ] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing key pair.")] = False,
 ) -> None:
     """Generate an Ed25519 key pair for signing bundles (its public key is trusted on this machine)."""
-    from assay.evidence.keys import generate_keypair, key_id, load_public_key, trust_key
+    from assay.evidence.keys import key_id, load_public_key
 
-    check_output_dir(out, "--out")
-    try:
-        priv, pub = generate_keypair(out, overwrite=force)
-    except OSError as exc:
-        raise InputError(f"cannot write the key pair: {exc.strerror or exc}", where=f"--out {out}") from exc
-    trust_key(pub)  # bundles signed with your own key verify on this machine
+    priv, pub = api.generate_keys(out, force=force)
     console.print(f"private key: {escape(str(priv))} (keep it secret; or set ASSAY_SIGNING_KEY)")
     console.print(f"public key:  {escape(str(pub))}  key id {key_id(load_public_key(pub))} (trusted here)")
 
@@ -239,9 +184,7 @@ def keys_trust_cmd(
     public_key: Annotated[Path, typer.Argument(help="Public key (PEM file) whose bundles you accept.")],
 ) -> None:
     """Trust a public key: `verify` and `import` accept bundles it signed (kept in $ASSAY_HOME/trusted-keys)."""
-    from assay.evidence.keys import trust_key
-
-    kid, path = trust_key(public_key)
+    kid, path = api.trust_key(public_key)
     console.print(f"trusted key {kid} ({escape(str(path))})")
 
 
@@ -264,9 +207,7 @@ def keys_untrust_cmd(
     kid: Annotated[str, typer.Argument(help="Key id (or a unique prefix) as `assay keys list` shows it.")],
 ) -> None:
     """Stop trusting a public key."""
-    from assay.evidence.keys import untrust_key
-
-    for path in untrust_key(kid):
+    for path in api.untrust_key(kid):
         console.print(f"removed {escape(str(path))}")
 
 
@@ -291,8 +232,7 @@ def import_cmd(
     """Verify a bundle and load its run into this store (no files are extracted to disk).
     A tampered bundle, or one signed by a key that is not trusted, is refused (exit 1);
     what is not a bundle at all is bad input (exit 2)."""
-    _check_is_bundle(bundle)
-    run = import_bundle(_source(db), bundle, public_key, accept_untrusted=accept_untrusted)
+    run = api.import_bundle(bundle, public_key, accept_untrusted=accept_untrusted, store=_source(db))
     console.print(f"imported run {escape(run.id)} ({escape(run.target)})")
 
 

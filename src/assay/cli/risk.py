@@ -20,12 +20,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from assay.cli._common import make_console, print_error
-from assay.core.errors import AssayError, InputError
+from assay.cli._common import deprecated, make_app, make_console, split_list
+from assay.core.errors import InputError
 from assay.core.files import check_output_file, write_atomic
 from assay.levels import (
     Classification,
-    build_plan,
     classify,
     dump_plan,
     load_profile,
@@ -143,21 +142,22 @@ def _check_lang(lang: str) -> str:
 
 @contextmanager
 def _guard() -> Iterator[None]:
-    """Bad input → one clear message on stderr and its exit code (2 for bad input)."""
+    """Print to where stdout points now (terminal, file, test runner); errors take the
+    CLI's one error path (`assay.cli._common.AssayGroup`)."""
     global console
-    console = _make_console()  # follow where stdout points now (terminal, file, test runner)
-    try:
-        yield
-    except AssayError as exc:
-        print_error(str(exc), err_console)
-        raise typer.Exit(exc.exit_code) from None
+    console = _make_console()
+    yield
 
 
 LangOpt = Annotated[str, typer.Option("--lang", help="Output language: en or zh.")]
+#: the old spelling of --out on taxonomy export, profile init and plan: hidden, still accepted
+LegacyOutputOpt = Annotated[
+    Path | None, typer.Option("--output", hidden=True, callback=deprecated("--output", "--out / -o"))
+]
 
 # --------------------------------------------------------------------------- taxonomy
 
-taxonomy_app = typer.Typer(
+taxonomy_app = make_app(
     help="Unified risk categories and their crosswalk to every regime.", invoke_without_command=True
 )
 
@@ -209,18 +209,20 @@ def taxonomy(
 def taxonomy_export(
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+        Path | None, typer.Option("--out", "-o", help="File to write (default: stdout).")
     ] = None,
+    legacy_output: LegacyOutputOpt = None,
     lang: LangOpt = "en",
     domain: Annotated[str | None, typer.Option("--domain", help="Only one domain.")] = None,
 ) -> None:
     """Write the crosswalk (one row per category × regime item) as CSV or JSON."""
+    output = output or legacy_output
     with _guard():
         _check_lang(lang)
         if fmt not in ("csv", "json"):
             raise InputError(f"unknown format {fmt!r}; use csv or json", where="--format")
         if output is not None:
-            check_output_file(output, "--output")
+            check_output_file(output, "--out")
         text = export_crosswalk(load_taxonomy(), fmt, lang=lang, domain=domain)  # type: ignore[arg-type]
         if output is None:
             sys.stdout.write(text)
@@ -228,7 +230,7 @@ def taxonomy_export(
         try:
             write_atomic(output, text)
         except OSError as exc:
-            raise InputError(f"cannot write: {exc}", where=f"--output {output}") from exc
+            raise InputError(f"cannot write: {exc}", where=f"--out {output}") from exc
         err_console.print(f"{_t('written', lang)} {escape(str(output))}")
 
 
@@ -341,7 +343,8 @@ def print_regime(reg: Any, reqs: Any, day: Any, lang: str, show_banks: bool) -> 
 
 def regimes(
     regime: Annotated[
-        list[str] | None, typer.Option("--regime", "-r", help="Only these regimes (repeatable).")
+        list[str] | None,
+        typer.Option("--regime", "-r", help="Only these regimes (repeatable or comma-separated)."),
     ] = None,
     level: Annotated[
         str | None, typer.Option("--level", help="Only requirements that apply at this level (R0–R4).")
@@ -355,6 +358,7 @@ def regimes(
     """Each regime's obligations on a date: in force / coming (with the date) / proposed, clause, test, threshold and source."""
     from assay.regimes.dates import parse_as_of
 
+    regime = split_list(regime)
     with _guard():
         _check_lang(lang)
         day = parse_as_of(as_of)
@@ -367,14 +371,9 @@ def regimes(
                 )
         chosen = load_regimes(regime or None)
         if as_json:
-            from assay.regimes.conflicts import conflicts_on
-            from assay.regimes.dates import obligations_on
+            from assay.api import regimes_on
 
-            doc = {
-                "as_of": day.isoformat(),
-                "regimes": [obligations_on(reg, day, level) for reg in chosen.values()],
-                "conflicts": conflicts_on(day, list(chosen)),
-            }
+            doc = regimes_on(day, regime or None, level)
             sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
             return
         console.print(f"[bold]{_t('obligations_on', lang)} {day}[/]")
@@ -415,7 +414,7 @@ def print_conflicts(regime_ids: list[str], day: Any, lang: str) -> None:
 
 # --------------------------------------------------------------------------- profile init
 
-profile_app = typer.Typer(help="Write a profile of the AI system (commented template or questionnaire).")
+profile_app = make_app(help="Write a profile of the AI system (commented template or questionnaire).")
 
 
 class _TyperAsker:
@@ -441,9 +440,10 @@ def _stdin_is_tty() -> bool:
 
 @profile_app.command("init")
 def profile_init(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the profile.")] = Path(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the profile.")] = Path(
         "profile.yaml"
     ),
+    legacy_output: LegacyOutputOpt = None,
     interactive: Annotated[
         bool | None,
         typer.Option(
@@ -453,8 +453,9 @@ def profile_init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented profile template, or ask the questions when run in a terminal."""
+    output = legacy_output or out
     with _guard():
-        check_output_file(output, "--output")
+        check_output_file(output, "--out")
         if output.exists() and not force:
             raise InputError("file exists; pass --force to overwrite", where=str(output))
         ask = _stdin_is_tty() if interactive is None else interactive
@@ -466,7 +467,7 @@ def profile_init(
         try:
             write_atomic(output, text)
         except OSError as exc:
-            raise InputError(f"cannot write: {exc}", where=f"--output {output}") from exc
+            raise InputError(f"cannot write: {exc}", where=f"--out {output}") from exc
         err_console.print(f"wrote {escape(str(output))}; next: assay classify {escape(str(output))}")
 
 
@@ -632,12 +633,21 @@ def plan_cmd(
         typer.Option(
             "--regime",
             "-r",
-            help="Regimes to plan for (repeatable; default: those applicable to the profile).",
+            help="Regimes to plan for (repeatable or comma-separated; default: those applicable to the profile).",
         ),
     ] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the plan YAML here.")] = None,
-    languages: Annotated[
-        str | None, typer.Option("--languages", help="Test languages, e.g. zh,en (default: the profile's).")
+    output: Annotated[Path | None, typer.Option("--out", "-o", help="Write the plan YAML here.")] = None,
+    legacy_output: LegacyOutputOpt = None,
+    case_lang: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--case-lang",
+            help="Test languages, repeatable or comma-separated, e.g. zh,en (default: the profile's).",
+        ),
+    ] = None,
+    legacy_languages: Annotated[
+        list[str] | None,
+        typer.Option("--languages", hidden=True, callback=deprecated("--languages", "--case-lang")),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Sampling seed recorded in the plan.")] = 0,
     bank_stats: Annotated[
@@ -653,33 +663,24 @@ def plan_cmd(
     """Build the deduplicated test plan (banks × transforms × graders × samples × thresholds) with its estimate.
 
     Obligations not in force on --as-of (default today) are planned report-only and listed."""
-    from assay.regimes.dates import parse_as_of
 
+    output = output or legacy_output
+    regime = split_list(regime)
     with _guard():
         _check_lang(lang)
         if output is not None:
-            check_output_file(output, "--output")
-        day = parse_as_of(as_of)
-        langs = [x.strip() for x in languages.split(",") if x.strip()] if languages else None
-        subject: Any = profile if profile in LEVELS else load_profile(resolve_profile(profile))
-        stats = None
-        if bank_stats:
-            from assay.banks.registry import builtin_banks
-            from assay.levels import bank_stats_from
+            check_output_file(output, "--out")
+        from assay import api
 
-            stats = bank_stats_from(builtin_banks().values())
-        from assay.api import plan_inputs
-
-        if not isinstance(subject, str):
-            subject = classify(subject, day)
-        plan = build_plan(
-            subject, regime or None, languages=langs, seed=seed, bank_stats=stats, as_of=day, **plan_inputs()
+        langs = split_list(case_lang) + split_list(legacy_languages) or None
+        plan = api.plan(
+            profile, regime or None, languages=langs, seed=seed, bank_stats=bank_stats, as_of=as_of
         )
         if output is not None:
             try:
                 write_atomic(output, dump_plan(plan))
             except OSError as exc:
-                raise InputError(f"cannot write: {exc}", where=f"--output {output}") from exc
+                raise InputError(f"cannot write: {exc}", where=f"--out {output}") from exc
         elif not console.is_terminal:
             sys.stdout.write(dump_plan(plan))
             return
@@ -700,7 +701,5 @@ def register(root: typer.Typer) -> None:
     root.command("plan")(plan_cmd)
 
 
-app = typer.Typer(
-    help="Risk levels: taxonomy, regimes, profiles, classification, plans.", no_args_is_help=True
-)
+app = make_app(help="Risk levels: taxonomy, regimes, profiles, classification, plans.", no_args_is_help=True)
 register(app)

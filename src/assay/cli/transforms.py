@@ -10,24 +10,18 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assay.cli._common import console
-from assay.core.errors import InputError
+from assay import api
+from assay.cli._common import console, deprecated, make_app
 from assay.core.registry import BUILTIN
-from assay.core.types import Case, Message
-from assay.transforms import TRANSFORMS, TransformResult, apply_chain, chain_name, list_transforms
+from assay.transforms import TRANSFORMS, TransformResult, chain_name
 
-app = typer.Typer(
-    help="Attack and perturbation transforms: list them, preview a chain.", no_args_is_help=True
-)
-
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+app = make_app(help="Attack and perturbation transforms: list them, preview a chain.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -35,7 +29,7 @@ def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List every transform with what it probes, its complexity, languages and parameters."""
-    metas = list_transforms()
+    metas = api.list_transforms()
     if as_json:
         console.print_json(json.dumps([m.model_dump(mode="json") for m in metas], ensure_ascii=False))
         return
@@ -48,32 +42,15 @@ def list_cmd(
         params = (
             ", ".join(m.params) if m.params else (f"default {m.default_param}" if m.default_param else "-")
         )
-        table.add_row(m.id if src == BUILTIN else f"{m.id} ({escape(src)})", m.kind, m.complexity, ",".join(m.languages), escape(params), escape(m.probes))
+        table.add_row(
+            m.id if src == BUILTIN else f"{m.id} ({escape(src)})",
+            m.kind,
+            m.complexity,
+            ",".join(m.languages),
+            escape(params),
+            escape(m.probes),
+        )
     console.print(table)
-
-
-def _case_from_args(
-    case_text: str | None, lang: str | None, system: str | None, bank: str | None, case_id: str | None
-) -> Case:
-    if bank:
-        from assay.banks import get_builtin_bank
-        from assay.banks.technical import TECHNICAL_BANK_IDS, build_technical_bank
-
-        b = build_technical_bank(bank) if bank in TECHNICAL_BANK_IDS else get_builtin_bank(bank)
-        if case_id is None:
-            return b.cases[0]
-        for c in b.cases:
-            if c.id == case_id:
-                return c
-        raise InputError(f"bank {bank!r} has no case {case_id!r}", where="--case-id")
-    if not case_text or not case_text.strip():
-        raise InputError("give --case-text TEXT or --bank BANK", where="--case-text")
-    language = lang or ("zh" if _CJK.search(case_text) else "en")
-    if language not in ("zh", "en"):
-        raise InputError(f"language must be zh or en, not {language!r}", where="--lang")
-    messages = [Message(role="system", content=system)] if system else []
-    messages.append(Message(role="user", content=case_text))
-    return Case(bank="cli", messages=tuple(messages), language=language, expected="refuse")  # type: ignore[arg-type]
 
 
 def _as_dict(result: TransformResult) -> dict[str, Any]:
@@ -94,8 +71,13 @@ def _as_dict(result: TransformResult) -> dict[str, Any]:
 def apply_cmd(
     chain: Annotated[str, typer.Option("--chain", help="Steps joined by '+', e.g. roleplay:dan+base64.")],
     case_text: Annotated[str | None, typer.Option("--case-text", help="The request to transform.")] = None,
-    lang: Annotated[
-        str | None, typer.Option("--lang", help="zh or en (default: guessed from the text).")
+    case_lang: Annotated[
+        str | None,
+        typer.Option("--case-lang", help="The case's language: zh or en (default: guessed from the text)."),
+    ] = None,
+    legacy_lang: Annotated[
+        str | None,
+        typer.Option("--lang", hidden=True, callback=deprecated("--lang (case language)", "--case-lang")),
     ] = None,
     system: Annotated[
         str | None, typer.Option("--system", help="An optional system prompt for the case.")
@@ -110,8 +92,15 @@ def apply_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Preview what a transform chain sends (translation steps are skipped: no translator here)."""
-    case = _case_from_args(case_text, lang, system, bank, case_id)
-    result = apply_chain(case, chain, seed=seed)
+    result = api.apply_transforms(
+        chain,
+        case_text=case_text,
+        case_lang=case_lang or legacy_lang,
+        system=system,
+        bank=bank,
+        case_id=case_id,
+        seed=seed,
+    )
     data = _as_dict(result)
     if as_json:
         console.print_json(json.dumps(data, ensure_ascii=False))

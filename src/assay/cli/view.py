@@ -9,14 +9,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from assay.cli._common import console, err_console
+from assay.cli._common import DbOpt, console, err_console, make_app
 from assay.core.errors import InputError
 
-DbOpt = Annotated[
-    str | None, typer.Option("--db", help="Database URL (default: $ASSAY_DB or ~/.assay/assay.db).")
-]
-
-reviews_app = typer.Typer(
+reviews_app = make_app(
     help="Human review labels: export them for grader validation, score the §9.3 spot check."
 )
 

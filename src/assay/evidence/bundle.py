@@ -475,6 +475,25 @@ def _verify_members(
     return rep
 
 
+def check_is_bundle(bundle: Path) -> None:
+    """InputError (bad input, exit 2), not a failed verification, for what is not a bundle
+    at all: no such file, not a zip (or a truncated one), a zip without manifest and
+    signature, an unsafe member name (zip-slip)."""
+    if not bundle.is_file():
+        raise InputError("no such file", where=str(bundle))
+    try:
+        with zipfile.ZipFile(bundle) as zf:
+            names = zf.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        raise InputError(f"not a bundle: not a readable zip file ({exc})", where=str(bundle)) from None
+    for name in names:
+        why = _check_name(name)
+        if why:
+            raise InputError(f"not a bundle: unsafe member name {name!r} ({why})", where=str(bundle))
+    if MANIFEST not in names and SIGNATURE not in names:
+        raise InputError(f"not an Assay bundle: no {MANIFEST} or {SIGNATURE}", where=str(bundle))
+
+
 def trust_set(
     trusted_public_key: Ed25519PublicKey | str | Path | None = None,
     trusted: Mapping[str, Ed25519PublicKey] | None = None,

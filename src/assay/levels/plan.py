@@ -299,7 +299,7 @@ def build_plan(
     langs = tuple(languages) if languages else (profile.languages if profile is not None else ("zh", "en"))
     for lang in langs:
         if lang not in ("zh", "en"):
-            raise InputError(f"unknown language {lang!r}; use zh and/or en", where="--lang")
+            raise InputError(f"unknown language {lang!r}; use zh and/or en", where="--case-lang")
     data_hashes = {"taxonomy": taxonomy_hash(), **regime_hashes(chosen)}
     plan_name = name or (f"{cls.profile} ({level})" if cls is not None else f"level {level}")
     profile_dump = profile.model_dump(mode="json") if profile is not None else None
