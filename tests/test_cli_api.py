@@ -25,6 +25,7 @@ runner = CliRunner()
 TWINS: dict[str, str] = {
     "run": "run",  # --resume: api.resume
     "assess": "assess",
+    "plugins": "plugins",
     "calibrate": "calibrate",
     "regimes": "regimes_on",
     "classify": "classify_profile",

@@ -10,7 +10,6 @@ other packages add providers through the `assay.banks` entry points.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from functools import cache
 from typing import Any, TypeVar, overload
 
 from assay.core import registry as _registry
@@ -41,18 +40,25 @@ def bank_provider(fn: _F | None = None, *, provides: Mapping[str, str] | None = 
         if provides is not None:
             f.provides = dict(provides)  # type: ignore[attr-defined]
         BANKS.add(f"{f.__module__.rsplit('.', 1)[-1]}.{f.__name__}", f)
-        builtin_banks.cache_clear()
         return f
 
     return deco(fn) if fn is not None else deco
 
 
-@cache
+#: (BANKS.version, the banks built at that version): rebuilt when a provider is added or removed
+_built: tuple[int, dict[str, Bank]] | None = None
+
+
 def builtin_banks() -> dict[str, Bank]:
-    """Every bank the registered providers give (packaged ones and plug-ins'), by id."""
+    """Every bank the registered providers give (packaged ones and plug-ins'), by id; built
+    once per registry version, so a plug-in loaded later (an entry point) is seen."""
+    global _built
+    entries = BANKS.entries()  # loads the built-ins and the entry points first
+    if _built is not None and _built[0] == BANKS.version:
+        return _built[1]
     banks: dict[str, Bank] = {}
     source: dict[str, str] = {}
-    for entry in BANKS.entries():
+    for entry in entries:
         for bank in entry.obj():
             if bank.id in banks:
                 msg = f"two banks share the id {bank.id!r} (from {source[bank.id]} and {entry.source})"
@@ -61,6 +67,7 @@ def builtin_banks() -> dict[str, Bank]:
                 raise RuntimeError(msg)
             banks[bank.id] = bank
             source[bank.id] = entry.source
+    _built = (BANKS.version, banks)
     return banks
 
 

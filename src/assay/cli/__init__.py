@@ -18,7 +18,7 @@ PANELS: dict[str, tuple[str, ...]] = {
     "Assess": ("assess", "run", "calibrate"),
     "Results": ("runs", "report", "compare", "view", "reviews"),
     "Evidence": ("bundle", "verify", "import", "keys", "labels"),
-    "Graders & banks": ("banks", "graders", "transforms", "benchmarks", "keywords"),
+    "Graders & banks": ("banks", "graders", "transforms", "benchmarks", "keywords", "plugins"),
 }
 _ORDER = {name: i for i, name in enumerate(n for names in PANELS.values() for n in names)}
 

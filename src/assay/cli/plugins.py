@@ -12,8 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assay.cli._common import echo_json, make_console, print_error
-from assay.core.errors import InputError
+from assay.cli._common import echo_json, make_console
 
 
 def plugins_cmd(
@@ -26,11 +25,7 @@ def plugins_cmd(
     """List the plug-ins of every kind and where each comes from (assay or a package)."""
     from assay import api
 
-    try:
-        rows = api.plugins(kind)
-    except InputError as exc:
-        print_error(str(exc), make_console(stderr=True))
-        raise typer.Exit(code=exc.exit_code) from None
+    rows = api.plugins(kind)  # a bad --kind is an InputError: the shared handler prints it, exit 2
     if as_json:
         echo_json(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=1))
         return
