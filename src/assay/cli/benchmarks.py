@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assay.banks.benchmarks import fetch_benchmark, find_local, get_loader, load_benchmark, loaders
-from assay.banks.keywords import KeywordLibrary, builtin_keyword_library
+from assay._lazy import lazy_module
 from assay.cli._common import console, echo_json, fail
 from assay.core.errors import AssayError, InputError
 
@@ -29,6 +28,12 @@ keywords_app = typer.Typer(
 )
 
 _PREVIEW_CHARS = 120
+if TYPE_CHECKING:
+    from assay.banks import benchmarks as _benchmarks
+    from assay.banks import keywords as _keywords
+else:  # loaded by the commands that use them, not by `assay --help`
+    _benchmarks = lazy_module("assay.banks.benchmarks")
+    _keywords = lazy_module("assay.banks.keywords")
 
 
 def _short(text: str, n: int = _PREVIEW_CHARS) -> str:
@@ -55,8 +60,8 @@ def list_cmd(
 ) -> None:
     """List benchmark loaders with licence, languages, expected behaviour and local availability."""
     rows: list[dict[str, Any]] = []
-    for name, loader in loaders().items():
-        local = find_local(name, data_dir=data_dir)
+    for name, loader in _benchmarks.loaders().items():
+        local = _benchmarks.find_local(name, data_dir=data_dir)
         info = loader.info
         rows.append(
             {
@@ -106,7 +111,9 @@ def load_cmd(
 ) -> None:
     """Load a benchmark and preview what Assay makes of it."""
     try:
-        bank = load_benchmark(name, path, limit=limit, download=not no_download, **_options(option))
+        bank = _benchmarks.load_benchmark(
+            name, path, limit=limit, download=not no_download, **_options(option)
+        )
     except AssayError as exc:
         fail(str(exc), exc.exit_code)
         return
@@ -144,16 +151,16 @@ def fetch_cmd(
 ) -> None:
     """Download a benchmark's files into the cache ($ASSAY_CACHE/benchmarks)."""
     try:
-        loader = get_loader(name)
-        folder = fetch_benchmark(loader.name, mirror=mirror, force=force)
+        loader = _benchmarks.get_loader(name)
+        folder = _benchmarks.fetch_benchmark(loader.name, mirror=mirror, force=force)
     except AssayError as exc:
         fail(str(exc), exc.exit_code)
         return
     console.print(f"{escape(loader.name)}: {len(loader.info.downloads)} file(s) in {escape(str(folder))}")
 
 
-def _library(path: Path | None) -> KeywordLibrary:
-    return KeywordLibrary.load(path) if path is not None else builtin_keyword_library()
+def _library(path: Path | None) -> _keywords.KeywordLibrary:
+    return _keywords.KeywordLibrary.load(path) if path is not None else _keywords.builtin_keyword_library()
 
 
 @keywords_app.command("coverage")

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assay import api
+from assay._lazy import lazy_module
 from assay.cli._common import console, err_console, progress_bar
 from assay.core.errors import InputError
 from assay.report.i18n import interval_label
-from assay.scoring.results import Estimate
+
+if TYPE_CHECKING:
+    from assay import api
+    from assay.scoring.results import Estimate
+else:
+    api = lazy_module("assay.api")  # loaded by the first command that uses it, not by `--help`
 
 DbOpt = Annotated[
     str | None,

@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from assay._lazy import lazy_module
 from assay.cli._common import echo_json, make_console, print_error
 from assay.core.errors import InputError
-from assay.graders import get_grader, grader_ids
-from assay.graders.validation import BinaryMetrics, ValidationReport, shipped_figures
 
 app = typer.Typer(
     help="Graders: list them and validate them against labelled responses.", no_args_is_help=False
 )
+if TYPE_CHECKING:
+    from assay import graders as _graders
+    from assay.graders import validation as _validation
+else:  # loaded by the commands that use them, not by `assay --help`
+    _graders = lazy_module("assay.graders")
+    _validation = lazy_module("assay.graders.validation")
 
 
 def _fail(exc: InputError) -> None:
@@ -34,9 +39,9 @@ def _fail(exc: InputError) -> None:
 def grader_rows() -> list[dict[str, Any]]:
     """Metadata of every registered grader (what `assay graders list` shows)."""
     rows: list[dict[str, Any]] = []
-    for gid in grader_ids():
+    for gid in _graders.grader_ids():
         try:
-            g = get_grader(gid)
+            g = _graders.get_grader(gid)
         except Exception as exc:  # a grader that cannot be built is listed, not hidden
             rows.append({"id": gid, "error": str(exc)})
             continue
@@ -72,7 +77,7 @@ def list_graders(
     from assay import api
 
     validations = api.grader_validations(db)
-    shipped = shipped_figures()
+    shipped = _validation.shipped_figures()
     rows = grader_rows()
     for r in rows:
         fig = shipped.get(r.get("key", ""))
@@ -154,7 +159,7 @@ def _fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.3f}"
 
 
-def _metrics_table(title: str, rows: dict[str, BinaryMetrics]) -> Table:
+def _metrics_table(title: str, rows: dict[str, _validation.BinaryMetrics]) -> Table:
     t = Table(title=title)
     for col in (
         "slice",
@@ -185,7 +190,7 @@ def _metrics_table(title: str, rows: dict[str, BinaryMetrics]) -> Table:
     return t
 
 
-def print_report(rep: ValidationReport, console: Console | None = None) -> None:
+def print_report(rep: _validation.ValidationReport, console: Console | None = None) -> None:
     console = console or make_console()
     console.print(
         f"[bold]{escape(rep.grader)}[/bold] on {escape(rep.label_file or '<rows>')} "

@@ -10,18 +10,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
+from assay._lazy import lazy_module
 from assay.cli._common import console, err_console
 from assay.core.errors import InputError
 from assay.core.files import check_output_dir, check_output_file, write_atomic
-from assay.evidence.bundle import RunSink, import_bundle
-from assay.report.runs import report_data, write_report
+from assay.report.limits import SAMPLE_CAP
+
+if TYPE_CHECKING:
+    from assay.evidence import bundle as _bundle
+    from assay.evidence.bundle import RunSink, import_bundle
+    from assay.report import runs as _runs
+else:  # loaded by the commands that use them, not by `assay --help`
+    _bundle = lazy_module("assay.evidence.bundle")
+    _runs = lazy_module("assay.report.runs")
 
 __all__ = ["RunSink", "import_bundle"]
+
+
+def __getattr__(name: str) -> Any:
+    """`RunSink` and `import_bundle`, re-exported from `assay.evidence.bundle` when first read."""
+    if name in __all__:
+        return getattr(_bundle, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _default_factory(db: str | None) -> Any:
@@ -58,8 +73,17 @@ def report_cmd(
         Path | None, typer.Option("--out", "-o", help="Output file (default: assay-reports/<run>.<ext>).")
     ] = None,
     db: DbOpt = None,
+    sample_cap: Annotated[
+        int,
+        typer.Option(
+            "--sample-cap",
+            min=0,
+            help="Cases shown per requirement and breakdown row (stratified by outcome; every figure "
+            "counts every case). 0: show every case (the report then grows with the run).",
+        ),
+    ] = SAMPLE_CAP,
 ) -> None:
-    """Write a run's report: self-contained HTML, Markdown summary, JSON (schema assay.report/1) or JUnit XML."""
+    """Write a run's report: self-contained HTML, Markdown summary, JSON (schema assay.report/2) or JUnit XML."""
     from assay.report.i18n import check_lang
     from assay.report.runs import FORMATS
 
@@ -68,7 +92,7 @@ def report_cmd(
     check_lang(lang)
     if out is not None:
         check_output_file(out, "--out")
-    path = write_report(_source(db), run_id, fmt, lang, out)
+    path = _runs.write_report(_source(db), run_id, fmt, lang, out, sample_cap=sample_cap or None)
     console.print(f"report: {escape(str(path))}")
 
 
@@ -103,8 +127,8 @@ def compare_cmd(
     if out is not None:
         check_output_file(out, "--out")
     source = _source(db)
-    a, _, _ = report_data(source, run_a)
-    b, _, _ = report_data(source, run_b)
+    a, _, _ = _runs.report_data(source, run_a)
+    b, _, _ = _runs.report_data(source, run_b)
     comp = build_comparison(a, b, adjust=adjust)  # type: ignore[arg-type]
     if fmt == "html":
         text = render_compare_html(comp, lang)
@@ -292,7 +316,7 @@ def import_cmd(
     A tampered bundle, or one signed by a key that is not trusted, is refused (exit 1);
     what is not a bundle at all is bad input (exit 2)."""
     _check_is_bundle(bundle)
-    run = import_bundle(_source(db), bundle, public_key, accept_untrusted=accept_untrusted)
+    run = _bundle.import_bundle(_source(db), bundle, public_key, accept_untrusted=accept_untrusted)
     console.print(f"imported run {escape(run.id)} ({escape(run.target)})")
 
 

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from assay._lazy import lazy_module
 from assay.cli._common import console
 from assay.core.errors import InputError
-from assay.core.types import Case, Message
-from assay.transforms import TransformResult, apply_chain, chain_name, list_transforms
 
 app = typer.Typer(
     help="Attack and perturbation transforms: list them, preview a chain.", no_args_is_help=True
@@ -28,13 +27,20 @@ app = typer.Typer(
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
+if TYPE_CHECKING:
+    from assay import transforms as _transforms
+    from assay.core import types as _types
+else:  # loaded by the commands that use them, not by `assay --help`
+    _transforms = lazy_module("assay.transforms")
+    _types = lazy_module("assay.core.types")
+
 
 @app.command("list")
 def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List every transform with what it probes, its complexity, languages and parameters."""
-    metas = list_transforms()
+    metas = _transforms.list_transforms()
     if as_json:
         console.print_json(json.dumps([m.model_dump(mode="json") for m in metas], ensure_ascii=False))
         return
@@ -51,7 +57,7 @@ def list_cmd(
 
 def _case_from_args(
     case_text: str | None, lang: str | None, system: str | None, bank: str | None, case_id: str | None
-) -> Case:
+) -> _types.Case:
     if bank:
         from assay.banks import get_builtin_bank
         from assay.banks.technical import TECHNICAL_BANK_IDS, build_technical_bank
@@ -68,12 +74,12 @@ def _case_from_args(
     language = lang or ("zh" if _CJK.search(case_text) else "en")
     if language not in ("zh", "en"):
         raise InputError(f"language must be zh or en, not {language!r}", where="--lang")
-    messages = [Message(role="system", content=system)] if system else []
-    messages.append(Message(role="user", content=case_text))
-    return Case(bank="cli", messages=tuple(messages), language=language, expected="refuse")  # type: ignore[arg-type]
+    messages = [_types.Message(role="system", content=system)] if system else []
+    messages.append(_types.Message(role="user", content=case_text))
+    return _types.Case(bank="cli", messages=tuple(messages), language=language, expected="refuse")  # type: ignore[arg-type]
 
 
-def _as_dict(result: TransformResult) -> dict[str, Any]:
+def _as_dict(result: _transforms.TransformResult) -> dict[str, Any]:
     c = result.case
     return {
         "id": c.id,
@@ -108,13 +114,13 @@ def apply_cmd(
 ) -> None:
     """Preview what a transform chain sends (translation steps are skipped: no translator here)."""
     case = _case_from_args(case_text, lang, system, bank, case_id)
-    result = apply_chain(case, chain, seed=seed)
+    result = _transforms.apply_chain(case, chain, seed=seed)
     data = _as_dict(result)
     if as_json:
         console.print_json(json.dumps(data, ensure_ascii=False))
         return
     console.print(
-        f"[bold]chain[/] {escape(chain_name(chain))}  [bold]case[/] {data['id']}  parent {data['parent']}"
+        f"[bold]chain[/] {escape(_transforms.chain_name(chain))}  [bold]case[/] {data['id']}  parent {data['parent']}"
     )
     for m in result.case.messages:
         console.print(f"[cyan]{m.role}[/]: {escape(m.content)}")
