@@ -22,12 +22,12 @@ from engine import start_mock
 from process import _env, timed, write_bank
 
 
-def one_size(n: int, port: int, work: Path, concurrency: int) -> dict[str, object]:
+def one_size(n: int, port: int, work: Path, concurrency: int, src: Path | None = None) -> dict[str, object]:
     home = Path(tempfile.mkdtemp(dir=work))
     bank = write_bank(home / f"bank-{n}.jsonl", n)
     db = f"sqlite:///{home}/assay.db"
     html = home / "report.html"
-    env = _env(port, home)
+    env = _env(port, home, src)
     base = [sys.executable, "-m", "assay"]
     run = timed(
         [*base, "run", "-t", "openai:mock", "-b", str(bank), "--db", db, "--no-cache", "-c", str(concurrency),
@@ -41,6 +41,7 @@ def one_size(n: int, port: int, work: Path, concurrency: int) -> dict[str, objec
     js = home / "report.json"
     rep = timed([*base, "report", run_id, "--format", "json", "-o", str(js), "--db", db], env)
     return {
+        "src": str(src or "this tree"),
         "cases": n,
         "run_wall_s": round(run["wall_s"], 2),
         "run_peak_rss_mb": round(run["peak_rss_mb"], 1),
@@ -57,13 +58,18 @@ def main() -> None:
     )
     parser.add_argument("--sizes", default="2000,20000", help="comma-separated case counts")
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--baseline-src", type=Path, help="another Assay source tree (its src/), measured too"
+    )
     args = parser.parse_args()
+    trees = [None] + ([args.baseline_src.resolve()] if args.baseline_src else [])
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     proc, port = start_mock(0.0)
     try:
         with tempfile.TemporaryDirectory(prefix="assay-mem-") as tmp:
             for n in sizes:
-                print(json.dumps(one_size(n, port, Path(tmp), args.concurrency)), flush=True)
+                for src in trees:
+                    print(json.dumps(one_size(n, port, Path(tmp), args.concurrency, src)), flush=True)
     finally:
         proc.kill()
 

@@ -35,6 +35,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from engine import prompt, start_mock  # bench/ is not a package: its folder is on sys.path
 
 ROOT = Path(__file__).parent.parent
+#: the Assay source measured; `--baseline-src OTHER/src` adds another tree, run interleaved
+SRC = ROOT / "src"
 
 
 def write_bank(path: Path, n: int) -> Path:
@@ -49,14 +51,13 @@ def write_bank(path: Path, n: int) -> Path:
     return path
 
 
-def _env(port: int, home: Path) -> dict[str, str]:
+def _env(port: int, home: Path, src: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["ASSAY_OPENAI_BASE_URL"] = f"http://127.0.0.1:{port}/v1"
     env["ASSAY_HOME"] = str(home)
     env.pop("ASSAY_DB", None)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure as installed: compiled modules cached
-    src = str(ROOT / "src")
-    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = str(src or SRC)
     return env
 
 
@@ -78,7 +79,13 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]
 
 
 def assay_run(
-    bank: Path, port: int, workdir: Path, concurrency: int, fmt: str = "html", extra: tuple[str, ...] = ()
+    bank: Path,
+    port: int,
+    workdir: Path,
+    concurrency: int,
+    fmt: str = "html",
+    extra: tuple[str, ...] = (),
+    src: Path | None = None,
 ) -> dict[str, float]:
     """`assay run` on a bank file, fresh database, no cache; report written in `fmt`."""
     home = Path(tempfile.mkdtemp(dir=workdir))
@@ -103,7 +110,7 @@ def assay_run(
         str(report),
         *extra,
     ]
-    out = timed(cmd, _env(port, home))
+    out = timed(cmd, _env(port, home, src))
     out["report_mb"] = report.stat().st_size / 1e6 if report.exists() else 0.0
     return out
 
@@ -133,15 +140,20 @@ def _bare_child(n: int, port: int, concurrency: int) -> None:
     asyncio.run(go())
 
 
-def interleaved(n: int, latency_ms: float, concurrency: int, repeat: int, workdir: Path) -> dict[str, object]:
+def interleaved(
+    n: int, latency_ms: float, concurrency: int, repeat: int, workdir: Path, baseline: Path | None = None
+) -> dict[str, object]:
     bank = write_bank(workdir / f"bench-{n}.jsonl", n)
     proc, port = start_mock(latency_ms)
     try:
         runs: list[dict[str, float]] = []
         bares: list[dict[str, float]] = []
+        base: list[dict[str, float]] = []
         for _ in range(repeat):
             runs.append(assay_run(bank, port, workdir, concurrency))
             bares.append(bare(n, port, concurrency))
+            if baseline is not None:
+                base.append(assay_run(bank, port, workdir, concurrency, src=baseline))
     finally:
         proc.kill()
     a = statistics.median(r["wall_s"] for r in runs)
@@ -158,6 +170,13 @@ def interleaved(n: int, latency_ms: float, concurrency: int, repeat: int, workdi
         "assay_peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
         "report_mb": round(runs[-1]["report_mb"], 2),
     }
+    if base:
+        c = statistics.median(r["wall_s"] for r in base)
+        out["baseline_wall_s"] = [round(r["wall_s"], 3) for r in base]
+        out["baseline_ratio"] = round(c / b, 2)
+        out["baseline_report_mb"] = round(base[-1]["report_mb"], 2)
+        if latency_ms:
+            out["baseline_wall_over_ideal"] = round(c / (n * latency_ms / 1000 / concurrency), 3)
     if latency_ms:
         ideal = n * latency_ms / 1000 / concurrency
         out["ideal_s"] = round(ideal, 3)
@@ -166,7 +185,7 @@ def interleaved(n: int, latency_ms: float, concurrency: int, repeat: int, workdi
     return out
 
 
-def cpu_per_case(n: int, workdir: Path) -> dict[str, object]:
+def cpu_per_case(n: int, workdir: Path, src: Path = SRC) -> dict[str, object]:
     """In-process: CPU time between the engine's start and stop events, per case."""
     return json.loads(
         subprocess.run(
@@ -175,7 +194,7 @@ def cpu_per_case(n: int, workdir: Path) -> dict[str, object]:
             text=True,
             check=True,
             cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+            env={**os.environ, "PYTHONPATH": str(src)},
         ).stdout.splitlines()[-1]
     )
 
@@ -216,16 +235,25 @@ def _cpu_child(n: int, workdir: Path) -> None:
         proc.kill()
 
 
-def startup(repeat: int) -> dict[str, object]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+def startup(repeat: int, baseline: Path | None = None) -> dict[str, object]:
+    trees = {"": SRC} if baseline is None else {"": SRC, "baseline ": baseline}
     out: dict[str, object] = {}
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure as installed: compiled modules cached
     for name, args in (
         ("assay --help", ["--help"]),
         ("assay classify eu-image-generator", ["classify", "eu-image-generator"]),
     ):
-        walls = [timed([sys.executable, "-m", "assay", *args], env)["wall_s"] for _ in range(repeat)]
-        out[name] = {"median_s": round(statistics.median(walls), 3), "runs_s": [round(w, 3) for w in walls]}
+        by_tree: dict[str, list[float]] = {label: [] for label in trees}
+        for _ in range(repeat):  # the trees alternate
+            for label, src in trees.items():
+                cmd = [sys.executable, "-m", "assay", *args]
+                by_tree[label].append(timed(cmd, {**env, "PYTHONPATH": str(src)})["wall_s"])
+        for label, ws in by_tree.items():
+            out[label + name] = {
+                "median_s": round(statistics.median(ws), 3),
+                "runs_s": [round(w, 3) for w in ws],
+            }
     walls = [timed([sys.executable, "-c", "pass"], env)["wall_s"] for _ in range(repeat)]
     out["python -c pass"] = {"median_s": round(statistics.median(walls), 3)}
     return out
@@ -244,18 +272,26 @@ def main() -> None:
     parser.add_argument("scenarios", nargs="*", default=["startup", "s0", "s1", "cpu"])
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3, help="interleaved pairs (start-up: runs)")
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="another Assay source tree (its src/), run interleaved: before/after",
+    )
     args = parser.parse_args()
+    baseline = args.baseline_src.resolve() if args.baseline_src else None
     with tempfile.TemporaryDirectory(prefix="assay-bench-") as tmp:
         work = Path(tmp)
         for key in args.scenarios:
             if key == "startup":
-                result: dict[str, object] = startup(max(args.repeat, 5))
+                result: dict[str, object] = startup(max(args.repeat, 5), baseline)
             elif key == "s0":
-                result = interleaved(args.cases, 0.0, 32, args.repeat, work)
+                result = interleaved(args.cases, 0.0, 32, args.repeat, work, baseline)
             elif key == "s1":
-                result = interleaved(args.cases, 200.0, 50, args.repeat, work)
+                result = interleaved(args.cases, 200.0, 50, args.repeat, work, baseline)
             elif key == "cpu":
                 result = cpu_per_case(args.cases, work)
+                if baseline is not None:
+                    result = {"now": result, "baseline": cpu_per_case(args.cases, work, baseline)}
             else:
                 parser.error(f"unknown scenario {key!r} (startup, s0, s1, cpu)")
             print(json.dumps({key: result}, ensure_ascii=False), flush=True)

@@ -240,6 +240,14 @@ class SummaryRow:
     upper: float | None
 
 
+def run_reader(db: str | None = None, store: Store | None = None) -> Store:
+    """A store whose reads of a finished run are made once: pass it as `store=` to `summary`,
+    `assessment` and `write_report` to read the run once for all of them."""
+    from assay.store.reader import RunReader
+
+    return RunReader(store or Store(db))
+
+
 def summary(run_id: str, db: str | None = None, store: Store | None = None) -> list[SummaryRow]:
     """Outcome counts per bank × language × grader with the unsafe rate and its 95% Wilson
     interval, as the scoring stage computes them (`decide.grader_table`): unscorables stay

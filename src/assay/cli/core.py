@@ -17,6 +17,7 @@ from assay.report.i18n import interval_label
 if TYPE_CHECKING:
     from assay import api
     from assay.scoring.results import Estimate
+    from assay.store import Store
 else:
     api = lazy_module("assay.api")  # loaded by the first command that uses it, not by `--help`
 
@@ -228,13 +229,14 @@ def run_cmd(
         f"{stats.done} answered ({stats.cached} from cache, {stats.errors} with errors, {stats.retries} retries{pending}) "
         f"in {stats.elapsed_s:.1f} s"
     )
-    _print_summary(run.id, db)
+    reader = api.run_reader(db)  # the summary and the report read the finished run once
+    _print_summary(run.id, db, reader)
     if result.interrupted:
         _resume_hint(run.id, db)
         raise typer.Exit(130)
     nothing = result.incomplete and stats.done == 0 and not result.resumed
     if report and not nothing:  # a run in which every call failed has nothing to report
-        path = api.write_report(run.id, fmt=report_format, lang=report_lang, out=out, db=db)
+        path = api.write_report(run.id, fmt=report_format, lang=report_lang, out=out, db=db, store=reader)
         console.print(f"report: {path}")
     if result.incomplete:
         _exit_incomplete(result, db)
@@ -505,8 +507,8 @@ def _print_verdicts(
         console.print(t)
 
 
-def _print_summary(run_id: str, db: str | None) -> None:
-    rows = api.summary(run_id, db=db)
+def _print_summary(run_id: str, db: str | None, store: Store | None = None) -> None:
+    rows = api.summary(run_id, db=db, store=store)
     if not rows:
         return
     table = Table(
