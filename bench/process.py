@@ -167,6 +167,9 @@ def interleaved(
         "assay_median_s": round(a, 3),
         "bare_median_s": round(b, 3),
         "ratio": round(a / b, 2),
+        # CPU seconds of the whole process: steadier than wall time on a busy machine
+        "assay_cpu_s": round(statistics.median(r["cpu_s"] for r in runs), 3),
+        "bare_cpu_s": round(statistics.median(r["cpu_s"] for r in bares), 3),
         "assay_peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
         "report_mb": round(runs[-1]["report_mb"], 2),
     }
@@ -174,6 +177,7 @@ def interleaved(
         c = statistics.median(r["wall_s"] for r in base)
         out["baseline_wall_s"] = [round(r["wall_s"], 3) for r in base]
         out["baseline_ratio"] = round(c / b, 2)
+        out["baseline_cpu_s"] = round(statistics.median(r["cpu_s"] for r in base), 3)
         out["baseline_report_mb"] = round(base[-1]["report_mb"], 2)
         if latency_ms:
             out["baseline_wall_over_ideal"] = round(c / (n * latency_ms / 1000 / concurrency), 3)
@@ -244,15 +248,16 @@ def startup(repeat: int, baseline: Path | None = None) -> dict[str, object]:
         ("assay --help", ["--help"]),
         ("assay classify eu-image-generator", ["classify", "eu-image-generator"]),
     ):
-        by_tree: dict[str, list[float]] = {label: [] for label in trees}
+        by_tree: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
         for _ in range(repeat):  # the trees alternate
             for label, src in trees.items():
                 cmd = [sys.executable, "-m", "assay", *args]
-                by_tree[label].append(timed(cmd, {**env, "PYTHONPATH": str(src)})["wall_s"])
-        for label, ws in by_tree.items():
+                by_tree[label].append(timed(cmd, {**env, "PYTHONPATH": str(src)}))
+        for label, rs in by_tree.items():
             out[label + name] = {
-                "median_s": round(statistics.median(ws), 3),
-                "runs_s": [round(w, 3) for w in ws],
+                "median_s": round(statistics.median(r["wall_s"] for r in rs), 3),
+                "median_cpu_s": round(statistics.median(r["cpu_s"] for r in rs), 3),
+                "runs_s": [round(r["wall_s"], 3) for r in rs],
             }
     walls = [timed([sys.executable, "-c", "pass"], env)["wall_s"] for _ in range(repeat)]
     out["python -c pass"] = {"median_s": round(statistics.median(walls), 3)}
