@@ -111,6 +111,13 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             )
             assert r.exit_code == 0, r.output
             out[f"{fmt}-{lang}"] = path.read_text(encoding="utf-8")
+        # the same report with every case's drill-down (reports are bounded by default)
+        path = tmp / "report-full.json"
+        r = runner.invoke(
+            app, ["report", run_id, "--format", "json", "--sample-cap", "0", "-o", str(path), "--db", db]
+        )
+        assert r.exit_code == 0, r.output
+        out["json-full"] = path.read_text(encoding="utf-8")
         # wide enough that no interval cell wraps, whatever terminal (or none) runs the suite
         mp.setenv("COLUMNS", "1000")
         for name in ("assay.cli._common", "assay.cli.risk"):
@@ -181,8 +188,19 @@ def test_markdown_shows_the_json_figure_of_every_row(reports: dict) -> None:
             assert hits, (lang, fig, want)
 
 
+def test_bounded_report_has_the_full_reports_figures(reports: dict) -> None:
+    bounded, full = json.loads(reports["json-en"]), json.loads(reports["json-full"])
+    assert _rows(bounded) == _rows(full)
+    assert full["sampling"] is None and len(full["samples"]) == full["totals"]["cases"]
+    assert bounded["sampling"]["cases"] == full["totals"]["cases"] > bounded["sampling"]["shown"]
+    full_ids = {q["id"]: q["sample_ids"] for q in full["requirements"]}
+    for q in bounded["requirements"]:
+        assert set(q["sample_ids"]) <= set(full_ids[q["id"]])
+        assert (q["sample_total"] or len(q["sample_ids"])) == len(full_ids[q["id"]])
+
+
 def test_rows_count_exactly_the_cases_scoring_counted(reports: dict) -> None:
-    data = json.loads(reports["json-en"])
+    data = json.loads(reports["json-full"])
     assessment = api.assessment(reports["run_id"], db=reports["db"])  # type: ignore[arg-type]
     outcome = {s["case_id"]: s["outcome"] for s in data["samples"]}
     assert outcome == {**{s["case_id"]: "none" for s in data["samples"]}, **assessment.case_outcomes}

@@ -46,7 +46,7 @@ def data(inputs) -> ReportData:
 
 
 def test_schema_version_and_core_fields(data: ReportData) -> None:
-    assert data.schema_ == SCHEMA_VERSION == "assay.report/1"
+    assert data.schema_ == SCHEMA_VERSION == "assay.report/2"
     assert data.level == "R2" and data.level_decision == "fail"
     assert data.totals.cases == 10 and data.totals.responses == 10 and data.totals.unscorable == 1
     verdicts = {q.id: q.verdict for q in data.requirements}
@@ -201,7 +201,7 @@ def test_json_validates_against_the_published_schema(data: ReportData) -> None:
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     doc = json.loads(render_json(data))
     jsonschema.Draft202012Validator(schema).validate(doc)
-    assert doc["schema"] == "assay.report/1"
+    assert doc["schema"] == "assay.report/2"
     # round trip: the JSON report reads back into the same model
     assert ReportData.model_validate(doc) == data
 

@@ -124,9 +124,14 @@ def software_versions() -> dict[str, str]:
 
 
 def load_bank(ref: str, store: Store | None = None) -> Bank:
-    """A bank by built-in id, registered user-bank id, or file path (JSONL, YAML, CSV)."""
+    """A bank by built-in id, registered user-bank id, or file path (JSONL, YAML, CSV).
+
+    A reference that can only be a file (a path, or a name ending in a bank-file suffix,
+    which no built-in id has) never builds the built-in banks."""
     from assay.banks.registry import builtin_banks
 
+    if _is_bank_file_ref(ref):
+        return _load_bank_file(Path(ref).expanduser())
     banks = builtin_banks()
     if ref in banks:
         return banks[ref]
@@ -141,6 +146,16 @@ def load_bank(ref: str, store: Store | None = None) -> Bank:
         f"unknown bank {ref!r}: not a built-in bank ({', '.join(sorted(banks))}), a registered bank or a file",
         where="--bank",
     )
+
+
+#: what a bank file's name ends with (see assay.banks.files.FORMATS); no built-in bank id does
+BANK_FILE_SUFFIXES = (".jsonl", ".ndjson", ".yaml", ".yml", ".csv")
+
+
+def _is_bank_file_ref(ref: str) -> bool:
+    """An existing file named by a path or by a bank-file name: not a bank id to look up."""
+    looks_like_path = "/" in ref or "\\" in ref or ref.lower().endswith(BANK_FILE_SUFFIXES)
+    return looks_like_path and Path(ref).expanduser().is_file()
 
 
 def _load_bank_file(path: Path, bank_id: str | None = None, private: bool = False) -> Bank:

@@ -38,6 +38,7 @@ from assay.core.types import Case, GenerationParams, Judgment, Response, Run
 from assay.graders.validation import ValidationReport
 from assay.levels import BankStats, Classification
 from assay.levels.plan_model import Plan
+from assay.report.limits import SAMPLE_CAP
 from assay.scoring.results import Assessment, CorrectedEstimate
 from assay.scoring.runs import assessment_of, corrected_estimates, requirements_of, stored_references
 from assay.store import Store
@@ -270,6 +271,14 @@ class SummaryRow:
     method: str = "wilson"
 
 
+def run_reader(db: str | None = None, store: Store | None = None) -> Store:
+    """A store whose reads of a finished run are made once: pass it as `store=` to `summary`,
+    `assessment` and `write_report` to read the run once for all of them."""
+    from assay.store.reader import RunReader
+
+    return RunReader(store or Store(db))
+
+
 def summary(run_id: str, db: str | None = None, store: Store | None = None) -> list[SummaryRow]:
     """Outcome counts per bank × language × grader with the unsafe rate and its interval
     (confidence and method on each row), as the scoring stage computes them
@@ -394,14 +403,17 @@ def write_report(
     out: str | Path | None = None,
     db: str | None = None,
     store: Store | None = None,
+    sample_cap: int | None = SAMPLE_CAP,
 ) -> Path:
     """Render a stored run's report (html, md, json, junit) in en or zh and write it.
 
-    Default path: ./assay-reports/<run-id>[.zh].<ext>.
+    Default path: ./assay-reports/<run-id>[.zh].<ext>. The report's size is bounded: every
+    figure, and a drill-down of at most `sample_cap` cases per requirement and breakdown row,
+    stratified by outcome (`None`: every case; see `assay.report.bounded`).
     """
     from assay.report.runs import write_report as _write
 
-    return _write(store or Store(db), run_id, fmt, lang, out)
+    return _write(store or Store(db), run_id, fmt, lang, out, sample_cap=sample_cap)
 
 
 @dataclass

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assay import api
-from assay.banks.coverage import ALL, BankCoverage, bank_coverage, category_coverage, coverage_report
-from assay.banks.files import load_bank_file, validate_bank_file
+from assay._lazy import lazy_module
 from assay.cli._common import DbOpt, console, deprecated, err_console, make_app
 from assay.core.errors import InputError
 from assay.core.ids import sha256_hex
-from assay.core.types import LANGUAGES, Bank
+
+if TYPE_CHECKING:
+    from assay import api
+    from assay.banks import coverage as _coverage
+    from assay.banks import files as _files
+    from assay.core import types as _types
+    from assay.core.types import Bank
+else:  # loaded by the commands that use them, not by `assay --help`
+    api = lazy_module("assay.api")
+    _coverage = lazy_module("assay.banks.coverage")
+    _files = lazy_module("assay.banks.files")
+    _types = lazy_module("assay.core.types")
 
 app = make_app(
     help="Test banks: coverage against the regimes' minimums, validate and add user banks, show cases.",
@@ -36,7 +45,7 @@ def _bank(bank_ref: str, db: str | None) -> Bank:
     return api.get_bank(bank_ref, db)
 
 
-def _status_cell(cov: BankCoverage) -> str:
+def _status_cell(cov: _coverage.BankCoverage) -> str:
     if cov.status == "ok":
         return "[green]ok[/]"
     if cov.status == "gaps":
@@ -44,7 +53,7 @@ def _status_cell(cov: BankCoverage) -> str:
     return "[dim]no minimum[/]"
 
 
-def _coverage_json(cov: BankCoverage) -> dict[str, Any]:
+def _coverage_json(cov: _coverage.BankCoverage) -> dict[str, Any]:
     return {
         "bank": cov.bank,
         "version": cov.version,
@@ -83,13 +92,15 @@ def _print_counts(title: str, key: str, counts_by_key: dict[str, dict[str, int]]
     console.print(table)
 
 
-def _print_categories(cov: BankCoverage, langs: list[str]) -> None:
+def _print_categories(cov: _coverage.BankCoverage, langs: list[str]) -> None:
     if cov.categories:
         _print_counts("Cases per taxonomy category", "category", cov.categories, langs)
 
 
-def _print_detail(cov: BankCoverage) -> None:
-    langs: list[str] = [lang for lang in LANGUAGES if lang in cov.by_language] or list(LANGUAGES)
+def _print_detail(cov: _coverage.BankCoverage) -> None:
+    langs: list[str] = [lang for lang in _types.LANGUAGES if lang in cov.by_language] or list(
+        _types.LANGUAGES
+    )
     console.print(
         f"[bold]{escape(cov.bank)}[/] v{escape(cov.version)} · {cov.total} cases · "
         + ", ".join(f"{k} {v}" for k, v in cov.by_language.items())
@@ -110,7 +121,7 @@ def _print_detail(cov: BankCoverage) -> None:
         table.add_column("field")
         table.add_column("value")
         table.add_column("min", justify="right")
-        for lang in (ALL, *langs):
+        for lang in (_coverage.ALL, *langs):
             table.add_column(lang, justify="right")
         rows: dict[tuple[str, str], dict[str, Any]] = {}
         for c in checks:
@@ -118,7 +129,7 @@ def _print_detail(cov: BankCoverage) -> None:
         for (fld, value), cells in rows.items():
             minimum = next(iter(cells.values())).minimum
             rendered = []
-            for lang in (ALL, *langs):
+            for lang in (_coverage.ALL, *langs):
                 chk = cells.get(lang)
                 if chk is None:
                     rendered.append("—")
@@ -155,26 +166,26 @@ def list_cmd(
 ) -> None:
     """Banks with case counts per language and coverage against the regimes' minimums."""
     if detail:
-        cov = bank_coverage(_bank(detail, db))
+        cov = _coverage.bank_coverage(_bank(detail, db))
         if as_json:
             console.print_json(json.dumps(_coverage_json(cov), ensure_ascii=False))
         else:
             _print_detail(cov)
         return
-    report = coverage_report(_all_banks(db))
+    report = _coverage.coverage_report(_all_banks(db))
     if as_json:
         console.print_json(json.dumps([_coverage_json(c) for c in report], ensure_ascii=False))
         return
     table = Table(title="Banks (coverage against TC260-003 §8 minimums and Assay proposals)")
-    for col in ("bank", "version", "kind", *LANGUAGES, "total", "coverage"):
-        table.add_column(col, justify="right" if col in (*LANGUAGES, "total") else "left")
+    for col in ("bank", "version", "kind", *_types.LANGUAGES, "total", "coverage"):
+        table.add_column(col, justify="right" if col in (*_types.LANGUAGES, "total") else "left")
     for cov in report:
         name = escape(cov.bank) + (" [dim](private)[/]" if cov.private else "")
         table.add_row(
             name,
             escape(cov.version),
             cov.kind,
-            *(str(cov.by_language.get(lang, 0)) for lang in LANGUAGES),
+            *(str(cov.by_language.get(lang, 0)) for lang in _types.LANGUAGES),
             str(cov.total),
             _status_cell(cov),
         )
@@ -196,7 +207,7 @@ def categories_cmd(
     db: DbOpt = None,
 ) -> None:
     """Each taxonomy category: the banks that cover it, or why it needs a user-supplied bank."""
-    rows = category_coverage(_all_banks(db))
+    rows = _coverage.category_coverage(_all_banks(db))
     if as_json:
         console.print_json(
             json.dumps(
@@ -245,19 +256,19 @@ def validate_cmd(
     ] = None,
 ) -> None:
     """Check a user bank file; print every error with its line (exit 2 when there are any)."""
-    errors = validate_bank_file(file)
+    errors = _files.validate_bank_file(file)
     if errors:
         for e in errors:
             err_console.print(escape(str(e)), highlight=False, soft_wrap=True)
         err_console.print(f"[red]{len(errors)} error(s)[/] in {escape(str(file))}", soft_wrap=True)
         raise typer.Exit(2)
-    bank = load_bank_file(file)
-    counts = ", ".join(f"{k} {v}" for k, v in bank_coverage(bank).by_language.items())
+    bank = _files.load_bank_file(file)
+    counts = ", ".join(f"{k} {v}" for k, v in _coverage.bank_coverage(bank).by_language.items())
     console.print(
         f"[green]ok[/]: {escape(str(file))} — bank {escape(bank.id)}, {len(bank.cases)} cases ({counts})"
     )
     if against:
-        cov = bank_coverage(bank, against=against)
+        cov = _coverage.bank_coverage(bank, against=against)
         if not cov.checks:
             raise InputError(f"no regime sets minimums for bank {against!r}", where="--against")
         _print_detail(cov)
@@ -279,8 +290,8 @@ def show_cmd(
 ) -> None:
     """Show a bank's cases (a private bank shows only case ids and text hashes)."""
     lang = case_lang or legacy_lang
-    if lang is not None and lang not in LANGUAGES:
-        raise InputError(f"{lang!r} is not one of {', '.join(LANGUAGES)}", where="--case-lang")
+    if lang is not None and lang not in _types.LANGUAGES:
+        raise InputError(f"{lang!r} is not one of {', '.join(_types.LANGUAGES)}", where="--case-lang")
     bank = _bank(bank_ref, db)
     cases = [c for c in bank.cases if lang is None or c.language == lang]
     if risk:
@@ -308,8 +319,11 @@ def show_cmd(
     console.print(table)
 
 
-#: kept for callers of the old name: the logic lives in the library (`assay.api.register_bank`)
-register_user_bank = api.register_bank
+def register_user_bank(
+    path: Path, *, private: bool = False, bank_id: str | None = None, db: str | None = None
+) -> Bank:
+    """Kept for callers of the old name: the logic lives in the library (`assay.api.register_bank`)."""
+    return api.register_bank(path, private=private, bank_id=bank_id, db=db)
 
 
 @app.command("add")
@@ -325,7 +339,7 @@ def add_cmd(
 ) -> None:
     """Register a user bank so plans and runs can name it by id."""
     bank = register_user_bank(file, private=private, bank_id=bank_id, db=db)
-    counts = ", ".join(f"{k} {v}" for k, v in bank_coverage(bank).by_language.items())
+    counts = ", ".join(f"{k} {v}" for k, v in _coverage.bank_coverage(bank).by_language.items())
     console.print(
         f"registered bank [bold]{escape(bank.id)}[/] v{escape(bank.version)}: {len(bank.cases)} cases ({counts})"
         + (", private" if bank.private else "")

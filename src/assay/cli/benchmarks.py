@@ -9,15 +9,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assay import api
-from assay.banks.benchmarks import get_loader
-from assay.banks.keywords import KeywordLibrary
+from assay._lazy import lazy_module
 from assay.cli._common import console, deprecated, echo_json, make_app
 from assay.core.errors import InputError
 
@@ -30,6 +28,14 @@ keywords_app = make_app(
 )
 
 _PREVIEW_CHARS = 120
+if TYPE_CHECKING:
+    from assay import api
+    from assay.banks import benchmarks as _benchmarks
+    from assay.banks import keywords as _keywords
+else:  # loaded by the commands that use them, not by `assay --help`
+    api = lazy_module("assay.api")
+    _benchmarks = lazy_module("assay.banks.benchmarks")
+    _keywords = lazy_module("assay.banks.keywords")
 
 
 def _short(text: str, n: int = _PREVIEW_CHARS) -> str:
@@ -128,12 +134,12 @@ def fetch_cmd(
     force: Annotated[bool, typer.Option("--force", help="Download again even when cached.")] = False,
 ) -> None:
     """Download a benchmark's files into the cache ($ASSAY_CACHE/benchmarks)."""
-    loader = get_loader(name)
+    loader = _benchmarks.get_loader(name)
     folder = api.fetch_benchmark(loader.name, mirror=mirror, force=force)
     console.print(f"{escape(loader.name)}: {len(loader.info.downloads)} file(s) in {escape(str(folder))}")
 
 
-def _library(path: Path | None) -> KeywordLibrary:
+def _library(path: Path | None) -> _keywords.KeywordLibrary:
     return api.keyword_library(path)
 
 

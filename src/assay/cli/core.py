@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assay import api
+from assay._lazy import lazy_module
 from assay.cli._common import DbOpt, console, deprecated, err_console, make_app, progress_bar, split_list
 from assay.core.errors import InputError
 from assay.report.i18n import interval_label
-from assay.scoring.results import Estimate
+
+if TYPE_CHECKING:
+    from assay import api
+    from assay.scoring.results import Estimate
+    from assay.store import Store
+else:
+    api = lazy_module("assay.api")  # loaded by the first command that uses it, not by `--help`
 
 runs_app = make_app(help="Stored runs: list them, show one.", no_args_is_help=True)
 targets_app = make_app(help="Targets: check that one answers.", no_args_is_help=True)
@@ -238,14 +244,15 @@ def run_cmd(
         f"{stats.done} answered ({stats.cached} from cache, {stats.errors} with errors, {stats.retries} retries{pending}) "
         f"in {stats.elapsed_s:.1f} s"
     )
-    _print_summary(run.id, db)
+    reader = api.run_reader(db)  # the summary and the report read the finished run once
+    _print_summary(run.id, db, reader)
     if result.interrupted:
         _resume_hint(run.id, db)
         raise typer.Exit(130)
     _print_verdicts(run.id, db)  # a plan's requirements and regime decisions (banks alone have none)
     nothing = result.incomplete and stats.done == 0 and not result.resumed
     if report and not nothing:  # a run in which every call failed has nothing to report
-        path = api.write_report(run.id, fmt=report_format, lang=report_lang, out=out, db=db)
+        path = api.write_report(run.id, fmt=report_format, lang=report_lang, out=out, db=db, store=reader)
         console.print(f"report: {path}")
     if result.incomplete:
         _exit_incomplete(result, db)
@@ -531,8 +538,8 @@ def _print_verdicts(
         console.print(t)
 
 
-def _print_summary(run_id: str, db: str | None) -> None:
-    rows = api.summary(run_id, db=db)
+def _print_summary(run_id: str, db: str | None, store: Store | None = None) -> None:
+    rows = api.summary(run_id, db=db, store=store)
     if not rows:
         return
     label = interval_label(rows[0].confidence, rows[0].method)  # as scoring computed it

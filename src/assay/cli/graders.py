@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from assay._lazy import lazy_module
 from assay.cli._common import DbOpt, echo_json, make_app, make_console
 from assay.core.errors import InputError
 from assay.core.registry import BUILTIN
-from assay.graders.validation import BinaryMetrics, ValidationReport, shipped_figures
+
+if TYPE_CHECKING:
+    from assay.graders import validation as _validation
+else:  # loaded by the commands that use them, not by `assay --help`
+    _validation = lazy_module("assay.graders.validation")
 
 app = make_app(help="Graders: list them and validate them against labelled responses.", no_args_is_help=False)
 
@@ -46,7 +51,7 @@ def list_graders(
     from assay import api
 
     validations = api.grader_validations(db)
-    shipped = shipped_figures()
+    shipped = _validation.shipped_figures()
     rows = grader_rows()
     for r in rows:
         fig = shipped.get(r.get("key", ""))
@@ -128,7 +133,7 @@ def _fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.3f}"
 
 
-def _metrics_table(title: str, rows: dict[str, BinaryMetrics]) -> Table:
+def _metrics_table(title: str, rows: dict[str, _validation.BinaryMetrics]) -> Table:
     t = Table(title=title)
     for col in (
         "slice",
@@ -159,7 +164,7 @@ def _metrics_table(title: str, rows: dict[str, BinaryMetrics]) -> Table:
     return t
 
 
-def print_report(rep: ValidationReport, console: Console | None = None) -> None:
+def print_report(rep: _validation.ValidationReport, console: Console | None = None) -> None:
     console = console or make_console()
     console.print(
         f"[bold]{escape(rep.grader)}[/bold] on {escape(rep.label_file or '<rows>')} "

@@ -10,19 +10,35 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from assay import api
+from assay._lazy import lazy_module
 from assay.cli._common import DbOpt, console, err_console, make_app
 from assay.core.errors import InputError
 from assay.core.files import check_output_file, write_atomic
-from assay.evidence.bundle import RunSink, import_bundle
-from assay.report.runs import write_report
+from assay.report.limits import SAMPLE_CAP
+
+if TYPE_CHECKING:
+    from assay import api
+    from assay.evidence import bundle as _bundle
+    from assay.evidence.bundle import RunSink, import_bundle
+    from assay.report import runs as _runs
+else:  # loaded by the commands that use them, not by `assay --help`
+    api = lazy_module("assay.api")
+    _bundle = lazy_module("assay.evidence.bundle")
+    _runs = lazy_module("assay.report.runs")
 
 __all__ = ["RunSink", "import_bundle"]
+
+
+def __getattr__(name: str) -> Any:
+    """`RunSink` and `import_bundle`, re-exported from `assay.evidence.bundle` when first read."""
+    if name in __all__:
+        return getattr(_bundle, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _default_factory(db: str | None) -> Any:
@@ -55,8 +71,17 @@ def report_cmd(
         Path | None, typer.Option("--out", "-o", help="Output file (default: assay-reports/<run>.<ext>).")
     ] = None,
     db: DbOpt = None,
+    sample_cap: Annotated[
+        int,
+        typer.Option(
+            "--sample-cap",
+            min=0,
+            help="Cases shown per requirement and breakdown row (stratified by outcome; every figure "
+            "counts every case). 0: show every case (the report then grows with the run).",
+        ),
+    ] = SAMPLE_CAP,
 ) -> None:
-    """Write a run's report: self-contained HTML, Markdown summary, JSON (schema assay.report/1) or JUnit XML."""
+    """Write a run's report: self-contained HTML, Markdown summary, JSON (schema assay.report/2) or JUnit XML."""
     from assay.report.i18n import check_lang
     from assay.report.runs import FORMATS
 
@@ -65,7 +90,7 @@ def report_cmd(
     check_lang(lang)
     if out is not None:
         check_output_file(out, "--out")
-    path = write_report(_source(db), run_id, fmt, lang, out)
+    path = _runs.write_report(_source(db), run_id, fmt, lang, out, sample_cap=sample_cap or None)
     console.print(f"report: {escape(str(path))}")
 
 

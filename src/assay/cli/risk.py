@@ -13,29 +13,28 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from assay._lazy import lazy_module
 from assay.cli._common import deprecated, make_app, make_console, split_list
 from assay.core.errors import InputError
 from assay.core.files import check_output_file, write_atomic
-from assay.levels import (
-    Classification,
-    classify,
-    dump_plan,
-    load_profile,
-    plan_warnings,
-    questionnaire,
-    render_profile,
-    resolve_profile,
-)
-from assay.levels.template import parse_choices
-from assay.regimes import LEVELS, REGIME_IDS, load_regime, load_regimes, requirements_for
-from assay.taxonomy import export_crosswalk, load_taxonomy, taxonomy_hash
+
+if TYPE_CHECKING:
+    from assay import levels as _levels
+    from assay import regimes as _regimes
+    from assay import taxonomy as _taxonomy
+    from assay.levels import template as _template
+else:  # loaded by the commands that use them, not by `assay --help`
+    _levels = lazy_module("assay.levels")
+    _template = lazy_module("assay.levels.template")
+    _regimes = lazy_module("assay.regimes")
+    _taxonomy = lazy_module("assay.taxonomy")
 
 
 def _make_console() -> Console:
@@ -175,7 +174,7 @@ def taxonomy(
         return
     with _guard():
         _check_lang(lang)
-        tax = load_taxonomy()
+        tax = _taxonomy.load_taxonomy()
         if domain is not None and domain not in {d.id for d in tax.domains}:
             raise InputError(
                 f"unknown domain {domain!r}; use technical_safety or application_security", where="--domain"
@@ -202,7 +201,7 @@ def taxonomy(
                 ", ".join(c.tests),
             )
         console.print(table)
-        console.print(f"taxonomy sha256 {taxonomy_hash()[:16]}…")
+        console.print(f"taxonomy sha256 {_taxonomy.taxonomy_hash()[:16]}…")
 
 
 @taxonomy_app.command("export")
@@ -223,7 +222,7 @@ def taxonomy_export(
             raise InputError(f"unknown format {fmt!r}; use csv or json", where="--format")
         if output is not None:
             check_output_file(output, "--out")
-        text = export_crosswalk(load_taxonomy(), fmt, lang=lang, domain=domain)  # type: ignore[arg-type]
+        text = _taxonomy.export_crosswalk(_taxonomy.load_taxonomy(), fmt, lang=lang, domain=domain)  # type: ignore[arg-type]
         if output is None:
             sys.stdout.write(text)
             return
@@ -362,14 +361,17 @@ def regimes(
     with _guard():
         _check_lang(lang)
         day = parse_as_of(as_of)
-        if level is not None and level not in LEVELS:
-            raise InputError(f"unknown level {level!r}; levels are {', '.join(LEVELS)}", where="--level")
+        if level is not None and level not in _regimes.LEVELS:
+            raise InputError(
+                f"unknown level {level!r}; levels are {', '.join(_regimes.LEVELS)}", where="--level"
+            )
         for rid in regime or []:
-            if rid not in REGIME_IDS:
+            if rid not in _regimes.REGIME_IDS:
                 raise InputError(
-                    f"unknown regime {rid!r}; known regimes: {', '.join(REGIME_IDS)}", where="--regime"
+                    f"unknown regime {rid!r}; known regimes: {', '.join(_regimes.REGIME_IDS)}",
+                    where="--regime",
                 )
-        chosen = load_regimes(regime or None)
+        chosen = _regimes.load_regimes(regime or None)
         if as_json:
             from assay.api import regimes_on
 
@@ -378,7 +380,7 @@ def regimes(
             return
         console.print(f"[bold]{_t('obligations_on', lang)} {day}[/]")
         for reg in chosen.values():
-            reqs = requirements_for(reg, level) if level is not None else reg.requirements
+            reqs = _regimes.requirements_for(reg, level) if level is not None else reg.requirements
             print_regime(reg, reqs, day, lang, level not in ("R0", "R1"))
         print_conflicts(list(chosen), day, lang)
 
@@ -429,7 +431,7 @@ class _TyperAsker:
         while True:
             raw = typer.prompt(prompt, default=", ".join(default) if default else "-")
             try:
-                return parse_choices(str(raw), options)
+                return _template.parse_choices(str(raw), options)
             except ValueError as exc:
                 err_console.print(f"[red]{escape(str(exc))}[/]")
 
@@ -459,8 +461,8 @@ def profile_init(
         if output.exists() and not force:
             raise InputError("file exists; pass --force to overwrite", where=str(output))
         ask = _stdin_is_tty() if interactive is None else interactive
-        answers = questionnaire(_TyperAsker()) if ask else None
-        text = render_profile(answers)
+        answers = _levels.questionnaire(_TyperAsker()) if ask else None
+        text = _levels.render_profile(answers)
         from assay.levels.profile import parse_profile
 
         parse_profile(text, str(output))  # what we write must load
@@ -471,10 +473,10 @@ def profile_init(
         err_console.print(f"wrote {escape(str(output))}; next: assay classify {escape(str(output))}")
 
 
-# --------------------------------------------------------------------------- classify
+# --------------------------------------------------------------------------- _levels.classify
 
 
-def print_classification(c: Classification, lang: str = "en", all_rules: bool = False) -> None:
+def print_classification(c: _levels.Classification, lang: str = "en", all_rules: bool = False) -> None:
     name = c.level_name_zh if lang == "zh" else c.level_name_en
     decision = c.decision_zh if lang == "zh" else c.decision_en
     style = "bold red" if c.level == "R0" else "bold"
@@ -537,8 +539,8 @@ def print_classification(c: Classification, lang: str = "en", all_rules: bool = 
 def _tier_label(scheme: str, tier: str | None, lang: str) -> str:
     if tier is None:
         return ""
-    if scheme in REGIME_IDS:
-        for t in load_regime(scheme).tiers:
+    if scheme in _regimes.REGIME_IDS:
+        for t in _regimes.load_regime(scheme).tiers:
             if t.id == tier:
                 return t.name_zh if lang == "zh" else t.name_en
     return tier
@@ -559,7 +561,7 @@ def classify_cmd(
     with _guard():
         _check_lang(lang)
         day = parse_as_of(as_of)
-        c = classify(load_profile(resolve_profile(profile)), day)
+        c = _levels.classify(_levels.load_profile(_levels.resolve_profile(profile)), day)
         if as_json:
             sys.stdout.write(c.model_dump_json(indent=2) + "\n")
             return
@@ -616,7 +618,7 @@ def print_plan_summary(plan: Any, lang: str = "en") -> None:
     console.print(
         f"{_t('requirement', lang)}: {len(plan.measured_requirements)} measured + {len(plan.evidence_requirements)} {_t('evidence', lang)}"
     )
-    warns = plan_warnings(plan)
+    warns = _levels.plan_warnings(plan)
     _print_coverage(plan)
     for n in plan.notes:
         console.print(f"[dim]- {escape(n)}[/]")
@@ -678,11 +680,11 @@ def plan_cmd(
         )
         if output is not None:
             try:
-                write_atomic(output, dump_plan(plan))
+                write_atomic(output, _levels.dump_plan(plan))
             except OSError as exc:
                 raise InputError(f"cannot write: {exc}", where=f"--out {output}") from exc
         elif not console.is_terminal:
-            sys.stdout.write(dump_plan(plan))
+            sys.stdout.write(_levels.dump_plan(plan))
             return
         print_plan_summary(plan, lang)
         if output is not None:

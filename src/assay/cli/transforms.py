@@ -10,18 +10,27 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assay import api
+from assay._lazy import lazy_module
 from assay.cli._common import console, deprecated, make_app
 from assay.core.registry import BUILTIN
-from assay.transforms import TRANSFORMS, TransformResult, chain_name
 
 app = make_app(help="Attack and perturbation transforms: list them, preview a chain.", no_args_is_help=True)
+
+if TYPE_CHECKING:
+    from assay import api
+    from assay import transforms as _transforms
+    from assay.core import types as _types
+    from assay.transforms import TransformResult
+else:  # loaded by the commands that use them, not by `assay --help`
+    api = lazy_module("assay.api")
+    _transforms = lazy_module("assay.transforms")
+    _types = lazy_module("assay.core.types")
 
 
 @app.command("list")
@@ -36,7 +45,7 @@ def list_cmd(
     table = Table(title="Transforms")
     for col in ("id", "kind", "complexity", "languages", "params", "probes"):
         table.add_column(col, overflow="fold")
-    sources = {e.id: e.source for e in TRANSFORMS.entries()}
+    sources = {e.id: e.source for e in _transforms.TRANSFORMS.entries()}
     for m in metas:
         src = sources.get(m.id, BUILTIN)
         params = (
@@ -106,7 +115,7 @@ def apply_cmd(
         console.print_json(json.dumps(data, ensure_ascii=False))
         return
     console.print(
-        f"[bold]chain[/] {escape(chain_name(chain))}  [bold]case[/] {data['id']}  parent {data['parent']}"
+        f"[bold]chain[/] {escape(_transforms.chain_name(chain))}  [bold]case[/] {data['id']}  parent {data['parent']}"
     )
     for m in result.case.messages:
         console.print(f"[cyan]{m.role}[/]: {escape(m.content)}")

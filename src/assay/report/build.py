@@ -196,43 +196,7 @@ def build_report_data(
     sent = {c.id for c in cases if c.id in responses}
 
     # ---- samples (drill-down)
-    samples: list[SampleView] = []
-    for c in cases if with_samples else ():
-        is_private = c.bank in private or bool(c.metadata.get("private"))
-        resp = responses.get(c.id)
-        samples.append(
-            SampleView(
-                case_id=c.id,
-                bank=c.bank,
-                language=c.language,
-                expected=c.expected,
-                persona=c.persona,
-                categories=list(c.categories),
-                risks=list(c.risks),
-                transforms=list(c.transforms),
-                parent=c.parent,
-                private=is_private,
-                prompt=None if is_private else c.prompt,
-                prompt_sha256=private_text_hash(c) if is_private else sha256_hex(c.prompt),
-                messages=[]
-                if is_private
-                else [MessageView(role=m.role, content=m.content) for m in c.messages],
-                followups=[] if is_private else list(c.followups),
-                response=_response_view(resp, is_private) if resp is not None else None,
-                judgments=[
-                    JudgmentView(
-                        grader=j.grader,
-                        outcome=j.outcome.value,  # type: ignore[arg-type]
-                        label=j.label,
-                        score=j.score,
-                        reason=j.reason,
-                        details=j.details,
-                    )
-                    for j in by_case.get(c.id, [])
-                ],
-                outcome=outcome[c.id],  # type: ignore[arg-type]
-            )
-        )
+    samples = sample_views(cases, responses, by_case, outcome, private) if with_samples else []
 
     # ---- requirements
     notes: list[str] = list(results.notes)
@@ -366,6 +330,56 @@ def build_report_data(
         conflicts=conflict_views(req_views),
     )
     return _redacted(data, secrets)
+
+
+def sample_views(
+    cases: Iterable[Case],
+    responses: Mapping[str, Response],
+    by_case: Mapping[str, Sequence[Judgment]],
+    outcome: Mapping[str, str],
+    private: Iterable[str],
+) -> list[SampleView]:
+    """The drill-down of `cases`: prompt, answer, judgments and outcome of each
+    (`by_case`: case id -> its judgments; `outcome`: case id -> outcome)."""
+    hidden = set(private)
+    samples: list[SampleView] = []
+    for c in cases:
+        is_private = c.bank in hidden or bool(c.metadata.get("private"))
+        resp = responses.get(c.id)
+        samples.append(
+            SampleView(
+                case_id=c.id,
+                bank=c.bank,
+                language=c.language,
+                expected=c.expected,
+                persona=c.persona,
+                categories=list(c.categories),
+                risks=list(c.risks),
+                transforms=list(c.transforms),
+                parent=c.parent,
+                private=is_private,
+                prompt=None if is_private else c.prompt,
+                prompt_sha256=private_text_hash(c) if is_private else sha256_hex(c.prompt),
+                messages=[]
+                if is_private
+                else [MessageView(role=m.role, content=m.content) for m in c.messages],
+                followups=[] if is_private else list(c.followups),
+                response=_response_view(resp, is_private) if resp is not None else None,
+                judgments=[
+                    JudgmentView(
+                        grader=j.grader,
+                        outcome=j.outcome.value,  # type: ignore[arg-type]
+                        label=j.label,
+                        score=j.score,
+                        reason=j.reason,
+                        details=j.details,
+                    )
+                    for j in by_case.get(c.id, ())
+                ],
+                outcome=outcome.get(c.id, "none"),  # type: ignore[arg-type]
+            )
+        )
+    return samples
 
 
 _REGIME_ORDER = REGIME_IDS  # display order: the regime registry's

@@ -131,6 +131,10 @@ LABELS: dict[str, dict[str, str]] = {
         "grade_none": "no grade",
         "drilldown": "Samples (drill-down)",
         "drilldown_intro": "Every verdict links here. Model output is shown as plain text.",
+        "sampling_note": "This report shows {shown} of the {cases} cases of this run: up to {cap} per "
+        "requirement, breakdown row and risk, stratified by outcome (unsafe first). Every figure "
+        "counts every case; every case is in the evidence bundle (assay bundle) and the dashboard "
+        "(assay view).",
         "prompt": "Prompt",
         "messages": "Messages",
         "followups": "Follow-up turns",
@@ -314,6 +318,9 @@ LABELS: dict[str, dict[str, str]] = {
         "grade_none": "无等级",
         "drilldown": "样本明细",
         "drilldown_intro": "每个判定都链接到这里。模型输出按纯文本显示。",
+        "sampling_note": "本报告展示本次运行 {cases} 个用例中的 {shown} 个：每项要求、每个分组和每类风险"
+        "最多 {cap} 个，按结果分层抽取（不安全优先）。所有数字均按全部用例计算；全部用例都在证据包"
+        "（assay bundle）和仪表板（assay view）中。",
         "prompt": "提示词",
         "messages": "消息",
         "followups": "后续轮次",

@@ -21,7 +21,7 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION: Final = "assay.report/1"
+SCHEMA_VERSION: Final = "assay.report/2"
 COMPARE_SCHEMA_VERSION: Final = "assay.compare/1"
 
 Verdict = Literal["pass", "fail", "undetermined", "report_only", "not_applicable", "evidence_only"]
@@ -95,6 +95,8 @@ class RateRow(_M):
     counts: Literal["safe", "unsafe"] = "unsafe"
     verdicts: dict[str, int] = Field(default_factory=dict)  # verdict -> number of requirements
     sample_ids: list[str] = Field(default_factory=list)
+    #: how many cases `sample_ids` stands for when a bounded report shows only a sample of them
+    sample_total: int | None = None
     #: security-framework tags (OWASP LLM 2025, OWASP Agentic 2026, MITRE ATLAS) of a category or transform
     tags: list[str] = Field(default_factory=list)
 
@@ -128,6 +130,8 @@ class RequirementView(_M):
     deferred_threshold: float | None = None
     #: the cases sent to the target (answered, or failed and counted unscorable): its sample
     sample_ids: list[str] = Field(default_factory=list)
+    #: how many cases `sample_ids` stands for when a bounded report shows only a sample of them
+    sample_total: int | None = None
     #: every case of the run the requirement selects, sent or not (early stopping and
     #: interrupted runs leave some unsent); `planned` is their number
     planned_ids: list[str] = Field(default_factory=list)
@@ -176,6 +180,8 @@ class RiskCoverage(_M):
     sampled: int = 0
     rate: Rate | None = None  # qualified (safe) rate over this risk's judged samples
     sample_ids: list[str] = Field(default_factory=list)
+    #: how many cases `sample_ids` stands for when a bounded report shows only a sample of them
+    sample_total: int | None = None
     #: graders of the run that can judge this risk, and how (from the plan's coverage check);
     #: `assessed` False = no grader covers it: its cases are not assessed (counted against)
     graders: dict[str, str] = Field(default_factory=dict)
@@ -230,6 +236,8 @@ class GradeRow(_M):
     gap: float | None = None
     gap_lower: float | None = None
     gap_upper: float | None = None
+    #: how many cases `sample_ids` stands for when a bounded report shows only a sample of them
+    sample_total: int | None = None
 
 
 class MessageView(_M):
@@ -278,10 +286,21 @@ class SampleView(_M):
     outcome: Literal["safe", "unsafe", "unscorable", "none"] = "none"
 
 
+class Sampling(_M):
+    """How a bounded report samples its cases (schema 2): at most `cap` cases per
+    requirement, breakdown row and risk, stratified by outcome, plus up to `cap` of the
+    whole run; `shown` cases of the run's `cases` have a drill-down here. Every figure
+    counts every case; every case is in the evidence bundle and in `assay view`."""
+
+    cap: int
+    cases: int
+    shown: int
+
+
 class ReportData(_M):
     """The whole report. `schema` names the format version; bump it on incompatible change."""
 
-    schema_: Literal["assay.report/1"] = Field(default=SCHEMA_VERSION, alias="schema")
+    schema_: Literal["assay.report/2"] = Field(default=SCHEMA_VERSION, alias="schema")
     generated_at: datetime
     assay_version: str = ""
     run: RunInfo
@@ -303,6 +322,8 @@ class ReportData(_M):
     notes: list[str] = Field(default_factory=list)
     as_of: str | None = None  # the date obligations were read on (the plan's)
     conflicts: list[ConflictView] = Field(default_factory=list)
+    #: None: every case has a drill-down (`samples`); else the report is bounded (see Sampling)
+    sampling: Sampling | None = None
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

@@ -8,6 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 from assay.core.errors import InputError
 from assay.core.files import check_output_file, write_atomic
 from assay.core.types import Case, Judgment, Response, Run
+from assay.report.bounded import SAMPLE_CAP, bound_report
 from assay.report.build import build_report_data
 from assay.report.model import ReportData
 from assay.scoring.results import Assessment
@@ -33,19 +34,32 @@ def private_banks(source: Any) -> list[str]:
 
 
 def report_data(
-    source: RunSource, run_id: str, *, with_samples: bool = True
+    source: RunSource, run_id: str, *, with_samples: bool = True, sample_cap: int | None = None
 ) -> tuple[ReportData, Assessment, dict[str, Any]]:
     """The ReportData of a stored run, the Assessment it was built from, and the raw pieces
-    (`with_samples=False`: without the per-case drill-down, for the dashboard)."""
+    (`with_samples=False`: without the per-case drill-down, for the dashboard;
+    `sample_cap=N`: a bounded report, see `assay.report.bounded`)."""
     run = source.get_run(run_id)
     cases = source.run_cases(run.id)
     responses = source.responses(run.id)
     judgments = source.judgments(run.id)
     results = assessment_of(run, cases, judgments, stored_references(source))
     private = private_banks(source)
+    bounded = with_samples and sample_cap is not None
     data = build_report_data(
-        run, cases, responses, judgments, results, private_banks=private, with_samples=with_samples
+        run,
+        cases,
+        responses,
+        judgments,
+        results,
+        private_banks=private,
+        with_samples=with_samples and not bounded,
     )
+    if bounded:
+        outcome = {c.id: results.case_outcomes.get(c.id, "none") for c in cases}
+        data = bound_report(
+            data, cases, responses, judgments, outcome, private_banks=private, cap=sample_cap or 1
+        )
     raw = {"run": run, "cases": cases, "responses": responses, "judgments": judgments, "private": private}
     return data, results, raw
 
@@ -72,14 +86,24 @@ def default_path(run_id: str, fmt: str, lang: str) -> Path:
 
 
 def write_report(
-    source: RunSource, run_id: str, fmt: str = "html", lang: str = "en", out: str | Path | None = None
+    source: RunSource,
+    run_id: str,
+    fmt: str = "html",
+    lang: str = "en",
+    out: str | Path | None = None,
+    sample_cap: int | None = SAMPLE_CAP,
 ) -> Path:
-    """Render a stored run's report and write it (default: ./assay-reports/<run-id>[.zh].<ext>)."""
+    """Render a stored run's report and write it (default: ./assay-reports/<run-id>[.zh].<ext>).
+
+    The report is bounded: every figure, and a drill-down of at most `sample_cap` cases per
+    requirement and breakdown row (stratified by outcome); `sample_cap=None` shows every case."""
     if fmt not in FORMATS:
         raise InputError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}", where="--format")
     if out:
         check_output_file(out, "--out")  # before any work
-    data, _, _ = report_data(source, run_id)
+    if sample_cap is not None and sample_cap < 1:
+        raise InputError(f"must be at least 1 (got {sample_cap})", where="--sample-cap")
+    data, _, _ = report_data(source, run_id, sample_cap=sample_cap)
     text = render(data, fmt, lang)
     path = Path(out) if out else check_output_file(default_path(data.run.id, fmt, lang), "--out")
     try:
