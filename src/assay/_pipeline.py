@@ -24,6 +24,7 @@ from assay.core.errors import InputError, TargetError
 from assay.core.secrets import scrub
 from assay.core.types import Bank, Case, GenerationParams, Judgment, Response, Run
 from assay.engine import Engine, EngineConfig, EngineStats, cache_key
+from assay.engine.executor import ExecutorOptions, make_executor
 from assay.graders.base import Grader, get_grader, grader_ids
 from assay.levels.plan_model import Plan
 from assay.scoring.early_stop import EarlyStopper
@@ -104,6 +105,8 @@ class RunOptions:
     request_timeout_s: float | None = None  # most seconds one attempt may hold a slot
     retry_errors: bool = False  # resume: also re-send cases stored with a permanent error
     force_target: bool = False  # resume: accept a target whose identity changed (noted)
+    #: where target calls run: in this process (default) or on a Ray cluster
+    executor: ExecutorOptions = field(default_factory=ExecutorOptions)
 
 
 def new_run_id() -> str:
@@ -418,6 +421,7 @@ def start_run(
     if not cases:
         raise InputError("there are no cases to run (empty bank, or filters matched nothing)", where="--bank")
     check_stopping(options)
+    options.executor.check()
     store = store or Store(options.db)
     target_obj = target or make_target(options.target)
     ordered = interleave(cases, options.seed)
@@ -473,6 +477,7 @@ def resume_run(
 ) -> RunResult:
     """Send a stored run's unanswered cases (and with `retry_errors`, those stored with an
     error), as the one writer of the run, against the target identity it was started with."""
+    options.executor.check()
     store = store or Store(options.db)
     run = store.get_run(run_id)
     if run.status == "completed" and not options.retry_errors:
@@ -607,9 +612,12 @@ async def _execute(
     judge: Target | None = None,
     lease: RunLease | None = None,
 ) -> RunResult:
+    executor = make_executor(options.executor)
     try:
+        # the engine calls the target where the executor runs it (here, or Ray workers)
+        call_target = executor.bind(target)
         if options.check_target:
-            for role, t in (("target", target), ("judge", judge)):
+            for role, t in (("target", call_target), ("judge", judge)):
                 if t is None or t.spec.kind == "replay":
                     continue
                 check = await check_target_async(t, options.params)
@@ -628,7 +636,7 @@ async def _execute(
             cached = store.cache_get_many(keys)
         writer = ResultWriter(store, run.id).start()
         engine = Engine(
-            target,
+            call_target,
             writer,
             run.params,
             graders,
@@ -668,6 +676,7 @@ async def _execute(
                 loop.remove_signal_handler(signal.SIGINT)
                 loop.remove_signal_handler(signal.SIGTERM)
             await asyncio.to_thread(writer.close)
+        run.notes.extend(executor.run_notes())
         if progress:
             progress("stop", 0, run.case_count)
     except BaseException:
@@ -675,6 +684,7 @@ async def _execute(
             await asyncio.to_thread(lease.release)
         raise
     finally:
+        await executor.aclose()
         await target.aclose()
         if judge is not None:
             await judge.aclose()
