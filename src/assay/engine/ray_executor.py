@@ -21,6 +21,8 @@ actors:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -191,10 +193,8 @@ class RayTarget(Target):
 
 
 def _cancel(ref: Any) -> None:
-    try:
+    with contextlib.suppress(Exception):  # the worker may be gone already
         ray.cancel(ref)
-    except Exception:  # the worker may be gone already
-        pass
 
 
 class RayExecutor(Executor):
@@ -219,12 +219,14 @@ class RayExecutor(Executor):
         try:
             ray.init(
                 address=None if address in (None, "", "local") else address,
-                logging_level="ERROR",
+                logging_level=logging.ERROR,
                 log_to_driver=False,
                 include_dashboard=False if address in (None, "", "local") else None,
             )
         except (ConnectionError, ValueError, RuntimeError) as exc:
-            raise InputError(f"cannot join the Ray cluster at {address}: {exc}", where="--ray-address") from exc
+            raise InputError(
+                f"cannot join the Ray cluster at {address}: {exc}", where="--ray-address"
+            ) from exc
         self._owns = True
 
     def bind(self, target: Target) -> Target:
@@ -259,9 +261,9 @@ class RayExecutor(Executor):
         }
         if opts.memory_gb:
             actor_options["memory"] = int(opts.memory_gb * 1024**3)
-        remote = ray.remote(TargetWorker).options(**actor_options)
+        remote: Any = ray.remote(TargetWorker).options(**actor_options)
         self._spawn = lambda: remote.remote(str(target.spec), config, threads, batch_size)
-        actors = [self._spawn() for _ in range(workers)]
+        actors: list[Any] = [self._spawn() for _ in range(workers)]
         try:
             ready = ray.get([a.ready.remote() for a in actors], timeout=READY_TIMEOUT_S)
         except rex.GetTimeoutError as exc:
@@ -275,7 +277,9 @@ class RayExecutor(Executor):
         except rex.RayTaskError as exc:
             for a in actors:
                 ray.kill(a)
-            raise InputError(f"a Ray worker could not build {target.spec}: {exc}", where="--executor") from exc
+            raise InputError(
+                f"a Ray worker could not build {target.spec}: {exc}", where="--executor"
+            ) from exc
         stale = {v for _, v in ready if v != __version__}
         if stale:
             raise InputError(
@@ -283,7 +287,10 @@ class RayExecutor(Executor):
                 "install the same version on the cluster",
                 where="--ray-address",
             )
-        slots = [Slot(actor=a, index=i, node=node) for i, (a, (node, _)) in enumerate(zip(actors, ready, strict=True))]
+        slots = [
+            Slot(actor=a, index=i, node=node)
+            for i, (a, (node, _)) in enumerate(zip(actors, ready, strict=True))
+        ]
         proxy = RayTarget(target, self, slots, per_worker)
         self.proxies.append(proxy)
         self.notes.append(
@@ -331,10 +338,8 @@ class RayExecutor(Executor):
         for proxy in self.proxies:
             for slot in proxy.slots:
                 if slot.alive:
-                    try:
+                    with contextlib.suppress(Exception):
                         await asyncio.wait_for(slot.actor.close.remote(), 30)
-                    except Exception:
-                        pass
                 _kill(slot.actor)
         for actor in self._spares:
             _kill(actor)
@@ -345,7 +350,5 @@ class RayExecutor(Executor):
 
 
 def _kill(actor: Any) -> None:
-    try:
+    with contextlib.suppress(Exception):
         ray.kill(actor)
-    except Exception:
-        pass
