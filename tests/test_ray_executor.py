@@ -209,6 +209,16 @@ def test_local_model_actors_match_local_executor(
     assert any("2 worker(s) of local:smollm2 on 2 node(s)" in n for n in remote.run.notes)
 
 
+def test_more_cpus_than_the_cluster_exit_2(cluster: Any, sqlite_url: str) -> None:
+    args = ["run", "-t", "openai:mock", "-n", "2", "--db", sqlite_url, "--no-report", "--executor", "ray"]
+    args += ["--ray-address", cluster.address, "--ray-workers", "4", "--ray-cpus", "1"]
+    result = CliRunner().invoke(app, args, env={"ASSAY_OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+    assert result.exit_code == 2, result.output
+    assert "--ray-workers" in result.output and "the cluster has" in result.output
+    assert Store(sqlite_url).list_runs() == []  # nothing stored, nothing sent
+    assert not ray.is_initialized()
+
+
 @pytest.mark.parametrize(
     ("extra", "named"),
     [

@@ -24,7 +24,7 @@ from assay.core.errors import InputError, TargetError
 from assay.core.secrets import scrub
 from assay.core.types import Bank, Case, GenerationParams, Judgment, Response, Run
 from assay.engine import Engine, EngineConfig, EngineStats, cache_key
-from assay.engine.executor import ExecutorOptions, make_executor
+from assay.engine.executor import Executor, ExecutorOptions, make_executor
 from assay.graders.base import Grader, get_grader, grader_ids
 from assay.levels.plan_model import Plan
 from assay.scoring.early_stop import EarlyStopper
@@ -426,7 +426,8 @@ def start_run(
     target_obj = target or make_target(options.target)
     ordered = interleave(cases, options.seed)
     all_graders = {g for gs in case_graders.values() for g in gs}
-    judge = open_judge(options.judge, all_graders)
+    executor = make_executor(options.executor)
+    judge = judge_on(executor, open_judge(options.judge, all_graders))
     graders = build_graders(all_graders, judge)
     run = Run(
         id=new_run_id(),
@@ -468,6 +469,7 @@ def start_run(
             plan_items=plan_items,
             stopper=stopper,
             judge=judge,
+            executor=executor,
         )
     )
 
@@ -525,7 +527,8 @@ def _resume_held(
     case_graders = {cid: tuple(g) for cid, (g, _item) in plan.items()}
     grader_ids = {g for gs in case_graders.values() for g in gs}
     # the judge the run was started with, unless the caller names another
-    judge = open_judge(options.judge or run.judge, grader_ids)
+    executor = make_executor(options.executor)
+    judge = judge_on(executor, open_judge(options.judge or run.judge, grader_ids))
     if judge is not None:
         run.judge = str(judge.spec)
     graders = build_graders(grader_ids, judge)
@@ -591,8 +594,17 @@ def _resume_held(
             stopper=stopper,
             judge=judge,
             lease=lease,
+            executor=executor,
         )
     )
+
+
+def judge_on(executor: Executor, judge: Target | None) -> Target | None:
+    """A local-model judge answers where the executor runs local models (Ray actors);
+    an endpoint judge is called from this process."""
+    if judge is None or judge.spec.kind != "local":
+        return judge
+    return executor.bind(judge)
 
 
 async def _execute(
@@ -611,11 +623,14 @@ async def _execute(
     stopper: EarlyStopper | None = None,
     judge: Target | None = None,
     lease: RunLease | None = None,
+    executor: Executor | None = None,
 ) -> RunResult:
-    executor = make_executor(options.executor)
+    executor = executor or make_executor(options.executor)
     try:
-        # the engine calls the target where the executor runs it (here, or Ray workers)
+        # the engine calls the target where the executor runs it (here, or Ray workers);
+        # workers start now, before anything is stored or sent
         call_target = executor.bind(target)
+        executor.start()
         if options.check_target:
             for role, t in (("target", call_target), ("judge", judge)):
                 if t is None or t.spec.kind == "replay":

@@ -91,7 +91,12 @@ class Executor(ABC):
 
     @abstractmethod
     def bind(self, target: Target) -> Target:
-        """The target the engine should call instead of `target` (same spec and identity)."""
+        """The target the engine (or a grader, for a judge) calls instead of `target`: the
+        same spec and identity. Nothing starts before `start()`."""
+
+    def start(self) -> None:  # noqa: B027 - optional hook
+        """Start what the bound targets need (workers), before the first case is sent.
+        Input errors (not enough resources on the cluster) are raised here."""
 
     def run_notes(self) -> list[str]:
         """Lines for the run's notes (worker losses, moved calls); empty when nothing happened."""

@@ -114,8 +114,11 @@ class RayTarget(Target):
         self.slots = slots
         self.per_worker = per_worker
         self.cancellable = inner.cancellable
-        self.max_concurrency = per_worker * len(slots)
+        self.max_concurrency = per_worker * max(1, len(slots))
         self._changed: asyncio.Event | None = None
+        #: starts one more worker like the others (set when the workers start)
+        self.spawn: Any = None
+        self.replaced = 0
 
     def cache_identity(self) -> str:
         return self.inner.cache_identity()
@@ -163,7 +166,10 @@ class RayTarget(Target):
         while True:
             slot = await self._pick()
             if slot is None:
-                raise TargetError("unreachable", "every Ray worker of this target was lost")
+                raise TargetError(
+                    "unreachable",
+                    "every Ray worker of this target was lost: " + "; ".join(self.executor.losses[-3:]),
+                )
             ref = slot.actor.complete.remote(case_id, list(messages), params)
             try:
                 out = await ref
@@ -209,7 +215,6 @@ class RayExecutor(Executor):
         self.losses: list[str] = []
         self._spares: list[Any] = []
         self._tasks: set[asyncio.Task[None]] = set()
-        self._replaced = 0
 
     # -- cluster -----------------------------------------------------------------------
     def connect(self) -> None:
@@ -230,7 +235,19 @@ class RayExecutor(Executor):
         self._owns = True
 
     def bind(self, target: Target) -> Target:
+        """A proxy for `target`; its workers start with `start()` (nothing starts before)."""
+        proxy = RayTarget(target, self, [], self.options.worker_concurrency or target.max_concurrency)
+        self.proxies.append(proxy)
+        return proxy
+
+    def start(self) -> None:
+        for proxy in self.proxies:
+            if not proxy.slots:
+                self._start(proxy)
+
+    def _start(self, proxy: RayTarget) -> None:
         self.connect()
+        target = proxy.inner
         opts = self.options
         local = target.spec.kind == "local"
         cpus = opts.cpus if opts.cpus is not None else (1.0 if local else 0.25)
@@ -244,7 +261,7 @@ class RayExecutor(Executor):
                     f"but the cluster has {have.get(name, 0.0):g}",
                     where="--ray-workers",
                 )
-        per_worker = opts.worker_concurrency or target.max_concurrency
+        per_worker = proxy.per_worker
         config = None
         if target.spec.kind == "openai":
             from assay.targets.config import TargetConfig
@@ -262,8 +279,8 @@ class RayExecutor(Executor):
         if opts.memory_gb:
             actor_options["memory"] = int(opts.memory_gb * 1024**3)
         remote: Any = ray.remote(TargetWorker).options(**actor_options)
-        self._spawn = lambda: remote.remote(str(target.spec), config, threads, batch_size)
-        actors: list[Any] = [self._spawn() for _ in range(workers)]
+        proxy.spawn = lambda: remote.remote(str(target.spec), config, threads, batch_size)
+        actors: list[Any] = [proxy.spawn() for _ in range(workers)]
         try:
             ready = ray.get([a.ready.remote() for a in actors], timeout=READY_TIMEOUT_S)
         except rex.GetTimeoutError as exc:
@@ -291,23 +308,22 @@ class RayExecutor(Executor):
             Slot(actor=a, index=i, node=node)
             for i, (a, (node, _)) in enumerate(zip(actors, ready, strict=True))
         ]
-        proxy = RayTarget(target, self, slots, per_worker)
-        self.proxies.append(proxy)
+        proxy.slots = slots
+        proxy.max_concurrency = per_worker * len(slots)
         self.notes.append(
             f"executor ray: {workers} worker(s) of {target.spec} on {len({s.node for s in slots})} node(s), "
             f"{cpus:g} CPU{f', {opts.gpus:g} GPU' if opts.gpus else ''} each"
         )
-        return proxy
 
     # -- faults ------------------------------------------------------------------------
     def lost(self, proxy: RayTarget, slot: Slot, exc: BaseException) -> None:
         if not slot.alive:
             return
         slot.alive = False
-        self.losses.append(f"worker {slot.index} on node {slot.node[:12]} ({type(exc).__name__})")
-        if self._replaced < len(proxy.slots):
-            self._replaced += 1
-            actor = self._spawn()
+        self.losses.append(f"worker {slot.index} on node {slot.node[:12]} ({_why(exc)})")
+        if proxy.replaced < len(proxy.slots):
+            proxy.replaced += 1
+            actor = proxy.spawn()
             self._spares.append(actor)
             task = asyncio.get_running_loop().create_task(self._join(proxy, actor))
             self._tasks.add(task)
@@ -347,6 +363,12 @@ class RayExecutor(Executor):
         if self._owns and ray.is_initialized():
             ray.shutdown()
             self._owns = False
+
+
+def _why(exc: BaseException) -> str:
+    """The exception's kind and the first line of what Ray says (no traceback)."""
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    return f"{type(exc).__name__}: {first[:160]}" if first else type(exc).__name__
 
 
 def _kill(actor: Any) -> None:
