@@ -136,6 +136,40 @@ def test_resume_sends_only_missing(cluster: Any, pg_url: str, mock_env: Callable
     assert len(rows) == first.run.case_count and all(n == 1 for _, n in rows)
 
 
+def test_early_stopping_on_ray_stops_sending(
+    cluster: Any, pg_url: str, mock_env: Callable[..., MockServer]
+) -> None:
+    """A target that refuses everything fails the should-not-refuse requirement after a few
+    cases: on Ray as locally, the run stops sending, decides from what it stored, and the
+    cluster does no further work (calls made = answered + the check + at most what was in
+    flight when it settled)."""
+    from assay.levels import build_plan
+
+    rid = "tc260-003/9.4-should-not-refuse"
+    plan = build_plan("R2", ["tc260-003"], bank_stats=api.bank_stats(), name="over-refusal")
+    items = tuple(i.model_copy(update={"sample": 200}) for i in plan.items if i.requirements == (rid,))
+    plan = plan.model_copy(
+        update={"items": items, "requirements": tuple(r for r in plan.requirements if r.id == rid)}
+    )
+    server = mock_env(mode="refuse")
+    verdicts = []
+    for extra in ({}, {"executor": "ray", "ray_address": cluster.address, "ray_workers": 2}):
+        before = server.state.requests
+        res = api.run(
+            "openai:mock", plan=plan, db=pg_url, early_stop=True, concurrency=4, use_cache=False, **extra
+        )
+        answered = api.run_details(res.run.id, db=pg_url).answered
+        assert res.run.status == "completed"
+        assert 0 < answered < 100 and res.stats.skipped == res.run.case_count - answered
+        assert server.state.requests - before <= answered + 1 + 4
+        rows = stored_rows(pg_url, res.run.id)
+        assert len(rows) == answered and all(n == 1 for _, n in rows)
+        found = api.assessment(res.run.id, db=pg_url).requirement(rid)
+        assert found is not None
+        verdicts.append(found.verdict)
+    assert verdicts[0] == verdicts[1] == "fail"
+
+
 def test_worker_node_killed_mid_run(cluster: Any, pg_url: str, mock_env: Callable[..., MockServer]) -> None:
     server = mock_env(latency_ms=150)
     doomed = cluster.add_node(num_cpus=1)

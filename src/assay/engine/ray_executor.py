@@ -295,10 +295,12 @@ class RayExecutor(Executor):
             for a in actors:
                 ray.kill(a)
             raise InputError(
-                f"a Ray worker could not build {target.spec}: {exc}", where="--executor"
+                f"a Ray worker could not build {target.spec}: {_why(exc.cause or exc)}", where="--executor"
             ) from exc
         stale = {v for _, v in ready if v != __version__}
         if stale:
+            for a in actors:
+                ray.kill(a)
             raise InputError(
                 f"the Ray workers run Assay {', '.join(sorted(stale))}, this process {__version__}: "
                 "install the same version on the cluster",
