@@ -253,6 +253,18 @@ def test_more_cpus_than_the_cluster_exit_2(cluster: Any, sqlite_url: str) -> Non
     assert not ray.is_initialized()
 
 
+def test_local_executor_calls_the_target_itself() -> None:
+    """The default executor adds nothing to a call: the engine gets the very same target."""
+    from assay.engine.executor import ExecutorOptions, LocalExecutor, make_executor
+    from assay.targets import make_target
+
+    executor = make_executor(ExecutorOptions())
+    target = make_target("python:known_bots:refuse")
+    assert isinstance(executor, LocalExecutor)
+    assert executor.bind(target) is target
+    assert executor.run_notes() == []
+
+
 @pytest.mark.parametrize(
     ("extra", "named"),
     [
