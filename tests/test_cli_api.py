@@ -124,7 +124,6 @@ _CLI_ONLY = {
     "resume",
     "retry_errors",
     "force_target",
-    "executor",
 }
 #: options a command's API twin leaves to a companion function
 _COMPANIONS: dict[str, tuple[Any, ...]] = {

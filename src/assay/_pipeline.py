@@ -25,6 +25,7 @@ from assay.core.registry import default_grader_table, grader_needs_judge
 from assay.core.secrets import scrub
 from assay.core.types import Bank, Case, GenerationParams, Judgment, Response, Run
 from assay.engine import Engine, EngineConfig, EngineStats, cache_key
+from assay.engine.executor import Executor, ExecutorOptions, make_executor
 from assay.graders.base import Grader, get_grader, grader_ids
 from assay.levels.plan_model import Plan
 from assay.scoring.early_stop import EarlyStopper
@@ -92,6 +93,8 @@ class RunOptions:
     request_timeout_s: float | None = None  # most seconds one attempt may hold a slot
     retry_errors: bool = False  # resume: also re-send cases stored with a permanent error
     force_target: bool = False  # resume: accept a target whose identity changed (noted)
+    #: where target calls run: in this process (default) or on a Ray cluster
+    executor: ExecutorOptions = field(default_factory=ExecutorOptions)
 
 
 def new_run_id() -> str:
@@ -421,11 +424,13 @@ def start_run(
     if not cases:
         raise InputError("there are no cases to run (empty bank, or filters matched nothing)", where="--bank")
     check_stopping(options)
+    options.executor.check()
     store = store or Store(options.db)
     target_obj = target or make_target(options.target)
     ordered = interleave(cases, options.seed)
     all_graders = {g for gs in case_graders.values() for g in gs}
-    judge = open_judge(options.judge, all_graders)
+    executor = make_executor(options.executor)
+    judge = judge_on(executor, open_judge(options.judge, all_graders))
     graders = build_graders(all_graders, judge)
     run = Run(
         id=new_run_id(),
@@ -467,6 +472,7 @@ def start_run(
             plan_items=plan_items,
             stopper=stopper,
             judge=judge,
+            executor=executor,
         )
     )
 
@@ -476,6 +482,7 @@ def resume_run(
 ) -> RunResult:
     """Send a stored run's unanswered cases (and with `retry_errors`, those stored with an
     error), as the one writer of the run, against the target identity it was started with."""
+    options.executor.check()
     store = store or Store(options.db)
     run = store.get_run(run_id)
     if run.status == "completed" and not options.retry_errors:
@@ -523,7 +530,8 @@ def _resume_held(
     case_graders = {cid: tuple(g) for cid, (g, _item) in plan.items()}
     grader_ids = {g for gs in case_graders.values() for g in gs}
     # the judge the run was started with, unless the caller names another
-    judge = open_judge(options.judge or run.judge, grader_ids)
+    executor = make_executor(options.executor)
+    judge = judge_on(executor, open_judge(options.judge or run.judge, grader_ids))
     if judge is not None:
         run.judge = str(judge.spec)
     graders = build_graders(grader_ids, judge)
@@ -589,8 +597,17 @@ def _resume_held(
             stopper=stopper,
             judge=judge,
             lease=lease,
+            executor=executor,
         )
     )
+
+
+def judge_on(executor: Executor, judge: Target | None) -> Target | None:
+    """A local-model judge answers where the executor runs local models (Ray actors);
+    an endpoint judge is called from this process."""
+    if judge is None or judge.spec.kind != "local":
+        return judge
+    return executor.bind(judge)
 
 
 async def _execute(
@@ -609,10 +626,16 @@ async def _execute(
     stopper: EarlyStopper | None = None,
     judge: Target | None = None,
     lease: RunLease | None = None,
+    executor: Executor | None = None,
 ) -> RunResult:
+    executor = executor or make_executor(options.executor)
     try:
+        # the engine calls the target where the executor runs it (here, or Ray workers);
+        # workers start now, before anything is stored or sent
+        call_target = executor.bind(target)
+        executor.start()
         if options.check_target:
-            for role, t in (("target", target), ("judge", judge)):
+            for role, t in (("target", call_target), ("judge", judge)):
                 if t is None or t.spec.kind == "replay":
                     continue
                 check = await check_target_async(t, options.params)
@@ -631,7 +654,7 @@ async def _execute(
             cached = store.cache_get_many(keys)
         writer = ResultWriter(store, run.id).start()
         engine = Engine(
-            target,
+            call_target,
             writer,
             run.params,
             graders,
@@ -671,6 +694,7 @@ async def _execute(
                 loop.remove_signal_handler(signal.SIGINT)
                 loop.remove_signal_handler(signal.SIGTERM)
             await asyncio.to_thread(writer.close)
+        run.notes.extend(executor.run_notes())
         if progress:
             progress("stop", 0, run.case_count)
     except BaseException:
@@ -678,6 +702,7 @@ async def _execute(
             await asyncio.to_thread(lease.release)
         raise
     finally:
+        await executor.aclose()
         await target.aclose()
         if judge is not None:
             await judge.aclose()

@@ -35,6 +35,7 @@ from assay._pipeline import (
 )
 from assay.core.errors import InputError
 from assay.core.types import Case, GenerationParams, Judgment, Response, Run
+from assay.engine.executor import ExecutorOptions
 from assay.graders.validation import ValidationReport
 from assay.levels import BankStats, Classification
 from assay.levels.plan_model import Plan
@@ -146,6 +147,13 @@ def run(
     progress: Progress | None = None,
     store: Store | None = None,
     as_of: date | str | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    ray_workers: int | None = None,
+    ray_cpus: float | None = None,
+    ray_gpus: float = 0.0,
+    ray_memory_gb: float | None = None,
+    ray_worker_concurrency: int | None = None,
 ) -> RunResult:
     """Run banks (or a plan, or explicit cases) against a target and store everything.
 
@@ -163,6 +171,11 @@ def run(
     `as_of` (plans only) re-dates the plan's obligations: those not in force on that date
     are measured report-only (default: the date the plan was made for; today for a plan
     file that has none).
+
+    `executor="ray"` answers the target's calls on a Ray cluster (docs/ray.md):
+    `ray_address` (None: start or join a local cluster), `ray_workers` replicas (None: one
+    per node) each reserving `ray_cpus` / `ray_gpus` / `ray_memory_gb`, at most
+    `ray_worker_concurrency` calls each. The store, cache, retries and verdicts are the same.
     """
     options = RunOptions(
         target=target,
@@ -180,6 +193,9 @@ def run(
         graders=tuple(graders),
         judge=judge,
         request_timeout_s=request_timeout_s,
+        executor=ExecutorOptions(
+            executor, ray_address, ray_workers, ray_cpus, ray_gpus, ray_memory_gb, ray_worker_concurrency
+        ),
     )
     store = store or Store(db)
     if plan is not None:
@@ -224,6 +240,13 @@ def resume(
     request_timeout_s: float | None = None,
     progress: Progress | None = None,
     store: Store | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    ray_workers: int | None = None,
+    ray_cpus: float | None = None,
+    ray_gpus: float = 0.0,
+    ray_memory_gb: float | None = None,
+    ray_worker_concurrency: int | None = None,
 ) -> RunResult:
     """Continue an interrupted or incomplete run: only cases without a stored response are
     sent (those left pending by transport failures included).
@@ -244,6 +267,9 @@ def resume(
         retry_errors=retry_errors,
         force_target=force_target,
         request_timeout_s=request_timeout_s,
+        executor=ExecutorOptions(
+            executor, ray_address, ray_workers, ray_cpus, ray_gpus, ray_memory_gb, ray_worker_concurrency
+        ),
     )
     return resume_run(run_id, options, progress=progress, store=store)
 
@@ -594,6 +620,13 @@ def assess(
     case_deadline_s: float = 600.0,
     judge: str | None = None,
     request_timeout_s: float | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    ray_workers: int | None = None,
+    ray_cpus: float | None = None,
+    ray_gpus: float = 0.0,
+    ray_memory_gb: float | None = None,
+    ray_worker_concurrency: int | None = None,
     progress: Progress | None = None,
     store: Store | None = None,
 ) -> AssessResult:
@@ -623,6 +656,13 @@ def assess(
         case_deadline_s=case_deadline_s,
         judge=judge,
         request_timeout_s=request_timeout_s,
+        executor=executor,
+        ray_address=ray_address,
+        ray_workers=ray_workers,
+        ray_cpus=ray_cpus,
+        ray_gpus=ray_gpus,
+        ray_memory_gb=ray_memory_gb,
+        ray_worker_concurrency=ray_worker_concurrency,
         progress=progress,
         store=store,
     )

@@ -11,6 +11,16 @@ from rich.table import Table
 
 from assay._lazy import lazy_module
 from assay.cli._common import DbOpt, console, deprecated, err_console, make_app, progress_bar, split_list
+from assay.cli._ray import (
+    ExecutorOpt,
+    RayAddressOpt,
+    RayConcurrencyOpt,
+    RayCpusOpt,
+    RayGpusOpt,
+    RayMemoryOpt,
+    RayWorkersOpt,
+    executor_kwargs,
+)
 from assay.core.errors import InputError
 from assay.report.i18n import interval_label
 
@@ -167,12 +177,24 @@ def run_cmd(
             "(today for a plan file without one).",
         ),
     ] = None,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
+    ray_workers: RayWorkersOpt = None,
+    ray_cpus: RayCpusOpt = None,
+    ray_gpus: RayGpusOpt = 0.0,
+    ray_memory_gb: RayMemoryOpt = None,
+    ray_worker_concurrency: RayConcurrencyOpt = None,
 ) -> None:
     """Send a bank (or plan) of cases to a target, grade and store every answer, print a summary."""
     from assay.regimes.dates import parse_as_of
 
     lang = split_list(case_lang) + split_list(legacy_lang)
     bank, grader = split_list(bank), split_list(grader)
+
+    ray_opts = executor_kwargs(
+        executor, ray_address, ray_workers, ray_cpus, ray_gpus, ray_memory_gb, ray_worker_concurrency
+    )
+
     day = parse_as_of(as_of) if as_of is not None else None
     if day is not None and plan is None:
         raise InputError(
@@ -211,6 +233,7 @@ def run_cmd(
                 force_target=force_target,
                 request_timeout_s=request_timeout,
                 progress=bar,
+                **ray_opts,
             )
         else:
             result = api.run(
@@ -235,6 +258,7 @@ def run_cmd(
                 request_timeout_s=request_timeout,
                 progress=bar,
                 as_of=day,
+                **ray_opts,
             )
     run = result.run
     stats = result.stats
@@ -331,9 +355,20 @@ def assess_cmd(
             "then are measured report-only, never decided as failures.",
         ),
     ] = None,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
+    ray_workers: RayWorkersOpt = None,
+    ray_cpus: RayCpusOpt = None,
+    ray_gpus: RayGpusOpt = 0.0,
+    ray_memory_gb: RayMemoryOpt = None,
+    ray_worker_concurrency: RayConcurrencyOpt = None,
 ) -> None:
     """Classify a profile, plan for its level and regimes, run the plan and write the report."""
     from assay.regimes.dates import parse_as_of
+
+    ray_opts = executor_kwargs(
+        executor, ray_address, ray_workers, ray_cpus, ray_gpus, ray_memory_gb, ray_worker_concurrency
+    )
 
     day = parse_as_of(as_of)
     lang = split_list(case_lang) + split_list(legacy_lang)
@@ -380,6 +415,7 @@ def assess_cmd(
             early_stop=early_stop,
             complete_minimums=complete_minimums,
             progress=bar,
+            **ray_opts,
         )
     run = result.run
     stats = result.stats
