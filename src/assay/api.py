@@ -798,10 +798,11 @@ def review_labels(
 
 
 def spot_check(
-    run_id: str, *, db: str | None = None, store: Store | None = None, size: int = 1000
+    run_id: str, *, db: str | None = None, store: Store | None = None, size: int | None = None
 ) -> SpotCheck:
-    """The TC260-003 §9.3 manual spot check of a run (`SpotCheck`): its stratified sample and
-    the qualified rate measured from the reviews, with its interval and verdict."""
+    """The TC260-003 §9.3 manual spot check of a run (`SpotCheck`): the sample the run's plan
+    drew (`Plan.manual_checks`: random, stratified by risk, seeded; `size` overrides its
+    size) and the qualified rate measured from the reviews, with its interval and verdict."""
     from assay.view.reviews import spot_check as _spot_check
 
     return _spot_check(store or Store(db), run_id, size)

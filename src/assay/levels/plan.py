@@ -33,7 +33,7 @@ from assay.core.design import deciding_confidence, flawless_sample
 from assay.core.errors import InputError
 from assay.core.types import Bank
 from assay.levels.classify import Classification, classify
-from assay.levels.plan_model import CoverageCheck, Estimate, Plan, PlanItem
+from assay.levels.plan_model import CoverageCheck, Estimate, Plan, PlanItem, manual_check_for
 from assay.levels.profile import Profile
 from assay.regimes import LEVELS, REGIME_IDS, Requirement, load_regime, regime_hashes, requirements_for
 from assay.regimes.dates import date_requirements, edition_label, parse_as_of
@@ -418,6 +418,7 @@ def build_plan(
         coverage=coverage,
         as_of=day,
         editions={rid: edition_label(load_regime(rid), day) for rid in chosen},
+        manual_checks=tuple(m for m in (manual_check_for(r, seed) for r in evidence) if m is not None),
     )
 
 

@@ -418,8 +418,9 @@ def create_app(
 
     # ------------------------------------------------------------------ helpers
     def _queue(run_id: str, scope: str) -> list[str]:
-        if scope == "spot":
-            return list(spot_check(store, run_id).sample)
+        if scope == "spot":  # the plan's sample, its answered cases (the others have nothing to review)
+            answered = store.responded_case_ids(run_id)
+            return [cid for cid in spot_check(store, run_id).sample if cid in answered]
         if scope == "all":
             answered = store.responded_case_ids(run_id)
             return [c.id for c in store.run_cases(run_id) if c.id in answered]

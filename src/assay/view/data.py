@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, distinct, exists, func, or_, select
+from sqlalchemy import Text, and_, cast, distinct, exists, func, literal_column, or_, select, text, union
 from sqlalchemy.sql.elements import ColumnElement
 
 from assay.core.secrets import redact, secret_values_from_env
@@ -78,6 +78,21 @@ class ViewData:
         self._runs: dict[str, RunView] = {}
         self._building: dict[str, threading.Lock] = {}
         self._facets: dict[str, tuple[tuple[Any, ...], dict[str, list[str]]]] = {}
+        self._fts: bool | None = None
+
+    def _has_fts(self) -> bool:
+        """Whether the SQLite store has the FTS5 search tables of migration 0004."""
+        if self._fts is None:
+            self._fts = False
+            if self.store.dialect == "sqlite":
+                with self.store.engine.connect() as conn:
+                    self._fts = (
+                        conn.exec_driver_sql(
+                            "SELECT count(*) FROM sqlite_master WHERE name IN ('search_prompts', 'search_answers')"
+                        ).scalar_one()
+                        == 2
+                    )
+        return self._fts
 
     # ------------------------------------------------------------------ runs
     def list_runs(
@@ -246,7 +261,7 @@ class ViewData:
         """
         run = self.store.get_run(run_id)
         dialect = self.store.dialect
-        conds = _conditions(run.id, filters, dialect)
+        conds = _conditions(run.id, filters, dialect, self._has_fts())
         joined = t.run_cases.outerjoin(
             t.responses,
             and_(
@@ -264,18 +279,21 @@ class ViewData:
         offset = (page - 1) * size
         with self.store.engine.connect() as conn:
             if wanted is None:
-                total = conn.execute(select(func.count()).select_from(joined).where(*conds)).scalar_one()
-                ids = [
-                    r[0]
-                    for r in conn.execute(
-                        select(t.run_cases.c.case_id)
-                        .select_from(joined)
-                        .where(*conds)
-                        .order_by(t.run_cases.c.seq)
-                        .limit(size)
-                        .offset(offset)
-                    )
-                ]
+                # one pass: the page and, on each row, the count of all matches (a search
+                # or JSON filter is evaluated once, not once for the count and once for the page)
+                got = conn.execute(
+                    select(t.run_cases.c.case_id, func.count().over())
+                    .select_from(joined)
+                    .where(*conds)
+                    .order_by(t.run_cases.c.seq)
+                    .limit(size)
+                    .offset(offset)
+                ).all()
+                ids = [r[0] for r in got]
+                if got:
+                    total = got[0][1]
+                else:  # past the last page: count alone
+                    total = conn.execute(select(func.count()).select_from(joined).where(*conds)).scalar_one()
             else:
                 matching = [
                     r[0]
@@ -466,12 +484,20 @@ def _distinct(col: Any, run_id: str) -> Any:
 
 
 def _json_has(dialect: str, key: str, value: str) -> ColumnElement[bool]:
-    """The case's JSON list `key` (categories, risks, transforms) contains `value`."""
+    """The case's JSON list `key` (categories, risks, transforms) contains `value`.
+
+    PostgreSQL: jsonb containment on the expression migration 0004 indexes (GIN)."""
+    if key not in _JSON_LISTS:
+        raise ValueError(key)
     if dialect == "postgresql":
-        elems = func.json_array_elements_text(t.run_cases.c.data[key]).table_valued("value")
-    else:
-        elems = func.json_each(t.run_cases.c.data, f"$.{key}").table_valued("value")
+        return literal_column(f"((run_cases.data -> '{key}')::jsonb)").op("@>")(
+            func.jsonb_build_array(value)
+        )
+    elems = func.json_each(t.run_cases.c.data, f"$.{key}").table_valued("value")
     return exists(select(1).select_from(elems).where(elems.c.value == value))
+
+
+_JSON_LISTS = ("categories", "risks", "transforms")
 
 
 def _prompt_expr(dialect: str) -> ColumnElement[Any]:
@@ -481,7 +507,51 @@ def _prompt_expr(dialect: str) -> ColumnElement[Any]:
     return cast(func.json_extract(t.run_cases.c.data, "$.messages[#-1].content"), Text)
 
 
-def _conditions(run_id: str, f: CaseFilters, dialect: str) -> list[ColumnElement[bool]]:
+def _like_pattern(q: str) -> str:
+    """`q` as a LIKE pattern matching it anywhere ('/' escapes the wildcards)."""
+    return "%" + q.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
+def _search(run_id: str, q: str, dialect: str, fts: bool) -> ColumnElement[bool]:
+    """Cases whose prompt (last turn) or answer contains `q`, case-insensitively.
+
+    Each side is its own subquery over one table, so each can use its index (migration
+    0004): PostgreSQL trigram GIN indexes via ILIKE; SQLite FTS5 trigram tables via a
+    phrase query (a substring match; needs 3+ characters, else LIKE scans)."""
+    if dialect == "postgresql":
+        rc = t.run_cases.alias("search_rc")
+        pattern = _like_pattern(q)
+        prompts = select(rc.c.case_id).where(
+            rc.c.run_id == run_id,
+            literal_column("(search_rc.data -> 'messages' -> -1 ->> 'content')").ilike(pattern, escape="/"),
+        )
+        answers = select(t.responses.c.case_id).where(
+            t.responses.c.run_id == run_id, t.responses.c.text.ilike(pattern, escape="/")
+        )
+        return t.run_cases.c.case_id.in_(union(prompts, answers).subquery().select())
+    if fts and len(q) >= 3:
+        phrase = '"' + q.replace('"', '""') + '"'
+        return or_(
+            literal_column("run_cases.rowid").in_(
+                select(literal_column("rowid")).select_from(text("search_prompts")).where(
+                    literal_column("search_prompts").op("MATCH")(phrase)
+                )
+            ),
+            literal_column("responses.rowid").in_(
+                select(literal_column("rowid")).select_from(text("search_answers")).where(
+                    literal_column("search_answers").op("MATCH")(phrase)
+                )
+            ),
+        )
+    return or_(
+        _prompt_expr(dialect).icontains(q, autoescape=True),
+        t.responses.c.text.icontains(q, autoescape=True),
+    )
+
+
+def _conditions(
+    run_id: str, f: CaseFilters, dialect: str, fts: bool = False
+) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [t.run_cases.c.run_id == run_id]
     if f.language:
         conds.append(t.run_cases.c.language == f.language)
@@ -512,10 +582,5 @@ def _conditions(run_id: str, f: CaseFilters, dialect: str) -> list[ColumnElement
     if f.outcome == "pending":
         conds.append(t.responses.c.case_id.is_(None))
     if f.q:
-        conds.append(
-            or_(
-                _prompt_expr(dialect).icontains(f.q, autoescape=True),
-                t.responses.c.text.icontains(f.q, autoescape=True),
-            )
-        )
+        conds.append(_search(run_id, f.q, dialect, fts))
     return conds
