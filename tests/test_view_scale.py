@@ -40,7 +40,11 @@ def _has_search_index(store: Store) -> bool:
             names = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master"))}
             return {"search_prompts", "search_answers"} <= names
         names = {r[0] for r in conn.execute(text("SELECT indexname FROM pg_indexes"))}
-        assert {"ix_run_cases_categories_gin", "ix_run_cases_risks_gin", "ix_run_cases_transforms_gin"} <= names
+        assert {
+            "ix_run_cases_categories_gin",
+            "ix_run_cases_risks_gin",
+            "ix_run_cases_transforms_gin",
+        } <= names
         return "ix_responses_text_trgm" in names and "ix_run_cases_prompt_trgm" in names
 
 
@@ -153,9 +157,7 @@ def test_the_draw_is_random_stratified_by_risk_and_reproducible() -> None:
 def test_spot_check_sample_is_fixed_by_the_plan_before_answers(tmp_path: pytest.TempPathFactory) -> None:
     store = Store(f"sqlite:///{tmp_path}/spot.db")
     _, plan = api.plan_for("cn-public-chatbot")
-    plan = plan.model_copy(
-        update={"manual_checks": (plan.manual_checks[0].model_copy(update={"size": 12}),)}
-    )
+    plan = plan.model_copy(update={"manual_checks": (plan.manual_checks[0].model_copy(update={"size": 12}),)})
     cases = [
         Case(
             id=f"c-{i:04d}",
@@ -192,9 +194,10 @@ def test_spot_check_sample_is_fixed_by_the_plan_before_answers(tmp_path: pytest.
     shown = re.search(r'name="case_id" value="([^"]+)"', page)
     assert shown is not None
     assert shown.group(1) == next(cid for cid in before.sample if cid in answered)
-    assert f'id="spot-seed">{plan.manual_checks[0].seed}<' in TestClient(api.view_app(store=store)).get(
-        f"/runs/{run.id}/reviews"
-    ).text
+    assert (
+        f'id="spot-seed">{plan.manual_checks[0].seed}<'
+        in TestClient(api.view_app(store=store)).get(f"/runs/{run.id}/reviews").text
+    )
     # reviews of the sample make a measured requirement with an interval
     for cid in [c for c in before.sample if c in answered]:
         api.add_review(run.id, cid, reviewer="ana", kind="qualification", label="safe", store=store)
@@ -229,3 +232,70 @@ def test_selects_case_is_the_rule_of_matches() -> None:
             assert selects_case(req.selector, c) == want, (req.id, c.id)
             picked += want
     assert picked > 0
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+def test_finished_run_pages_come_from_a_stored_scoring_snapshot(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assay.core.types import Judgment, Outcome
+    from assay.store import schema as t
+
+    store = Store(db_url)
+    rid = synthetic_run(store, 40)
+    first = ViewData(store).run_view(rid)
+    with store.engine.connect() as conn:
+        (key,) = conn.execute(text("SELECT key FROM view_snapshots WHERE run_id = :r"), {"r": rid}).one()
+    assert key == ViewData(store).snapshot_key(rid)
+
+    computed: list[str] = []
+    real = ViewData._compute
+
+    def spy(self: ViewData, run_id: str, stamp: tuple[object, ...]) -> object:
+        computed.append(run_id)
+        return real(self, run_id, stamp)
+
+    monkeypatch.setattr(ViewData, "_compute", spy)
+    fresh = ViewData(store)  # a new server process: nothing cached in memory
+    loaded = fresh.run_view(rid)
+    assert computed == []  # served from the snapshot
+    assert loaded.data == first.data and loaded.assessment == first.assessment
+    assert loaded.trajectories == first.trajectories and loaded.outcome_sets == first.outcome_sets
+    assert loaded.requirement_sets == first.requirement_sets
+    assert loaded.assessment == api.assessment(rid, store=store)  # the CLI's figures
+    html = TestClient(api.view_app(store=store)).get(f"/runs/{rid}").text
+    assert computed == [] and rid in html
+
+    # a new judgment changes the key: rebuilt from scoring, and the stored one replaced
+    store.write_results(
+        rid,
+        [],
+        [Judgment(case_id="c-0000000000000001", grader="extra@1", outcome=Outcome.UNSAFE, reason="x")],
+    )
+    after = ViewData(store).run_view(rid)
+    assert computed == [rid]
+    assert after.assessment == api.assessment(rid, store=store) != first.assessment
+    # a review changes the key too
+    api.add_review(rid, "c-0000000000000001", reviewer="ana", kind="qualification", label="safe", store=store)
+    ViewData(store).run_view(rid)
+    assert computed == [rid, rid]
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM view_snapshots")).scalar_one() == 1
+        assert conn.execute(t.view_snapshots.select()).first() is not None
+
+
+def test_warming_stores_snapshots_of_finished_runs_only(tmp_path: pytest.TempPathFactory) -> None:
+    store = Store(f"sqlite:///{tmp_path}/warm.db")
+    done = synthetic_run(store, 20)
+    live = synthetic_run(store, 12)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE runs SET status = 'running' WHERE id = :r"), {"r": live})
+    assert ViewData(store).warm_snapshots() == 1
+    assert ViewData(store).warm_snapshots() == 0  # fresh already
+    with store.engine.connect() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT run_id FROM view_snapshots"))] == [done]
+    # the server warms when it starts (lifespan), and serves the page from the snapshot
+    with TestClient(api.view_app(store=store, warm=True)) as c:
+        assert c.get(f"/runs/{done}").status_code == 200

@@ -742,13 +742,16 @@ def view_app(
     reviewer: str | None = None,
     signing_key: str | None = None,
     store: Store | None = None,
+    warm: bool = False,
 ) -> Any:
     """The `assay view` dashboard as an ASGI app (FastAPI), to serve with uvicorn or mount
     behind an institution's own proxy. Needs the `view` extra.
 
     `token`: every request must carry it (use one whenever the app is reachable from
     another machine); `allow_review`: accept review labels, else read-only;
-    `allowed_hosts`: refuse other Host headers; `signing_key`: PEM for bundle downloads.
+    `allowed_hosts`: refuse other Host headers; `signing_key`: PEM for bundle downloads;
+    `warm`: store scoring snapshots of recent finished runs in the background (as
+    `assay view` does), so their first page is not computed while someone waits.
     """
     from assay.view import create_app
 
@@ -759,6 +762,7 @@ def view_app(
         allowed_hosts=allowed_hosts,
         reviewer=reviewer,
         signing_key=signing_key,
+        warm=warm,
     )
 
 

@@ -71,6 +71,7 @@ def view_cmd(
         allowed_hosts=[*LOOPBACK] if local else None,
         reviewer=reviewer,
         signing_key=key,
+        warm=True,
     )
     shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
     url = f"http://{shown}:{port}/"

@@ -13,16 +13,21 @@ run changes (status, answered or judged count); while a run is going, at most ev
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Text, and_, cast, distinct, exists, func, literal_column, or_, select, text, union
 from sqlalchemy.sql.elements import ColumnElement
 
+from assay.core.ids import content_id
 from assay.core.secrets import redact, secret_values_from_env
 from assay.core.types import Case, Judgment, Outcome, Response, Run
 from assay.report.model import ReportData
@@ -53,6 +58,20 @@ class RunView:
     outcome_sets: dict[str, set[str]] = field(default_factory=dict)
     requirement_sets: dict[str, set[str]] = field(default_factory=dict)
     trajectories: list[Trajectory] = field(default_factory=list)
+
+
+SNAPSHOT_FORMAT = 1  # bump when what a snapshot holds changes
+
+
+class _Snapshot(BaseModel):
+    """What `view_snapshots` stores of a finished run: scoring's output, nothing recomputed."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=False)
+
+    data: ReportData
+    assessment: Assessment
+    trajectories: list[Trajectory]
+    private: list[str]
 
 
 @dataclass(frozen=True)
@@ -180,6 +199,131 @@ class ViewData:
             return view
 
     def _build(self, run_id: str, stamp: tuple[Any, ...]) -> RunView:
+        """A finished run: its stored snapshot when the key still matches, else built from
+        scoring and stored. A running run: built from scoring (it changes as it goes)."""
+        if stamp[0] == "running":
+            return self._compute(run_id, stamp)
+        key = self.snapshot_key(run_id, stamp)
+        started = time.monotonic()
+        view = self._load_snapshot(run_id, key, stamp, started)
+        if view is None:
+            view = self._compute(run_id, stamp)
+            self._save_snapshot(run_id, key, view)
+        return view
+
+    # ------------------------------------------------------------------ snapshots
+    def warm_snapshots(self, limit: int = 20) -> int:
+        """Store a fresh snapshot for each of the `limit` newest finished runs that lacks
+        one (what `assay view` does in the background when it starts), without keeping
+        them in memory. Returns how many were built."""
+        built = 0
+        for run in self.list_runs(limit=limit):
+            stamp = self._stamp(run.id)
+            if stamp[0] == "running":
+                continue
+            key = self.snapshot_key(run.id, stamp)
+            with self.store.engine.connect() as conn:
+                have = conn.execute(
+                    select(t.view_snapshots.c.key).where(t.view_snapshots.c.run_id == run.id)
+                ).scalar_one_or_none()
+            if have != key:
+                with self._building_gate(run.id):
+                    self._save_snapshot(run.id, key, self._compute(run.id, stamp))
+                built += 1
+        return built
+
+    def _building_gate(self, run_id: str) -> threading.Lock:
+        with self._lock:
+            return self._building.setdefault(run_id, threading.Lock())
+
+    def snapshot_key(self, run_id: str, stamp: tuple[Any, ...] | None = None) -> str:
+        """Hash of everything a run's view model is computed from: the run row (plan,
+        graders, status), its answered and judged counts, the latest grader validations
+        and reference standards, the reviews, which banks are private, and this Assay's
+        version. Any change gives a new key, and the stored snapshot is rebuilt."""
+        from assay import __version__
+
+        stamp = stamp or self._stamp(run_id)
+        with self.store.engine.connect() as conn:
+            run_data = conn.execute(select(t.runs.c.data).where(t.runs.c.id == run_id)).scalar_one()
+            marks = [
+                conn.execute(select(func.count(), func.max(tab.c.id))).one()
+                for tab in (t.validations, t.references)
+            ]
+            reviews = conn.execute(
+                select(func.count(), func.max(t.reviews.c.id)).where(t.reviews.c.run_id == run_id)
+            ).one()
+        return content_id(
+            {
+                "format": SNAPSHOT_FORMAT,
+                "assay": __version__,
+                "code": _code_hash(),
+                "run": run_data,
+                "stamp": list(stamp),
+                "marks": [list(m) for m in marks],
+                "reviews": list(reviews),
+                "private": sorted(self.private_banks()),
+            },
+            length=64,
+        )
+
+    def _load_snapshot(self, run_id: str, key: str, stamp: tuple[Any, ...], started: float) -> RunView | None:
+        with self.store.engine.connect() as conn:
+            blob = conn.execute(
+                select(t.view_snapshots.c.data).where(
+                    t.view_snapshots.c.run_id == run_id, t.view_snapshots.c.key == key
+                )
+            ).scalar_one_or_none()
+            if blob is None:
+                return None
+            pending = {
+                r[0]
+                for r in conn.execute(
+                    select(t.run_cases.c.case_id).where(
+                        t.run_cases.c.run_id == run_id,
+                        ~exists(
+                            select(1).where(
+                                t.responses.c.run_id == run_id, t.responses.c.case_id == t.run_cases.c.case_id
+                            )
+                        ),
+                    )
+                )
+            }
+        snap = _Snapshot.model_validate_json(zlib.decompress(blob))
+        return self._view(snap, stamp, started, pending)
+
+    def _save_snapshot(self, run_id: str, key: str, view: RunView) -> None:
+        snap = _Snapshot(
+            data=view.data, assessment=view.assessment, trajectories=view.trajectories, private=view.private
+        )
+        blob = zlib.compress(snap.model_dump_json(by_alias=True).encode("utf-8"), 1)
+        with self.store.engine.begin() as conn:
+            conn.execute(t.view_snapshots.delete().where(t.view_snapshots.c.run_id == run_id))
+            conn.execute(
+                t.view_snapshots.insert().values(
+                    run_id=run_id, key=key, created_at=datetime.now(UTC), data=blob
+                )
+            )
+
+    @staticmethod
+    def _view(snap: _Snapshot, stamp: tuple[Any, ...], started: float, pending: set[str]) -> RunView:
+        outcome_sets: dict[str, set[str]] = {o: set() for o in OUTCOMES}
+        for cid, outcome in snap.assessment.case_outcomes.items():
+            outcome_sets.setdefault(outcome, set()).add(cid)
+        outcome_sets["pending"] = pending
+        return RunView(
+            data=snap.data,
+            assessment=snap.assessment,
+            stamp=stamp,
+            built_at=time.monotonic(),
+            private=list(snap.private),
+            build_s=time.monotonic() - started,
+            outcome_sets=outcome_sets,
+            requirement_sets={r.requirement_id: set(r.case_ids) for r in snap.assessment.requirements},
+            trajectories=list(snap.trajectories),
+        )
+
+    def _compute(self, run_id: str, stamp: tuple[Any, ...]) -> RunView:
         from assay.report.runs import report_data
 
         started = time.monotonic()
@@ -475,6 +619,22 @@ class CaseDetail:
     reviews: list[dict[str, Any]]
 
 
+@functools.cache
+def _code_hash() -> str:
+    """Hash of the code and data a view model is computed with (scoring, the report's view
+    model, the taxonomy), so a changed Assay never serves an old snapshot."""
+    import hashlib
+    from importlib import resources
+
+    h = hashlib.sha256()
+    root = resources.files("assay")
+    for sub in ("scoring", "report", "taxonomy"):
+        for path in sorted(Path(str(root / sub)).rglob("*"), key=str):
+            if path.is_file() and path.suffix in (".py", ".yaml", ".json"):
+                h.update(str(path.relative_to(Path(str(root)))).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
 def _clip(text: str, n: int = 240) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
@@ -490,9 +650,7 @@ def _json_has(dialect: str, key: str, value: str) -> ColumnElement[bool]:
     if key not in _JSON_LISTS:
         raise ValueError(key)
     if dialect == "postgresql":
-        return literal_column(f"((run_cases.data -> '{key}')::jsonb)").op("@>")(
-            func.jsonb_build_array(value)
-        )
+        return literal_column(f"((run_cases.data -> '{key}')::jsonb)").op("@>")(func.jsonb_build_array(value))
     elems = func.json_each(t.run_cases.c.data, f"$.{key}").table_valued("value")
     return exists(select(1).select_from(elems).where(elems.c.value == value))
 
@@ -533,14 +691,14 @@ def _search(run_id: str, q: str, dialect: str, fts: bool) -> ColumnElement[bool]
         phrase = '"' + q.replace('"', '""') + '"'
         return or_(
             literal_column("run_cases.rowid").in_(
-                select(literal_column("rowid")).select_from(text("search_prompts")).where(
-                    literal_column("search_prompts").op("MATCH")(phrase)
-                )
+                select(literal_column("rowid"))
+                .select_from(text("search_prompts"))
+                .where(literal_column("search_prompts").op("MATCH")(phrase))
             ),
             literal_column("responses.rowid").in_(
-                select(literal_column("rowid")).select_from(text("search_answers")).where(
-                    literal_column("search_answers").op("MATCH")(phrase)
-                )
+                select(literal_column("rowid"))
+                .select_from(text("search_answers"))
+                .where(literal_column("search_answers").op("MATCH")(phrase))
             ),
         )
     return or_(
@@ -549,9 +707,7 @@ def _search(run_id: str, q: str, dialect: str, fts: bool) -> ColumnElement[bool]
     )
 
 
-def _conditions(
-    run_id: str, f: CaseFilters, dialect: str, fts: bool = False
-) -> list[ColumnElement[bool]]:
+def _conditions(run_id: str, f: CaseFilters, dialect: str, fts: bool = False) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [t.run_cases.c.run_id == run_id]
     if f.language:
         conds.append(t.run_cases.c.language == f.language)

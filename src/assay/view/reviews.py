@@ -30,7 +30,6 @@ from assay.core.errors import InputError
 from assay.core.ids import sha256_hex
 from assay.core.types import Case, Run
 from assay.graders.base import Grader
-from assay.levels.plan_model import ManualCheck, manual_check_for
 from assay.graders.validation import (
     OUTCOME_LABELS,
     REFUSAL_LABELS,
@@ -38,6 +37,7 @@ from assay.graders.validation import (
     cohen_kappa,
     parse_jsonl_labels,
 )
+from assay.levels.plan_model import ManualCheck, manual_check_for
 from assay.scoring.results import RequirementResult
 
 Kind = Literal["qualification", "refusal"]
@@ -212,7 +212,9 @@ def manual_check(run: Run, size: int | None = None) -> ManualCheck:
         if m.get("requirement") == req.id:
             check = ManualCheck.model_validate(m)
     if check is None:
-        check = manual_check_for(req.model_copy(update={"evidence_only": True}), int(plan.get("seed", run.seed)))
+        check = manual_check_for(
+            req.model_copy(update={"evidence_only": True}), int(plan.get("seed", run.seed))
+        )
     if check is None:  # the requirement states no sample: draw what §9.3 asks for
         check = ManualCheck(requirement=req.id, size=SPOT_CHECK_SIZE, seed=run.seed)
     return check if size is None else check.model_copy(update={"size": size})

@@ -1,4 +1,8 @@
-"""Search indexes for the dashboard's case table (`assay view`).
+"""Search indexes for the dashboard's case table, and its scoring snapshots (`assay view`).
+
+`view_snapshots` (in `schema.metadata`): one row per finished run with the scoring output
+the dashboard shows, so a run page is not recomputed from every judgment on each server
+start; keyed by a hash of what it was computed from (see `assay.view.data`).
 
 The cases page searches prompts and answers as substrings (case-insensitive) and
 filters on a case's categories, risks and transforms. Without indexes both scan every
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.exc import DBAPIError
 
@@ -48,6 +53,13 @@ JSON_LISTS = ("categories", "risks", "transforms")
 
 
 def upgrade() -> None:
+    op.create_table(
+        "view_snapshots",
+        sa.Column("run_id", sa.String(64), primary_key=True),
+        sa.Column("key", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("data", sa.LargeBinary, nullable=False),
+    )
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         _postgres_up()
@@ -101,6 +113,7 @@ def _sqlite_up() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("view_snapshots")
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_run_cases_prompt_trgm")
