@@ -238,9 +238,9 @@ class ViewData:
 
     def snapshot_key(self, run_id: str, stamp: tuple[Any, ...] | None = None) -> str:
         """Hash of everything a run's view model is computed from: the run row (plan,
-        graders, status), its answered and judged counts, the latest grader validations
-        and reference standards, the reviews, which banks are private, and this Assay's
-        version. Any change gives a new key, and the stored snapshot is rebuilt."""
+        graders, status), its answered and judged counts and latest answer time, the latest
+        grader validations and reference standards, the reviews, which banks are private,
+        and this Assay's scoring code. Any change gives a new key: the snapshot is rebuilt."""
         from assay import __version__
 
         stamp = stamp or self._stamp(run_id)
@@ -253,6 +253,10 @@ class ViewData:
             reviews = conn.execute(
                 select(func.count(), func.max(t.reviews.c.id)).where(t.reviews.c.run_id == run_id)
             ).one()
+            # answers re-sent after --retry-errors can restore the same counts: their time differs
+            last_answer = conn.execute(
+                select(func.max(t.responses.c.created_at)).where(t.responses.c.run_id == run_id)
+            ).scalar_one()
         return content_id(
             {
                 "format": SNAPSHOT_FORMAT,
@@ -262,6 +266,7 @@ class ViewData:
                 "stamp": list(stamp),
                 "marks": [list(m) for m in marks],
                 "reviews": list(reviews),
+                "last_answer": str(last_answer),
                 "private": sorted(self.private_banks()),
             },
             length=64,
