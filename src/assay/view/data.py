@@ -693,19 +693,24 @@ def _search(run_id: str, q: str, dialect: str, fts: bool) -> ColumnElement[bool]
         )
         return t.run_cases.c.case_id.in_(union(prompts, answers).subquery().select())
     if fts and len(q) >= 3:
+        # the matching case ids, driven from the FTS indexes (the run's rows are then found
+        # by primary key: a selective search touches only its matches)
         phrase = '"' + q.replace('"', '""') + '"'
-        return or_(
+        prompts = select(t.run_cases.c.case_id).where(
             literal_column("run_cases.rowid").in_(
                 select(literal_column("rowid"))
                 .select_from(text("search_prompts"))
                 .where(literal_column("search_prompts").op("MATCH")(phrase))
-            ),
+            )
+        )
+        answers = select(t.responses.c.case_id).where(
             literal_column("responses.rowid").in_(
                 select(literal_column("rowid"))
                 .select_from(text("search_answers"))
                 .where(literal_column("search_answers").op("MATCH")(phrase))
-            ),
+            )
         )
+        return t.run_cases.c.case_id.in_(union(prompts, answers).subquery().select())
     return or_(
         _prompt_expr(dialect).icontains(q, autoescape=True),
         t.responses.c.text.icontains(q, autoescape=True),
