@@ -937,13 +937,16 @@ def view_app(
     reviewer: str | None = None,
     signing_key: str | None = None,
     store: Store | None = None,
+    warm: bool = False,
 ) -> Any:
     """The `assay view` dashboard as an ASGI app (FastAPI), to serve with uvicorn or mount
     behind an institution's own proxy. Needs the `view` extra.
 
     `token`: every request must carry it (use one whenever the app is reachable from
     another machine); `allow_review`: accept review labels, else read-only;
-    `allowed_hosts`: refuse other Host headers; `signing_key`: PEM for bundle downloads.
+    `allowed_hosts`: refuse other Host headers; `signing_key`: PEM for bundle downloads;
+    `warm`: store scoring snapshots of recent finished runs in the background (as
+    `assay view` does), so their first page is not computed while someone waits.
     """
     from assay.view import create_app
 
@@ -954,6 +957,7 @@ def view_app(
         allowed_hosts=allowed_hosts,
         reviewer=reviewer,
         signing_key=signing_key,
+        warm=warm,
     )
 
 
@@ -993,10 +997,11 @@ def review_labels(
 
 
 def spot_check(
-    run_id: str, *, db: str | None = None, store: Store | None = None, size: int = 1000
+    run_id: str, *, db: str | None = None, store: Store | None = None, size: int | None = None
 ) -> SpotCheck:
-    """The TC260-003 §9.3 manual spot check of a run (`SpotCheck`): its stratified sample and
-    the qualified rate measured from the reviews, with its interval and verdict."""
+    """The TC260-003 §9.3 manual spot check of a run (`SpotCheck`): the sample the run's plan
+    drew (`Plan.manual_checks`: random, stratified by risk, seeded; `size` overrides its
+    size) and the qualified rate measured from the reviews, with its interval and verdict."""
     from assay.view.reviews import spot_check as _spot_check
 
     return _spot_check(store or Store(db), run_id, size)

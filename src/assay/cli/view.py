@@ -67,6 +67,7 @@ def view_cmd(
         allowed_hosts=[*LOOPBACK] if local else None,
         reviewer=reviewer,
         signing_key=key,
+        warm=True,
     )
     shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
     url = f"http://{shown}:{port}/"
@@ -127,7 +128,8 @@ def spot_check_cmd(
         return
     r, e = check.result, check.result.estimate
     console.print(
-        f"{escape(r.requirement_id)}: sample {len(check.sample)}, reviewed {check.reviewed}, disputed {check.disputed}"
+        f"{escape(r.requirement_id)}: sample {len(check.sample)} (drawn by the plan, stratified by risk, seed "
+        f"{check.plan.seed}), reviewed {check.reviewed}, disputed {check.disputed}"
     )
     if e is not None and e.rate is not None:
         console.print(

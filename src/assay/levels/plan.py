@@ -34,7 +34,7 @@ from assay.core.errors import InputError
 from assay.core.registry import default_grader
 from assay.core.types import Bank
 from assay.levels.classify import Classification, classify
-from assay.levels.plan_model import CoverageCheck, Estimate, Plan, PlanItem
+from assay.levels.plan_model import CoverageCheck, Estimate, Plan, PlanItem, manual_check_for
 from assay.levels.profile import Profile
 from assay.regimes import (
     LEVELS,
@@ -434,6 +434,7 @@ def build_plan(
         coverage=coverage,
         as_of=day,
         editions={rid: edition_label(load_regime(rid), day) for rid in chosen},
+        manual_checks=tuple(m for m in (manual_check_for(r, seed) for r in evidence) if m is not None),
     )
 
 

@@ -7,12 +7,16 @@ the item's responses serve, so one response serves all regimes that need it.
 
 from __future__ import annotations
 
+import random
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from assay.core.ids import content_id
+from assay.core.types import Case
 from assay.regimes.model import Requirement
 
 
@@ -54,6 +58,59 @@ class CoverageCheck(BaseModel):
         return bool(self.graders)
 
 
+class ManualCheck(BaseModel):
+    """A sample of answers people review, drawn by the plan (TC260-003 §9.3 manual spot
+    check: >= 1,000 generated answers, >= 90% qualified).
+
+    The plan fixes the draw before anything is sent: `size` cases, random, stratified by
+    `stratify` (a case's first risk), from the run's planned cases that `requirement`'s
+    selector picks, with `seed`. So the sample depends on the plan and its drawn cases
+    only, never on the answers, and the same plan always yields the same sample. The
+    reviewers' agreed labels on it make the requirement's measured qualified rate.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    requirement: str
+    size: int
+    seed: int
+    stratify: Literal["risk"] = "risk"
+
+    def draw(self, population: Sequence[Case]) -> list[str]:
+        """The sampled case ids, in `population` order: proportional allocation over the
+        strata (largest remainder, ties by stratum name), then a seeded random draw within
+        each stratum. `population` is the planned cases the requirement selects."""
+        strata: dict[str, list[str]] = defaultdict(list)
+        for c in population:
+            strata[c.risks[0] if c.risks else "none"].append(c.id)
+        total = sum(len(v) for v in strata.values())
+        size = min(self.size, total)
+        if size <= 0:
+            return []
+        keys = sorted(strata)
+        exact = {k: size * len(strata[k]) / total for k in keys}
+        alloc = {k: int(exact[k]) for k in keys}
+        for k in sorted(keys, key=lambda k: (-(exact[k] - alloc[k]), k))[: size - sum(alloc.values())]:
+            alloc[k] += 1
+        rng = random.Random(f"assay-spot-check:{self.seed}")
+        chosen: set[str] = set()
+        for k in keys:
+            chosen.update(rng.sample(sorted(strata[k]), alloc[k]))
+        return [c.id for c in population if c.id in chosen]
+
+
+def manual_check_for(requirement: Requirement, plan_seed: int) -> ManualCheck | None:
+    """The plan's review sample for `requirement`, when people measure it: an evidence-only
+    requirement that still states what to sample (a selector), how many (`min_sample`)
+    and the rate to reach (`threshold`). The seed is derived from the plan's and recorded."""
+    sel = requirement.selector
+    has_selector = any((sel.banks, sel.expected, sel.risks, sel.categories, sel.languages))
+    if not (requirement.evidence_only and has_selector and requirement.min_sample and requirement.threshold):
+        return None
+    seed = int(content_id({"seed": plan_seed, "manual": requirement.id}, prefix="")[:8], 16)
+    return ManualCheck(requirement=requirement.id, size=int(requirement.min_sample), seed=seed)
+
+
 class Estimate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -83,6 +140,8 @@ class Plan(BaseModel):
     regime_levels: dict[str, str] = Field(default_factory=dict)  # level each regime was planned at
     data_hashes: dict[str, str] = Field(default_factory=dict)  # taxonomy/regime data files the plan came from
     coverage: tuple[CoverageCheck, ...] = ()  # which grader judges which risk (see CoverageCheck)
+    # Review samples the plan draws for requirements people measure (TC260-003 §9.3).
+    manual_checks: tuple[ManualCheck, ...] = ()
     # Added by issue 17 (optional): the date obligations were read on, and the edition of
     # each regime applying then. Requirements not in force on `as_of` are report-only
     # (`Requirement.deferred`); see `assay.regimes.dates`.

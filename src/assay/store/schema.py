@@ -15,6 +15,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -141,4 +142,17 @@ reviews = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_reviews_run_case", "run_id", "case_id"),
     Index("ux_reviews_one", "run_id", "case_id", "reviewer", "kind", unique=True),
+)
+
+view_snapshots = Table(
+    "view_snapshots",
+    metadata,
+    # A finished run's scoring output as the dashboard shows it (`assay.view.data`): the
+    # report view model (without per-case samples), the Assessment and the trajectories,
+    # zlib-compressed JSON. Valid only under `key` (a hash of everything it was computed
+    # from); a stale one is rebuilt from scoring and replaced.
+    Column("run_id", String(64), primary_key=True),
+    Column("key", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("data", LargeBinary, nullable=False),
 )

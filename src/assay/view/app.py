@@ -14,9 +14,12 @@ no inline script.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import os
 import re
+import threading
 from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from importlib import resources
@@ -71,6 +74,13 @@ def _templates() -> Environment:
     return env
 
 
+def _warm_quietly(data: ViewData) -> None:
+    try:
+        data.warm_snapshots()
+    except Exception:  # a page request builds what warming could not; never crash the server
+        logging.getLogger("assay.view").warning("warming run snapshots failed", exc_info=True)
+
+
 def create_app(
     db: str | Store | None = None,
     *,
@@ -79,6 +89,7 @@ def create_app(
     allowed_hosts: Sequence[str] | None = None,
     reviewer: str | None = None,
     signing_key: str | None = None,
+    warm: bool = False,
 ) -> ASGIApp:
     """The dashboard as an ASGI app over a store (URL, Store, or the default store).
 
@@ -86,12 +97,21 @@ def create_app(
     from another machine). `allow_review`: accept review labels (POST); otherwise the
     app is read-only. `allowed_hosts`: refuse other Host headers. `reviewer`: the default
     reviewer name. `signing_key`: PEM path/text for bundle downloads (default
-    $ASSAY_SIGNING_KEY).
+    $ASSAY_SIGNING_KEY). `warm`: once started, store in the background a scoring snapshot
+    of each recent finished run lacking a fresh one, so its first page is not computed
+    while someone waits (`ViewData.warm_snapshots`).
     """
     store = db if isinstance(db, Store) else Store(db)
     data = ViewData(store)
     env = _templates()
-    app = FastAPI(title="Assay view", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if warm:  # when the server starts (not when the app object is made)
+            threading.Thread(target=_warm_quietly, args=(data,), name="assay-view-warm", daemon=True).start()
+        yield
+
+    app = FastAPI(title="Assay view", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.mount("/static", StaticFiles(directory=str(_PKG / "static")), name="static")
     app.state.view = data
     default_reviewer = reviewer or os.environ.get("USER") or "reviewer"
@@ -418,8 +438,9 @@ def create_app(
 
     # ------------------------------------------------------------------ helpers
     def _queue(run_id: str, scope: str) -> list[str]:
-        if scope == "spot":
-            return list(spot_check(store, run_id).sample)
+        if scope == "spot":  # the plan's sample, its answered cases (the others have nothing to review)
+            answered = store.responded_case_ids(run_id)
+            return [cid for cid in spot_check(store, run_id).sample if cid in answered]
         if scope == "all":
             answered = store.responded_case_ids(run_id)
             return [c.id for c in store.run_cases(run_id) if c.id in answered]

@@ -13,16 +13,21 @@ run changes (status, answered or judged count); while a run is going, at most ev
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, distinct, exists, func, or_, select
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Text, and_, cast, distinct, exists, func, literal_column, or_, select, text, union
 from sqlalchemy.sql.elements import ColumnElement
 
+from assay.core.ids import content_id
 from assay.core.secrets import redact, secret_values_from_env
 from assay.core.types import Case, Judgment, Outcome, Response, Run
 from assay.report.model import ReportData
@@ -55,6 +60,20 @@ class RunView:
     trajectories: list[Trajectory] = field(default_factory=list)
 
 
+SNAPSHOT_FORMAT = 1  # bump when what a snapshot holds changes
+
+
+class _Snapshot(BaseModel):
+    """What `view_snapshots` stores of a finished run: scoring's output, nothing recomputed."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=False)
+
+    data: ReportData
+    assessment: Assessment
+    trajectories: list[Trajectory]
+    private: list[str]
+
+
 @dataclass(frozen=True)
 class Progress:
     run_id: str
@@ -78,6 +97,21 @@ class ViewData:
         self._runs: dict[str, RunView] = {}
         self._building: dict[str, threading.Lock] = {}
         self._facets: dict[str, tuple[tuple[Any, ...], dict[str, list[str]]]] = {}
+        self._fts: bool | None = None
+
+    def _has_fts(self) -> bool:
+        """Whether the SQLite store has the FTS5 search tables of migration 0004."""
+        if self._fts is None:
+            self._fts = False
+            if self.store.dialect == "sqlite":
+                with self.store.engine.connect() as conn:
+                    self._fts = (
+                        conn.exec_driver_sql(
+                            "SELECT count(*) FROM sqlite_master WHERE name IN ('search_prompts', 'search_answers')"
+                        ).scalar_one()
+                        == 2
+                    )
+        return self._fts
 
     # ------------------------------------------------------------------ runs
     def list_runs(
@@ -165,6 +199,136 @@ class ViewData:
             return view
 
     def _build(self, run_id: str, stamp: tuple[Any, ...]) -> RunView:
+        """A finished run: its stored snapshot when the key still matches, else built from
+        scoring and stored. A running run: built from scoring (it changes as it goes)."""
+        if stamp[0] == "running":
+            return self._compute(run_id, stamp)
+        key = self.snapshot_key(run_id, stamp)
+        started = time.monotonic()
+        view = self._load_snapshot(run_id, key, stamp, started)
+        if view is None:
+            view = self._compute(run_id, stamp)
+            self._save_snapshot(run_id, key, view)
+        return view
+
+    # ------------------------------------------------------------------ snapshots
+    def warm_snapshots(self, limit: int = 20) -> int:
+        """Store a fresh snapshot for each of the `limit` newest finished runs that lacks
+        one (what `assay view` does in the background when it starts), without keeping
+        them in memory. Returns how many were built."""
+        built = 0
+        for run in self.list_runs(limit=limit):
+            stamp = self._stamp(run.id)
+            if stamp[0] == "running":
+                continue
+            key = self.snapshot_key(run.id, stamp)
+            with self.store.engine.connect() as conn:
+                have = conn.execute(
+                    select(t.view_snapshots.c.key).where(t.view_snapshots.c.run_id == run.id)
+                ).scalar_one_or_none()
+            if have != key:
+                with self._building_gate(run.id):
+                    self._save_snapshot(run.id, key, self._compute(run.id, stamp))
+                built += 1
+        return built
+
+    def _building_gate(self, run_id: str) -> threading.Lock:
+        with self._lock:
+            return self._building.setdefault(run_id, threading.Lock())
+
+    def snapshot_key(self, run_id: str, stamp: tuple[Any, ...] | None = None) -> str:
+        """Hash of everything a run's view model is computed from: the run row (plan,
+        graders, status), its answered and judged counts and latest answer time, the latest
+        grader validations and reference standards, the reviews, which banks are private,
+        and this Assay's scoring code. Any change gives a new key: the snapshot is rebuilt."""
+        from assay import __version__
+
+        stamp = stamp or self._stamp(run_id)
+        with self.store.engine.connect() as conn:
+            run_data = conn.execute(select(t.runs.c.data).where(t.runs.c.id == run_id)).scalar_one()
+            marks = [
+                conn.execute(select(func.count(), func.max(tab.c.id))).one()
+                for tab in (t.validations, t.references)
+            ]
+            reviews = conn.execute(
+                select(func.count(), func.max(t.reviews.c.id)).where(t.reviews.c.run_id == run_id)
+            ).one()
+            # answers re-sent after --retry-errors can restore the same counts: their time differs
+            last_answer = conn.execute(
+                select(func.max(t.responses.c.created_at)).where(t.responses.c.run_id == run_id)
+            ).scalar_one()
+        return content_id(
+            {
+                "format": SNAPSHOT_FORMAT,
+                "assay": __version__,
+                "code": _code_hash(),
+                "run": run_data,
+                "stamp": list(stamp),
+                "marks": [list(m) for m in marks],
+                "reviews": list(reviews),
+                "last_answer": str(last_answer),
+                "private": sorted(self.private_banks()),
+            },
+            length=64,
+        )
+
+    def _load_snapshot(self, run_id: str, key: str, stamp: tuple[Any, ...], started: float) -> RunView | None:
+        with self.store.engine.connect() as conn:
+            blob = conn.execute(
+                select(t.view_snapshots.c.data).where(
+                    t.view_snapshots.c.run_id == run_id, t.view_snapshots.c.key == key
+                )
+            ).scalar_one_or_none()
+            if blob is None:
+                return None
+            pending = {
+                r[0]
+                for r in conn.execute(
+                    select(t.run_cases.c.case_id).where(
+                        t.run_cases.c.run_id == run_id,
+                        ~exists(
+                            select(1).where(
+                                t.responses.c.run_id == run_id, t.responses.c.case_id == t.run_cases.c.case_id
+                            )
+                        ),
+                    )
+                )
+            }
+        snap = _Snapshot.model_validate_json(zlib.decompress(blob))
+        return self._view(snap, stamp, started, pending)
+
+    def _save_snapshot(self, run_id: str, key: str, view: RunView) -> None:
+        snap = _Snapshot(
+            data=view.data, assessment=view.assessment, trajectories=view.trajectories, private=view.private
+        )
+        blob = zlib.compress(snap.model_dump_json(by_alias=True).encode("utf-8"), 1)
+        with self.store.engine.begin() as conn:
+            conn.execute(t.view_snapshots.delete().where(t.view_snapshots.c.run_id == run_id))
+            conn.execute(
+                t.view_snapshots.insert().values(
+                    run_id=run_id, key=key, created_at=datetime.now(UTC), data=blob
+                )
+            )
+
+    @staticmethod
+    def _view(snap: _Snapshot, stamp: tuple[Any, ...], started: float, pending: set[str]) -> RunView:
+        outcome_sets: dict[str, set[str]] = {o: set() for o in OUTCOMES}
+        for cid, outcome in snap.assessment.case_outcomes.items():
+            outcome_sets.setdefault(outcome, set()).add(cid)
+        outcome_sets["pending"] = pending
+        return RunView(
+            data=snap.data,
+            assessment=snap.assessment,
+            stamp=stamp,
+            built_at=time.monotonic(),
+            private=list(snap.private),
+            build_s=time.monotonic() - started,
+            outcome_sets=outcome_sets,
+            requirement_sets={r.requirement_id: set(r.case_ids) for r in snap.assessment.requirements},
+            trajectories=list(snap.trajectories),
+        )
+
+    def _compute(self, run_id: str, stamp: tuple[Any, ...]) -> RunView:
         from assay.report.runs import report_data
 
         started = time.monotonic()
@@ -246,7 +410,7 @@ class ViewData:
         """
         run = self.store.get_run(run_id)
         dialect = self.store.dialect
-        conds = _conditions(run.id, filters, dialect)
+        conds = _conditions(run.id, filters, dialect, self._has_fts())
         joined = t.run_cases.outerjoin(
             t.responses,
             and_(
@@ -264,18 +428,21 @@ class ViewData:
         offset = (page - 1) * size
         with self.store.engine.connect() as conn:
             if wanted is None:
-                total = conn.execute(select(func.count()).select_from(joined).where(*conds)).scalar_one()
-                ids = [
-                    r[0]
-                    for r in conn.execute(
-                        select(t.run_cases.c.case_id)
-                        .select_from(joined)
-                        .where(*conds)
-                        .order_by(t.run_cases.c.seq)
-                        .limit(size)
-                        .offset(offset)
-                    )
-                ]
+                # one pass: the page and, on each row, the count of all matches (a search
+                # or JSON filter is evaluated once, not once for the count and once for the page)
+                got = conn.execute(
+                    select(t.run_cases.c.case_id, func.count().over())
+                    .select_from(joined)
+                    .where(*conds)
+                    .order_by(t.run_cases.c.seq)
+                    .limit(size)
+                    .offset(offset)
+                ).all()
+                ids = [r[0] for r in got]
+                if got:
+                    total = got[0][1]
+                else:  # past the last page: count alone
+                    total = conn.execute(select(func.count()).select_from(joined).where(*conds)).scalar_one()
             else:
                 matching = [
                     r[0]
@@ -457,6 +624,22 @@ class CaseDetail:
     reviews: list[dict[str, Any]]
 
 
+@functools.cache
+def _code_hash() -> str:
+    """Hash of the code and data a view model is computed with (scoring, the report's view
+    model, the taxonomy), so a changed Assay never serves an old snapshot."""
+    import hashlib
+    from importlib import resources
+
+    h = hashlib.sha256()
+    root = resources.files("assay")
+    for sub in ("scoring", "report", "taxonomy"):
+        for path in sorted(Path(str(root / sub)).rglob("*"), key=str):
+            if path.is_file() and path.suffix in (".py", ".yaml", ".json"):
+                h.update(str(path.relative_to(Path(str(root)))).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
 def _clip(text: str, n: int = 240) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
@@ -466,12 +649,18 @@ def _distinct(col: Any, run_id: str) -> Any:
 
 
 def _json_has(dialect: str, key: str, value: str) -> ColumnElement[bool]:
-    """The case's JSON list `key` (categories, risks, transforms) contains `value`."""
+    """The case's JSON list `key` (categories, risks, transforms) contains `value`.
+
+    PostgreSQL: jsonb containment on the expression migration 0004 indexes (GIN)."""
+    if key not in _JSON_LISTS:
+        raise ValueError(key)
     if dialect == "postgresql":
-        elems = func.json_array_elements_text(t.run_cases.c.data[key]).table_valued("value")
-    else:
-        elems = func.json_each(t.run_cases.c.data, f"$.{key}").table_valued("value")
+        return literal_column(f"((run_cases.data -> '{key}')::jsonb)").op("@>")(func.jsonb_build_array(value))
+    elems = func.json_each(t.run_cases.c.data, f"$.{key}").table_valued("value")
     return exists(select(1).select_from(elems).where(elems.c.value == value))
+
+
+_JSON_LISTS = ("categories", "risks", "transforms")
 
 
 def _prompt_expr(dialect: str) -> ColumnElement[Any]:
@@ -481,7 +670,54 @@ def _prompt_expr(dialect: str) -> ColumnElement[Any]:
     return cast(func.json_extract(t.run_cases.c.data, "$.messages[#-1].content"), Text)
 
 
-def _conditions(run_id: str, f: CaseFilters, dialect: str) -> list[ColumnElement[bool]]:
+def _like_pattern(q: str) -> str:
+    """`q` as a LIKE pattern matching it anywhere ('/' escapes the wildcards)."""
+    return "%" + q.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
+def _search(run_id: str, q: str, dialect: str, fts: bool) -> ColumnElement[bool]:
+    """Cases whose prompt (last turn) or answer contains `q`, case-insensitively.
+
+    Each side is its own subquery over one table, so each can use its index (migration
+    0004): PostgreSQL trigram GIN indexes via ILIKE; SQLite FTS5 trigram tables via a
+    phrase query (a substring match; needs 3+ characters, else LIKE scans)."""
+    if dialect == "postgresql":
+        rc = t.run_cases.alias("search_rc")
+        pattern = _like_pattern(q)
+        prompts = select(rc.c.case_id).where(
+            rc.c.run_id == run_id,
+            literal_column("(search_rc.data -> 'messages' -> -1 ->> 'content')").ilike(pattern, escape="/"),
+        )
+        answers = select(t.responses.c.case_id).where(
+            t.responses.c.run_id == run_id, t.responses.c.text.ilike(pattern, escape="/")
+        )
+        return t.run_cases.c.case_id.in_(union(prompts, answers).subquery().select())
+    if fts and len(q) >= 3:
+        # the matching case ids, driven from the FTS indexes (the run's rows are then found
+        # by primary key: a selective search touches only its matches)
+        phrase = '"' + q.replace('"', '""') + '"'
+        prompts = select(t.run_cases.c.case_id).where(
+            literal_column("run_cases.rowid").in_(
+                select(literal_column("rowid"))
+                .select_from(text("search_prompts"))
+                .where(literal_column("search_prompts").op("MATCH")(phrase))
+            )
+        )
+        answers = select(t.responses.c.case_id).where(
+            literal_column("responses.rowid").in_(
+                select(literal_column("rowid"))
+                .select_from(text("search_answers"))
+                .where(literal_column("search_answers").op("MATCH")(phrase))
+            )
+        )
+        return t.run_cases.c.case_id.in_(union(prompts, answers).subquery().select())
+    return or_(
+        _prompt_expr(dialect).icontains(q, autoescape=True),
+        t.responses.c.text.icontains(q, autoescape=True),
+    )
+
+
+def _conditions(run_id: str, f: CaseFilters, dialect: str, fts: bool = False) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [t.run_cases.c.run_id == run_id]
     if f.language:
         conds.append(t.run_cases.c.language == f.language)
@@ -512,10 +748,5 @@ def _conditions(run_id: str, f: CaseFilters, dialect: str) -> list[ColumnElement
     if f.outcome == "pending":
         conds.append(t.responses.c.case_id.is_(None))
     if f.q:
-        conds.append(
-            or_(
-                _prompt_expr(dialect).icontains(f.q, autoescape=True),
-                t.responses.c.text.icontains(f.q, autoescape=True),
-            )
-        )
+        conds.append(_search(run_id, f.q, dialect, fts))
     return conds
