@@ -86,6 +86,9 @@ class Grader(ABC):
     judges_by_default: ClassVar[tuple[str, ...]] = ()
     #: expected behaviours this grader judges *beside* the default one on bank runs
     also_judges_by_default: ClassVar[tuple[str, ...]] = ()
+    #: earlier versions the grader can still be built as (`get_grader("id@2")`); a grader
+    #: that lists any accepts a `version=` argument
+    earlier_versions: ClassVar[tuple[str, ...]] = ()
     #: risks this grader can judge (TC260-003 Appendix A ids or groups, unified category
     #: ids, or "*") → how. Empty = none: every case that names a risk is not assessed.
     covers: ClassVar[Mapping[str, CoverageMethod]] = MappingProxyType({})
@@ -207,12 +210,20 @@ def grader_ids() -> list[str]:
 
 
 def get_grader(grader_id: str, **options: Any) -> Grader:
-    """Build a grader by id (`id` or `id@version`; the version must match the installed one)."""
+    """Build a grader by id (`id` or `id@version`; the version must be the installed one or one
+    of the grader's `earlier_versions`)."""
     gid, _, version = grader_id.partition("@")
     factory = GRADERS.get(gid)
+    earlier: tuple[str, ...] = getattr(factory, "earlier_versions", ())
+    if version and version in earlier:
+        # a grader that keeps an earlier behaviour reachable builds it from `version=`
+        return factory(version=version, **options)
     grader = factory(**options)
     if version and version != grader.version:
-        raise InputError(f"grader {gid} is at version {grader.version}, not {version}", where="--grader")
+        also = f" (earlier versions kept: {', '.join(earlier)})" if earlier else ""
+        raise InputError(
+            f"grader {gid} is at version {grader.version}, not {version}{also}", where="--grader"
+        )
     return grader
 
 
