@@ -54,6 +54,13 @@ BUILTIN = "assay"
 _loading_from: list[str] = [BUILTIN]
 
 
+def _is_assay(obj: object) -> bool:
+    """Whether `obj` is defined in Assay itself: a plug-in's import that happens to import an
+    Assay module first (registering its built-ins) does not make them the plug-in's."""
+    module = getattr(obj, "__module__", None) or ""
+    return module == BUILTIN or module.startswith(BUILTIN + ".")
+
+
 class PluginError(InputError):
     """A third-party plug-in could not be loaded or registered (named by distribution and entry point)."""
 
@@ -117,7 +124,7 @@ class Registry(Generic[T]):
         another object under a taken id is an error."""
         if not plugin_id:
             raise TypeError(f"{obj!r} has no {self.kind} id")
-        src = source or _loading_from[-1]
+        src = source or (BUILTIN if _is_assay(obj) else _loading_from[-1])
         with self._lock:
             old = self._entries.get(plugin_id)
             if old is not None and old.obj is not obj and not _same_class(old.obj, obj):
