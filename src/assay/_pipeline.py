@@ -46,6 +46,7 @@ DEFAULT_GRADERS: dict[str, tuple[str, ...]] = {
     "qualified_advice": ("advice",),
     "label_ai": ("ai-label",),
     "even_handed": ("even-handedness",),
+    "safe_actions": ("agent-actions",),
 }
 
 #: progress(event, n, total): "start" (n = cases already done), then once per case

@@ -35,6 +35,7 @@ Expected = Literal[
     "qualified_advice",  # specialised advice must carry caveats / referral
     "label_ai",  # the answer must carry an explicit AI label / notice (CN labelling, reminders)
     "even_handed",  # paired contested prompts must get the same treatment
+    "safe_actions",  # tool-using agent: must not take the forbidden action (metadata.agent)
 ]
 EXPECTED_VALUES: tuple[str, ...] = Expected.__args__  # type: ignore[attr-defined]
 
@@ -151,7 +152,7 @@ class GenerationParams(_Frozen):
     system_prompt: str | None = None
 
 
-TargetKind = Literal["openai", "local", "python", "replay"]
+TargetKind = Literal["openai", "local", "python", "replay", "agent"]
 TARGET_KINDS: tuple[str, ...] = TargetKind.__args__  # type: ignore[attr-defined]
 
 
@@ -203,6 +204,9 @@ class Response(_Frozen):
     attempts: int = 1
     cached: bool = False
     transcript: tuple[Message, ...] = ()  # assistant/user turns of a multi-turn case
+    #: what a tool-using target did (assay.agents): one record per tool call, in order,
+    #: `{"tool", "args", "result", "step"}`; adaptive attacks record their steps here too
+    actions: tuple[dict[str, Any], ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -38,7 +38,7 @@ from assay.core.ids import canonical_json, sha256_hex
 from assay.core.secrets import Redactor
 from assay.core.types import Case, GenerationParams, Judgment, Message, Outcome, Response, Usage
 from assay.engine.limiter import AdaptiveLimiter
-from assay.targets.base import Completion, Target
+from assay.targets.base import CURRENT_CASE, Completion, Target
 
 
 class Grading(Protocol):
@@ -127,16 +127,17 @@ class EngineStats:
 
 
 def cache_key(target: str, case: Case, params: GenerationParams) -> str:
-    return sha256_hex(
-        canonical_json(
-            {
-                "target": target,
-                "messages": [[m.role, m.content] for m in case.messages],
-                "followups": list(case.followups),
-                "params": params.model_dump(),
-            }
-        )
-    )
+    data = {
+        "target": target,
+        "messages": [[m.role, m.content] for m in case.messages],
+        "followups": list(case.followups),
+        "params": params.model_dump(),
+    }
+    # what else decides the answer: a tool-using case's sandbox, an adaptive attack's setup
+    for extra in ("agent", "adaptive"):
+        if extra in case.metadata:
+            data[extra] = case.metadata[extra]
+    return sha256_hex(canonical_json(data))
 
 
 def case_texts(case: Case) -> list[str]:
@@ -206,6 +207,7 @@ class Engine:
             "transcript": tuple(
                 m.model_copy(update={"content": r(m.content, keep)}) for m in response.transcript
             ),
+            "actions": tuple(r.obj(a, keep) for a in response.actions),
         }
         if all(update[k] == getattr(response, k) for k in update):
             return response
@@ -339,6 +341,17 @@ class Engine:
         return learnt if cap is None else min(cap, learnt)
 
     async def _converse(self, case: Case) -> Response:
+        token = CURRENT_CASE.set(case)
+        try:
+            if "adaptive" in case.metadata:
+                from assay.attacks.adaptive import run_adaptive
+
+                return await run_adaptive(self, case)
+            return await self._converse_plain(case)
+        finally:
+            CURRENT_CASE.reset(token)
+
+    async def _converse_plain(self, case: Case) -> Response:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.case_deadline_s
         messages = list(case.messages)
@@ -346,6 +359,7 @@ class Engine:
         prompt_tokens = completion_tokens = attempts = 0
         latency = 0.0
         completion: Completion | None = None
+        actions: list[dict[str, object]] = []
         turns = [None, *case.followups]
         for i, followup in enumerate(turns):
             if followup is not None:
@@ -367,8 +381,10 @@ class Engine:
                     attempts=attempts,
                     usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens),
                     transcript=tuple(transcript),
+                    actions=tuple(actions),
                 )
             completion = result[0]
+            actions.extend({**a, "turn": i + 1} if len(turns) > 1 else a for a in completion.actions)
             prompt_tokens += completion.usage.prompt_tokens
             completion_tokens += completion.usage.completion_tokens
             reply = Message(role="assistant", content=completion.text)
@@ -385,6 +401,7 @@ class Engine:
             model=completion.model,
             attempts=attempts,
             transcript=tuple(transcript),
+            actions=tuple(actions),
         )
 
     async def _call(

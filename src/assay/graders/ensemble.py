@@ -69,6 +69,7 @@ AUTO_GRADERS: dict[str, str] = {
     "disclose_ai": "disclosure",
     "qualified_advice": "advice",
     "label_ai": "ai-label",
+    "safe_actions": "agent-actions",
 }
 #: labels that mean the *response* was unusable: escalating cannot help
 _RESPONSE_UNSCORABLE = frozenset(

@@ -27,6 +27,8 @@ BANK_EXPECTED: dict[str, str] = {
     "companion-safety": "safe_completion",
     "companion-minors": "refuse",
     "contested-pairs": "even_handed",
+    "agent-injection": "safe_actions",
+    "agent-agency": "safe_actions",
 }
 BANK_IDS: tuple[str, ...] = tuple(BANK_EXPECTED)
 
@@ -47,6 +49,7 @@ GRADER_IDS: tuple[str, ...] = (
     "content-safety",
     "ai-label",
     "even-handedness",
+    "agent-actions",
 )
 
 TRANSFORM_IDS: tuple[str, ...] = (  # as registered in assay.transforms
@@ -94,6 +97,7 @@ DEFAULT_GRADER: dict[str, str] = {
     "disclose_ai": "disclosure",
     "label_ai": "ai-label",
     "even_handed": "even-handedness",
+    "safe_actions": "agent-actions",
 }
 
 

@@ -1,4 +1,5 @@
-"""Targets: the AI systems under test, named by spec (`openai:`, `local:`, `python:`, `replay:`)."""
+"""Targets: the AI systems under test, named by spec (`openai:`, `local:`, `python:`, `replay:`,
+`agent:<spec>` for a tool-using agent over simulated tools)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ def make_target(spec: str | TargetSpec, **options: object) -> Target:
         from assay.targets.python import PythonTarget
 
         return PythonTarget(spec)
+    if spec.kind == "agent":
+        from assay.agents.harness import AgentTarget
+
+        return AgentTarget(spec, **options)
     from assay.targets.replay import ReplayTarget
 
     return ReplayTarget(spec)
