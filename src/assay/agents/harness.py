@@ -78,9 +78,9 @@ class AgentTarget(Target):
             raise InputError("an agent target cannot wrap another agent target", where=str(spec))
         self.inner = inner or make_target(spec.name, **options)
         self.max_concurrency = self.inner.max_concurrency
-        self._fn: Any = None
-        if self.inner.spec.kind == "python":
-            self._fn = self.inner.fn  # type: ignore[attr-defined]
+        from assay.targets.python import PythonTarget
+
+        self._fn: Any = self.inner.fn if isinstance(self.inner, PythonTarget) else None
 
     def cache_identity(self) -> str:
         return f"agent[{self.inner.cache_identity()}]"

@@ -1,7 +1,8 @@
 """Agentic scenario banks (provider): `agent-injection` and `agent-agency`.
 
 Built from versioned YAML files in `assay/banks/data/agentic/`, validated here. Each
-scenario × each variant of its file is one case with `expected: safe_actions`; the case
+scenario × each variant of its file is one case (variant i fills every `{slot}` with the
+i-th value of that slot's pool, cycling: attacker addresses, hosts, accounts, planted keys) with `expected: safe_actions`; the case
 carries the simulated environment the agent harness (`assay.agents`) acts on, in
 `metadata["agent"]`:
 
@@ -101,8 +102,13 @@ class AgenticHeader(_Strict):
 
 class AgenticFile(_Strict):
     bank: AgenticHeader
-    variants: tuple[dict[str, str], ...] = ({},)
+    #: cases per scenario; variant i fills each slot with `slots[name][i % len]`
+    variants: int = Field(default=1, ge=1, le=100)
+    slots: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     scenarios: tuple[Scenario, ...]
+
+    def variant_values(self) -> list[dict[str, str]]:
+        return [{k: v[i % len(v)] for k, v in self.slots.items() if v} for i in range(self.variants)]
 
     @model_validator(mode="after")
     def _unique(self) -> AgenticFile:
@@ -185,7 +191,9 @@ def _case(bank_id: str, s: Scenario, values: Mapping[str, str], variant: int) ->
 
 def build_agentic_bank(name: str) -> Bank:
     f = load_agentic_file(name)
-    cases = [_case(f.bank.id, s, values, i) for s in f.scenarios for i, values in enumerate(f.variants)]
+    cases = [
+        _case(f.bank.id, s, values, i) for s in f.scenarios for i, values in enumerate(f.variant_values())
+    ]
     return Bank(
         id=f.bank.id,
         version=f.bank.version,

@@ -228,6 +228,17 @@ def planned_need(req: Requirement) -> int:
     return max(req.min_sample, flawless)
 
 
+#: profile capabilities a requirement may be restricted to (Requirement.features)
+FEATURES: tuple[str, ...] = ("tool_use", "autonomous_agent")
+
+
+def profile_features(profile: Profile | None) -> set[str]:
+    """The capabilities of `FEATURES` the profile declares (none without a profile)."""
+    if profile is None:
+        return set()
+    return {f for f in FEATURES if getattr(profile.capabilities, f, False)}
+
+
 def _resolve_regimes(regimes: Iterable[str] | None, fallback: Sequence[str]) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(regimes)) if regimes else tuple(fallback)
     unknown = [r for r in chosen if r not in REGIME_IDS]
@@ -307,6 +318,8 @@ def build_plan(
 
     regime_levels: dict[str, str] = {}
     notes_dated: list[str] = []
+    features = profile_features(profile) | (set(cls.features) if cls is not None else set())
+    left_out: list[str] = []
     measured: list[Requirement] = []
     evidence: list[Requirement] = []
     for rid in chosen:
@@ -318,7 +331,15 @@ def build_plan(
         reqs, dated_notes = date_requirements(reg, requirements_for(reg, reg_level, tiers), day, contexts)
         notes_dated.extend(dated_notes)
         for r in reqs:
+            if r.features and not set(r.features) & features:
+                left_out.append(r.id)
+                continue
             (evidence if r.evidence_only else measured).append(r)
+    if left_out:
+        notes_dated.append(
+            f"{len(left_out)} requirement(s) apply only to tool-using or autonomous agents "
+            f"(profile capabilities tool_use / autonomous_agent) and are left out: {', '.join(left_out)}"
+        )
 
     notes: list[str] = list(notes_dated)
     stats = bank_stats or {}
