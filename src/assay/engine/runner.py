@@ -102,6 +102,9 @@ class EngineConfig:
     request_timeout_s: float | None = None
     #: floor of the timeout learnt from observed latencies (targets that can cancel a call)
     min_request_timeout_s: float = 5.0
+    #: what adaptive attacks journal their finished calls under (the run id): a resumed run
+    #: replays them, a new run does not (assay.attacks.adaptive)
+    journal_scope: str = ""
 
 
 @dataclass
@@ -187,6 +190,17 @@ class Engine:
         self._inflight: dict[int, tuple[asyncio.Timeout, float]] = {}
         # built after the target (and judge) registered their credentials
         self.redact = Redactor()
+        self._attackers: dict[str, Target] = {}
+        self._attackers_lock = asyncio.Lock()
+
+    async def attacker_target(self, spec: str) -> Target:
+        """The attacker model of adaptive attacks, built once per spec and closed with the run."""
+        async with self._attackers_lock:
+            if spec not in self._attackers:
+                from assay.targets import make_target
+
+                self._attackers[spec] = await asyncio.to_thread(make_target, spec)
+            return self._attackers[spec]
 
     def stop(self, reason: str | None = None) -> None:
         self.stats.stopped = True
@@ -279,6 +293,8 @@ class Engine:
             stop_wait.cancel()
             for w in workers:
                 w.cancel()
+            for attacker in self._attackers.values():
+                await attacker.aclose()
             self.stats.finished = time.perf_counter()
         return self.stats
 
@@ -293,7 +309,7 @@ class Engine:
             response = self.ingest(case, response.model_copy(update={"case_id": case.id, "cached": True}))
             self.stats.cached += 1
         else:
-            response = self.ingest(case, await self._converse(case))
+            response = self.ingest(case, await self._converse(case, tuple(grader_ids)))
             event = "answered"
             if key and response.ok:
                 cache_row = (key, self.target_name, response)
@@ -340,13 +356,13 @@ class Engine:
         learnt = max(self.config.min_request_timeout_s, 20.0 * median)
         return learnt if cap is None else min(cap, learnt)
 
-    async def _converse(self, case: Case) -> Response:
+    async def _converse(self, case: Case, grader_ids: tuple[str, ...] = ()) -> Response:
         token = CURRENT_CASE.set(case)
         try:
             if "adaptive" in case.metadata:
                 from assay.attacks.adaptive import run_adaptive
 
-                return await run_adaptive(self, case)
+                return await run_adaptive(self, case, grader_ids)
             return await self._converse_plain(case)
         finally:
             CURRENT_CASE.reset(token)

@@ -68,6 +68,9 @@ TRANSFORM_IDS: tuple[str, ...] = (  # as registered in assay.transforms
     "paraphrase",
     "translate",
     "crescendo",
+    "pair",
+    "tap",
+    "crescendo_bt",
 )
 
 #: spellings accepted in data and plans → registered id
