@@ -226,7 +226,8 @@ def estimate_items(
     ]
     if attacker:
         per_case = "; ".join(
-            f"{step}: {b['turns']} turns, {b['calls']} calls, {b['tokens']} tokens" for step, b in budgets.items()
+            f"{step}: {b['turns']} turns, {b['calls']} calls, {b['tokens']} tokens"
+            for step, b in budgets.items()
         )
         notes.append(
             f"adaptive attacks: at most {attacker} attacker-model calls besides the target calls; "
