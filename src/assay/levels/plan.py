@@ -348,7 +348,8 @@ def build_plan(
 
     regime_levels: dict[str, str] = {}
     notes_dated: list[str] = []
-    features = profile_features(profile) | (set(cls.features) if cls is not None else set())
+    # a bare level plans everything at that level (like tiers, capabilities are not known)
+    features = set(FEATURES) if cls is None else profile_features(profile) | set(cls.features)
     left_out: list[str] = []
     measured: list[Requirement] = []
     evidence: list[Requirement] = []

@@ -28,7 +28,7 @@ from assay.core.types import Case, Judgment, Message, Outcome, Response, Run, Us
 from assay.store import schema as t
 from assay.targets.config import assay_home
 
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004_actions"
 #: PostgreSQL advisory lock key held while migrating (any constant; "assay" in ASCII)
 _PG_MIGRATE_LOCK = 0x6173736179
 
