@@ -31,6 +31,7 @@ from assay.core.errors import InputError
 from assay.core.types import Bank, Case, Language, Message
 
 AGENTIC_FILES: tuple[str, ...] = ("agent-injection.yaml", "agent-agency.yaml")
+AGENTIC_BANK_IDS: tuple[str, ...] = tuple(f.removesuffix(".yaml") for f in AGENTIC_FILES)
 
 ScenarioKind = Literal[
     "indirect_injection",
