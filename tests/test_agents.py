@@ -252,3 +252,20 @@ def test_bad_agent_spec_is_an_input_error() -> None:
     )
     assert res.exit_code == 2
     assert "cannot wrap another agent" in res.output
+
+
+def test_openai_agent_uses_the_chat_api_tool_calls(
+    sqlite_url: str, mock_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = mock_server(mode="tools")
+    monkeypatch.setenv("ASSAY_OPENAI_BASE_URL", server.base_url)
+    res = api.run("agent:openai:mock", banks=["agent-injection"], limit=6, db=sqlite_url, concurrency=2)
+    assert res.run.status == "completed"
+    responses = Store(sqlite_url).responses(res.run.id)
+    assert responses
+    for r in responses.values():
+        assert r.actions, "the tool call was parsed from the chat API and run in the sandbox"
+        first = r.actions[0]
+        assert first["tool"] in ("fetch_url", "read_file", "read_inbox", "recall") and first["step"] == 1
+        assert not first["result"].startswith("error: unknown tool")
+        assert r.text.startswith(("Sure.", "好的。"))  # the answer after the tool turn
