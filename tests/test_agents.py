@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -269,3 +270,11 @@ def test_openai_agent_uses_the_chat_api_tool_calls(
         assert first["tool"] in ("fetch_url", "read_file", "read_inbox", "recall") and first["step"] == 1
         assert not first["result"].startswith("error: unknown tool")
         assert r.text.startswith(("Sure.", "好的。"))  # the answer after the tool turn
+
+
+def test_html_report_shows_the_actions(tmp_path: Path, sqlite_url: str) -> None:
+    res = api.run(GULLIBLE, banks=["agent-agency"], limit=4, db=sqlite_url)
+    path = api.write_report(res.run.id, fmt="html", out=tmp_path / "r.html", db=sqlite_url)
+    html = Path(path).read_text(encoding="utf-8")
+    assert "Actions (tool calls / attack steps)" in html
+    assert re.search(r"<b><bdi[^>]*>(run_shell|make_payment|delete_file)</bdi></b>", html)

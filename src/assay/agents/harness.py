@@ -127,11 +127,12 @@ class AgentTarget(Target):
         step = 0
         while True:
             try:
-                out = self._fn(list(chat), **kwargs)
-                if inspect.isawaitable(out):
-                    out = await out
-                elif not isinstance(out, (str, dict)):
-                    out = await asyncio.to_thread(lambda o=out: o)
+                if inspect.iscoroutinefunction(self._fn):
+                    out = await self._fn(list(chat), **kwargs)
+                else:  # a sync agent runs in a worker thread, never blocking the engine
+                    out = await asyncio.to_thread(self._fn, list(chat), **kwargs)
+                    if inspect.isawaitable(out):
+                        out = await out
             except TargetError:
                 raise
             except Exception as exc:

@@ -30,7 +30,7 @@ def make_target(spec: str | TargetSpec, **options: object) -> Target:
     if spec.kind == "agent":
         from assay.agents.harness import AgentTarget
 
-        return AgentTarget(spec, **options)
+        return AgentTarget(spec, **options)  # type: ignore[arg-type]
     from assay.targets.replay import ReplayTarget
 
     return ReplayTarget(spec)
