@@ -157,6 +157,13 @@ def run(
         judge=judge,
         request_timeout_s=request_timeout_s,
     )
+    if chains:
+        from assay.transforms import parse_chain
+
+        if plan is not None or cases is not None:
+            raise InputError("transform chains apply to bank runs; a plan names its own", where="--chain")
+        for chain in chains:
+            parse_chain(chain)  # bad input fails before any work
     store = store or Store(db)
     if plan is not None:
         plan_obj = plan if isinstance(plan, Plan) else _load_plan(Path(plan))
@@ -181,16 +188,13 @@ def run(
         return start_run(list(cases), case_graders, options, progress=progress, store=store)
     bank_list = [load_bank(b, store) for b in banks]
     chosen, case_graders, items = cases_from_banks(bank_list, limit, languages, seed, graders)
-    notes: list[str] = []
     if chains:
-        from assay.transforms import expand_cases, parse_chain
+        from assay.transforms import expand_cases
 
-        for c in chains:
-            parse_chain(c)  # bad input fails before any work
-        chosen, notes = expand_cases(chosen, list(chains), seed)
+        chosen, skip_notes = expand_cases(chosen, list(chains), seed)
         case_graders = {c.id: tuple(graders) or default_graders_for(c) for c in chosen}
         return start_run(
-            chosen, case_graders, options, banks=bank_list, notes=notes, progress=progress, store=store
+            chosen, case_graders, options, banks=bank_list, notes=skip_notes, progress=progress, store=store
         )
     return start_run(
         chosen, case_graders, options, plan_items=items, banks=bank_list, progress=progress, store=store
