@@ -87,14 +87,22 @@ def measure(victim: str, chains: list[str], n: int, seed: int, db: str) -> list[
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--victim", action="append", help="target spec(s); default: the three python victims")
-    ap.add_argument("--attacker", default="", help="attacker target spec (default: built-in template attacker)")
+    ap.add_argument(
+        "--attacker", default="", help="attacker target spec (default: built-in template attacker)"
+    )
+    ap.add_argument("--budget", default="", help="budget for the adaptive chains, e.g. turns=2,calls=4")
     ap.add_argument("-n", type=int, default=8, help="should-refuse cases per chain")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--chains", help="comma-separated subset of the chains (default: all)")
     ap.add_argument("--json", type=Path, help="also write the rows here")
     args = ap.parse_args()
     victims = args.victim or [f"python:assay.testing.victims:{v}" for v in PY_VICTIMS]
-    adaptive = [f"{a}:{args.attacker}" if args.attacker else a for a in ADAPTIVE]
+    suffix = args.attacker + (f"@{args.budget}" if args.budget else "")
+    adaptive = [f"{a}:{suffix}" if suffix else a for a in ADAPTIVE]
     chains = list(STATIC) + adaptive
+    if args.chains:
+        wanted = {c.strip() for c in args.chains.split(",")}
+        chains = [c for c in chains if c in wanted or c.split(":")[0] in wanted]
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         db = f"sqlite:///{Path(tmp) / 'bench.db'}"
