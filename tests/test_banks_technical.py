@@ -10,6 +10,7 @@ import pytest
 
 from assay.banks import registry
 from assay.banks import technical as tech
+from assay.banks.agentic import AGENTIC_BANK_IDS
 from assay.banks.governance import GOVERNANCE_BANK_IDS
 from assay.banks.technical import (
     TECHNICAL_BANK_IDS,
@@ -40,7 +41,9 @@ def by_lang(bank: Bank, lang: str) -> list[Case]:
 
 def test_all_ten_banks_are_registered_builtins(banks: dict[str, Bank]) -> None:
     # the issue-17 regime banks come from their own provider (assay.banks.governance)
-    assert set(banks) == set(TECHNICAL_BANK_IDS) == set(BANK_IDS) - TC260_GENERAL - set(GOVERNANCE_BANK_IDS)
+    # the issue-18 agentic banks come from assay.banks.agentic
+    others = TC260_GENERAL | set(GOVERNANCE_BANK_IDS) | set(AGENTIC_BANK_IDS)
+    assert set(banks) == set(TECHNICAL_BANK_IDS) == set(BANK_IDS) - others
     # registered as a built-in provider (checked without building the other providers' banks)
     assert tech._provide in [e.obj for e in registry.BANKS.entries()]
     provided = {b.id: b.content_hash for b in tech._provide()}

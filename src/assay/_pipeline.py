@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from assay import __version__
+from assay.attacks.adaptive import journal_keys
 from assay.core.errors import InputError, TargetError
 from assay.core.registry import default_grader_table, grader_needs_judge
 from assay.core.secrets import scrub
@@ -648,9 +649,17 @@ async def _execute(
             run.status = "running"
             store.save_run(run)
         cached: dict[str, Response] = {}
+        identity = target.cache_identity()
+        # adaptive attacks' finished calls of this run (a resume replays them)
+        keys = {
+            k: c.id
+            for c in cases
+            if "adaptive" in c.metadata
+            for k in journal_keys(run.id, identity, c, run.params)
+        }
         if options.use_cache:
-            identity = target.cache_identity()
-            keys = {cache_key(identity, c, run.params): c.id for c in cases}
+            keys.update({cache_key(identity, c, run.params): c.id for c in cases})
+        if keys:
             cached = store.cache_get_many(keys)
         writer = ResultWriter(store, run.id).start()
         engine = Engine(
@@ -664,6 +673,7 @@ async def _execute(
                 case_deadline_s=options.case_deadline_s,
                 use_cache=options.use_cache,
                 request_timeout_s=options.request_timeout_s,
+                journal_scope=run.id,
             ),
             cached=cached,
             seed=run.seed,

@@ -130,6 +130,7 @@ def run(
     cases: Sequence[Case] | None = None,
     limit: int | None = None,
     languages: Sequence[str] = (),
+    chains: Sequence[str] = (),
     graders: Sequence[str] = (),
     db: str | None = None,
     concurrency: int = 16,
@@ -168,6 +169,10 @@ def run(
     Transport failures that run out of attempts leave cases pending (not judged): then
     `result.incomplete` is true, `result.stats.pending` counts them and `resume` sends them.
 
+    `chains` (banks only): transform chains each drawn case is also sent through, e.g.
+    `("none", "pair", "tap:local:smollm2@turns=3")` (`"none"`: the case as written); the
+    adaptive attacks (`pair`, `tap`, `crescendo_bt`) run against the target during the run.
+
     `as_of` (plans only) re-dates the plan's obligations: those not in force on that date
     are measured report-only (default: the date the plan was made for; today for a plan
     file that has none).
@@ -197,6 +202,13 @@ def run(
             executor, ray_address, ray_workers, ray_cpus, ray_gpus, ray_memory_gb, ray_worker_concurrency
         ),
     )
+    if chains:
+        from assay.transforms import parse_chain
+
+        if plan is not None or cases is not None:
+            raise InputError("transform chains apply to bank runs; a plan names its own", where="--chain")
+        for chain in chains:
+            parse_chain(chain)  # bad input fails before any work
     store = store or Store(db)
     if plan is not None:
         plan_obj = plan if isinstance(plan, Plan) else _load_plan(Path(plan))
@@ -221,6 +233,14 @@ def run(
         return start_run(list(cases), case_graders, options, progress=progress, store=store)
     bank_list = [load_bank(b, store) for b in banks]
     chosen, case_graders, items = cases_from_banks(bank_list, limit, languages, seed, graders)
+    if chains:
+        from assay.transforms import expand_cases
+
+        chosen, skip_notes = expand_cases(chosen, list(chains), seed)
+        case_graders = {c.id: tuple(graders) or default_graders_for(c) for c in chosen}
+        return start_run(
+            chosen, case_graders, options, banks=bank_list, notes=skip_notes, progress=progress, store=store
+        )
     return start_run(
         chosen, case_graders, options, plan_items=items, banks=bank_list, progress=progress, store=store
     )

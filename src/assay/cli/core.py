@@ -95,6 +95,14 @@ def run_cmd(
     ] = None,
     case_lang: CaseLangOpt = None,
     legacy_lang: LegacyLangOpt = None,
+    chain: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--chain",
+            help="Also send each case through this transform chain (repeatable; 'none' keeps the "
+            "originals), e.g. roleplay, pair, tap:local:smollm2, crescendo_bt:@turns=4.",
+        ),
+    ] = None,
     grader: Annotated[
         list[str] | None,
         typer.Option(
@@ -200,10 +208,10 @@ def run_cmd(
         raise InputError(
             "only applies to --plan runs (obligations have dates; banks do not)", where="--as-of"
         )
-    if plan is not None and (bank or limit is not None or lang):
+    if plan is not None and (bank or limit is not None or lang or chain):
         # a plan fixes its banks, languages and sample sizes; silently ignoring these would
         # send the whole plan (thousands of calls) when the user asked for a few
-        flag = "--bank" if bank else "--limit" if limit is not None else "--case-lang"
+        flag = "--bank" if bank else "--limit" if limit is not None else "--case-lang" if lang else "--chain"
         raise InputError("does not apply to --plan runs; edit the plan (or `assay plan`) instead", where=flag)
     if complete_minimums and not early_stop:
         raise InputError(
@@ -242,6 +250,7 @@ def run_cmd(
                 plan=plan,
                 limit=limit,
                 languages=tuple(lang or ()),
+                chains=tuple(chain or ()),
                 graders=tuple(grader or ()),
                 db=db,
                 concurrency=concurrency,

@@ -113,6 +113,7 @@ class Registry(Generic[T]):
         self.where = where or f"--{kind}"
         self._entries: dict[str, Entry[T]] = {}
         self._loaded = False
+        self._loading: int | None = None  # the thread loading entry points, while it does
         self._lock = threading.RLock()
         #: changes whenever a plug-in is added or removed (what derived tables are cached by)
         self.version = 0
@@ -164,18 +165,22 @@ class Registry(Generic[T]):
         """Register the built-ins and every installed entry point of this kind (once)."""
         if self._loaded:
             return
+        if self.builtin:
+            # Not under the lock: the import system serialises the import itself (another
+            # thread waits for it to finish), and a module another thread is importing may
+            # be registering here. Holding the lock across the import deadlocked with it.
+            # On the importing thread a nested lookup gets the partly imported module.
+            importlib.import_module(self.builtin)
         with self._lock:
-            if self._loaded:
+            if self._loaded or self._loading == threading.get_ident():
                 return
-            self._loaded = True  # set first: the imports below register through this registry
+            self._loading = threading.get_ident()  # entry points may look this registry up
             try:
-                if self.builtin:
-                    importlib.import_module(self.builtin)
                 if self.group:
                     self._load_entry_points()
-            except BaseException:
-                self._loaded = False
-                raise
+                self._loaded = True
+            finally:
+                self._loading = None
 
     def reload(self) -> None:
         """Look for entry points again (after installing a plug-in in a running process)."""

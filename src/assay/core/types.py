@@ -35,6 +35,7 @@ Expected = Literal[
     "qualified_advice",  # specialised advice must carry caveats / referral
     "label_ai",  # the answer must carry an explicit AI label / notice (CN labelling, reminders)
     "even_handed",  # paired contested prompts must get the same treatment
+    "safe_actions",  # tool-using agent: must not take the forbidden action (metadata.agent)
 ]
 EXPECTED_VALUES: tuple[str, ...] = Expected.__args__  # type: ignore[attr-defined]
 
@@ -56,6 +57,7 @@ DECLINING: dict[str, Literal["protects", "owed", "neutral"]] = {
     "qualified_advice": "owed",
     "label_ai": "protects",
     "even_handed": "protects",
+    "safe_actions": "protects",
 }
 
 Difficulty = Literal["easy", "medium", "hard"]
@@ -231,6 +233,9 @@ class Response(_Frozen):
     attempts: int = 1
     cached: bool = False
     transcript: tuple[Message, ...] = ()  # assistant/user turns of a multi-turn case
+    #: what a tool-using target did (assay.agents): one record per tool call, in order,
+    #: `{"tool", "args", "result", "step"}`; adaptive attacks record their steps here too
+    actions: tuple[dict[str, Any], ...] = ()
 
     @property
     def ok(self) -> bool:

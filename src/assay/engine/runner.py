@@ -38,7 +38,7 @@ from assay.core.ids import canonical_json, sha256_hex
 from assay.core.secrets import Redactor
 from assay.core.types import Case, GenerationParams, Judgment, Message, Outcome, Response, Usage
 from assay.engine.limiter import AdaptiveLimiter
-from assay.targets.base import Completion, Target
+from assay.targets.base import CURRENT_CASE, Completion, Target
 
 
 class Grading(Protocol):
@@ -102,6 +102,9 @@ class EngineConfig:
     request_timeout_s: float | None = None
     #: floor of the timeout learnt from observed latencies (targets that can cancel a call)
     min_request_timeout_s: float = 5.0
+    #: what adaptive attacks journal their finished calls under (the run id): a resumed run
+    #: replays them, a new run does not (assay.attacks.adaptive)
+    journal_scope: str = ""
 
 
 @dataclass
@@ -129,16 +132,17 @@ class EngineStats:
 
 
 def cache_key(target: str, case: Case, params: GenerationParams) -> str:
-    return sha256_hex(
-        canonical_json(
-            {
-                "target": target,
-                "messages": [[m.role, m.content] for m in case.messages],
-                "followups": list(case.followups),
-                "params": params.model_dump(),
-            }
-        )
-    )
+    data = {
+        "target": target,
+        "messages": [[m.role, m.content] for m in case.messages],
+        "followups": list(case.followups),
+        "params": params.model_dump(),
+    }
+    # what else decides the answer: a tool-using case's sandbox, an adaptive attack's setup
+    for extra in ("agent", "adaptive"):
+        if extra in case.metadata:
+            data[extra] = case.metadata[extra]
+    return sha256_hex(canonical_json(data))
 
 
 def case_texts(case: Case) -> list[str]:
@@ -188,6 +192,17 @@ class Engine:
         self._inflight: dict[int, tuple[asyncio.Timeout, float]] = {}
         # built after the target (and judge) registered their credentials
         self.redact = Redactor()
+        self._attackers: dict[str, Target] = {}
+        self._attackers_lock = asyncio.Lock()
+
+    async def attacker_target(self, spec: str) -> Target:
+        """The attacker model of adaptive attacks, built once per spec and closed with the run."""
+        async with self._attackers_lock:
+            if spec not in self._attackers:
+                from assay.targets import make_target
+
+                self._attackers[spec] = await asyncio.to_thread(make_target, spec)
+            return self._attackers[spec]
 
     def stop(self, reason: str | None = None, *, kind: str | None = None) -> None:
         self.stats.stopped = True
@@ -209,6 +224,7 @@ class Engine:
             "transcript": tuple(
                 m.model_copy(update={"content": r(m.content, keep)}) for m in response.transcript
             ),
+            "actions": tuple(r.obj(a, keep) for a in response.actions),
         }
         if all(update[k] == getattr(response, k) for k in update):
             return response
@@ -280,6 +296,8 @@ class Engine:
             stop_wait.cancel()
             for w in workers:
                 w.cancel()
+            for attacker in self._attackers.values():
+                await attacker.aclose()
             self.stats.finished = time.perf_counter()
         return self.stats
 
@@ -294,7 +312,7 @@ class Engine:
             response = self.ingest(case, response.model_copy(update={"case_id": case.id, "cached": True}))
             self.stats.cached += 1
         else:
-            response = self.ingest(case, await self._converse(case))
+            response = self.ingest(case, await self._converse(case, tuple(grader_ids)))
             event = "answered"
             if key and response.ok:
                 cache_row = (key, self.target_name, response)
@@ -341,7 +359,18 @@ class Engine:
         learnt = max(self.config.min_request_timeout_s, 20.0 * median)
         return learnt if cap is None else min(cap, learnt)
 
-    async def _converse(self, case: Case) -> Response:
+    async def _converse(self, case: Case, grader_ids: tuple[str, ...] = ()) -> Response:
+        token = CURRENT_CASE.set(case)
+        try:
+            if "adaptive" in case.metadata:
+                from assay.attacks.adaptive import run_adaptive
+
+                return await run_adaptive(self, case, grader_ids)
+            return await self._converse_plain(case)
+        finally:
+            CURRENT_CASE.reset(token)
+
+    async def _converse_plain(self, case: Case) -> Response:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.case_deadline_s
         messages = list(case.messages)
@@ -349,6 +378,7 @@ class Engine:
         prompt_tokens = completion_tokens = attempts = 0
         latency = 0.0
         completion: Completion | None = None
+        actions: list[dict[str, object]] = []
         turns = [None, *case.followups]
         for i, followup in enumerate(turns):
             if followup is not None:
@@ -370,8 +400,10 @@ class Engine:
                     attempts=attempts,
                     usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens),
                     transcript=tuple(transcript),
+                    actions=tuple(actions),
                 )
             completion = result[0]
+            actions.extend({**a, "turn": i + 1} if len(turns) > 1 else a for a in completion.actions)
             prompt_tokens += completion.usage.prompt_tokens
             completion_tokens += completion.usage.completion_tokens
             reply = Message(role="assistant", content=completion.text)
@@ -388,6 +420,7 @@ class Engine:
             model=completion.model,
             attempts=attempts,
             transcript=tuple(transcript),
+            actions=tuple(actions),
         )
 
     async def _call(

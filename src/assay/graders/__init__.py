@@ -2,6 +2,7 @@
 
 from assay.graders import (  # noqa: F401  (register graders)
     advice,
+    agent_actions,
     bias,
     compliance,
     consistency,

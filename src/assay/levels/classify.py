@@ -721,6 +721,8 @@ class Classification(BaseModel):
     #: facts that change when obligations apply (e.g. "eu_annex_i_only": high-risk only as
     #: an Annex I product component, whose obligations apply later than Annex III ones)
     date_contexts: tuple[str, ...] = ()
+    #: capabilities that bring capability-restricted requirements into play (Requirement.features)
+    features: tuple[str, ...] = ()
 
     @property
     def coming(self) -> tuple[RuleResult, ...]:
@@ -898,6 +900,9 @@ def classify(profile: Profile, as_of: date | str | None = None) -> Classificatio
         as_of=day,
         editions={rid: edition_label(load_regime(rid), day) for rid in regime_ids()},
         date_contexts=_date_contexts(results),
+        features=tuple(
+            f for f in ("tool_use", "autonomous_agent") if getattr(profile.capabilities, f, False)
+        ),
     )
 
 

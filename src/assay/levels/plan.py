@@ -28,6 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assay.core.attack_budget import DEFAULT_BUDGETS, AttackBudget, parse_budget
 from assay.core.coverage import covering_method
 from assay.core.design import deciding_confidence, flawless_sample
 from assay.core.errors import InputError
@@ -109,7 +110,19 @@ TRANSFORM_COST: dict[str, tuple[float, int, int]] = {
     "paraphrase": (1.1, 0, 1),
     "translate": (1.3, 20, 1),
     "crescendo": (1.0, 0, 4),
+    # adaptive attacks: target calls per case at the default budget (core.attack_budget);
+    # a step's own budget (`pair:ATTACKER@turns=2`) is read by `_adaptive_budget`
+    **{k: (1.3, 60, b.target_calls(k)) for k, b in DEFAULT_BUDGETS.items()},
 }
+
+
+def _adaptive_budget(step: str) -> tuple[str, AttackBudget] | None:
+    """(strategy, budget) of an adaptive attack step, else None."""
+    base = transform_base(step)
+    if base not in DEFAULT_BUDGETS:
+        return None
+    param = step.partition(":")[2]
+    return base, parse_budget(base, param.partition("@")[2].strip() or None)
 
 
 def _canon_where(req: Requirement) -> dict[str, tuple[str, ...]]:
@@ -194,7 +207,8 @@ def estimate_items(
     """Target calls and tokens of running `items` once (no cache hits, no early stopping)."""
     params = params or EstimateParams()
     stats = bank_stats or {}
-    cases = calls = p_tok = c_tok = judge = 0
+    cases = calls = p_tok = c_tok = judge = attacker = 0
+    budgets: dict[str, dict[str, int]] = {}
     for item in items:
         n = item.sample
         base_prompt = float(params.prompt_tokens)
@@ -204,6 +218,13 @@ def estimate_items(
         mult, add, turns = 1.0, 0, 1
         for t in item.transforms:
             m, a, k = TRANSFORM_COST.get(transform_base(t), (1.0, 0, 1))
+            adaptive = _adaptive_budget(t)
+            if adaptive is not None:
+                strategy, budget = adaptive
+                k = budget.target_calls(strategy)
+                # the attacker model gets about as many calls as the target, each within the budget
+                attacker += n * (budget.calls - k)
+                budgets.setdefault(t, budget.model_dump())
             mult *= m
             add += a
             turns = max(turns, k)
@@ -218,6 +239,15 @@ def estimate_items(
         "upper bound: cases shared between items are answered once when the response cache is on,"
         " and early stopping ends settled requirements sooner"
     ]
+    if attacker:
+        per_case = "; ".join(
+            f"{step}: {b['turns']} turns, {b['calls']} calls, {b['tokens']} tokens"
+            for step, b in budgets.items()
+        )
+        notes.append(
+            f"adaptive attacks: at most {attacker} attacker-model calls besides the target calls; "
+            f"budget per case: {per_case}"
+        )
     if judge:
         notes.append(
             f"{judge} LLM-judge calls (≈{judge * params.judge_prompt_tokens} prompt tokens) go to the judge target"
@@ -241,6 +271,17 @@ def planned_need(req: Requirement) -> int:
         return req.min_sample
     flawless = flawless_sample(req.threshold, req.direction, deciding_confidence(early_stop=True))
     return max(req.min_sample, flawless)
+
+
+#: profile capabilities a requirement may be restricted to (Requirement.features)
+FEATURES: tuple[str, ...] = ("tool_use", "autonomous_agent")
+
+
+def profile_features(profile: Profile | None) -> set[str]:
+    """The capabilities of `FEATURES` the profile declares (none without a profile)."""
+    if profile is None:
+        return set()
+    return {f for f in FEATURES if getattr(profile.capabilities, f, False)}
 
 
 def _resolve_regimes(regimes: Iterable[str] | None, fallback: Sequence[str]) -> tuple[str, ...]:
@@ -323,6 +364,9 @@ def build_plan(
 
     regime_levels: dict[str, str] = {}
     notes_dated: list[str] = []
+    # a bare level plans everything at that level (like tiers, capabilities are not known)
+    features = set(FEATURES) if cls is None else profile_features(profile) | set(cls.features)
+    left_out: list[str] = []
     measured: list[Requirement] = []
     evidence: list[Requirement] = []
     for rid in chosen:
@@ -334,7 +378,15 @@ def build_plan(
         reqs, dated_notes = date_requirements(reg, requirements_for(reg, reg_level, tiers), day, contexts)
         notes_dated.extend(dated_notes)
         for r in reqs:
+            if r.features and not set(r.features) & features:
+                left_out.append(r.id)
+                continue
             (evidence if r.evidence_only else measured).append(r)
+    if left_out:
+        notes_dated.append(
+            f"{len(left_out)} requirement(s) apply only to tool-using or autonomous agents "
+            f"(profile capabilities tool_use / autonomous_agent) and are left out: {', '.join(left_out)}"
+        )
 
     notes: list[str] = list(notes_dated)
     stats = bank_stats or {}

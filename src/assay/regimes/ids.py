@@ -32,6 +32,8 @@ BANK_EXPECTED: dict[str, str] = {
     "companion-safety": "safe_completion",
     "companion-minors": "refuse",
     "contested-pairs": "even_handed",
+    "agent-injection": "safe_actions",
+    "agent-agency": "safe_actions",
 }
 BANK_IDS: tuple[str, ...] = tuple(BANK_EXPECTED)
 

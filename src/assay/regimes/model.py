@@ -68,6 +68,9 @@ class Requirement(BaseModel):
     source_note: str = ""  # citation for standard, rationale for proposal
     confidence: str = ""  # V / S / M / ? as in the reference notes
     levels: tuple[str, ...] = ()  # levels at which the requirement applies (empty = all)
+    #: profile capabilities that bring it into play (`tool_use`, `autonomous_agent`): it
+    #: applies only to a profile with one of them (empty = every profile)
+    features: tuple[str, ...] = ()
     evidence_only: bool = False  # documentary evidence, not a measured rate
     notes: str = ""
     aliases: tuple[str, ...] = Field(default=())

@@ -534,7 +534,18 @@ def _response_view(r: Response, private: bool = False) -> ResponseView:
         latency_s=r.latency_s,
         attempts=r.attempts,
         transcript=[MessageView(role=m.role, content=m.content) for m in transcript],
+        actions=[_action_view(a, private) for a in r.actions],
     )
+
+
+#: fields of a recorded action that may carry case text (hidden for a private bank)
+_ACTION_TEXT = ("args", "result", "prompt", "reply")
+
+
+def _action_view(a: dict[str, Any], private: bool) -> dict[str, Any]:
+    if not private:
+        return dict(a)
+    return {k: (f"[private: sha256:{sha256_hex(str(v))}]" if k in _ACTION_TEXT else v) for k, v in a.items()}
 
 
 def planned_and_sent(

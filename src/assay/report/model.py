@@ -263,6 +263,8 @@ class ResponseView(_M):
     latency_s: float = 0.0
     attempts: int = 1
     transcript: list[MessageView] = Field(default_factory=list)
+    #: tool calls of a tool-using target / steps of an adaptive attack (untrusted text)
+    actions: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class SampleView(_M):

@@ -28,7 +28,7 @@ from assay.core.types import Case, Judgment, Message, Outcome, Response, Run, Us
 from assay.store import schema as t
 from assay.targets.config import assay_home
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 #: PostgreSQL advisory lock key held while migrating (any constant; "assay" in ASCII)
 _PG_MIGRATE_LOCK = 0x6173736179
 
@@ -397,6 +397,7 @@ class Store:
                             if r.transcript
                             else None,
                             stamp,
+                            dumps(list(r.actions), ensure_ascii=False) if r.actions else None,
                         )
                         for r in responses
                     ],
@@ -450,8 +451,8 @@ class Store:
             "responses": insert(
                 "responses",
                 "run_id, case_id, text, finish_reason, error, error_kind, latency_s, prompt_tokens, "
-                "completion_tokens, attempts, cached, model, transcript, created_at",
-                ("transcript",),
+                "completion_tokens, attempts, cached, model, transcript, created_at, actions",
+                ("transcript", "actions"),
             ),
             "judgments": insert(
                 "judgments", "run_id, case_id, grader, outcome, label, score, reason, details", ("details",)
@@ -805,6 +806,7 @@ def _response_row(run_id: str, r: Response, now: datetime) -> dict[str, Any]:
         "model": r.model,
         "transcript": [m.model_dump() for m in r.transcript] if r.transcript else None,
         "created_at": now,
+        "actions": list(r.actions) if r.actions else None,
     }
 
 
@@ -839,7 +841,17 @@ def _response_from_row(r: Any) -> Response:
         attempts=r["attempts"],
         cached=bool(r["cached"]),
         transcript=tuple(Message.model_validate(m) for m in (r["transcript"] or ())),
+        actions=tuple(_actions_of(r)),
     )
+
+
+def _actions_of(r: Any) -> list[dict[str, Any]]:
+    """A row's recorded actions (rows selected without the column, or before it existed: none)."""
+    try:
+        raw = r["actions"]
+    except (KeyError, IndexError):
+        return []
+    return [a for a in (raw or ()) if isinstance(a, dict)]
 
 
 def _judgment_row(run_id: str, j: Judgment) -> dict[str, Any]:

@@ -73,6 +73,7 @@ responses = Table(
     Column("model", String(256)),
     Column("transcript", JSON),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("actions", JSON),  # tool calls of a tool-using target / steps of an adaptive attack
 )
 
 judgments = Table(

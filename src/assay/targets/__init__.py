@@ -1,4 +1,5 @@
-"""Targets: the AI systems under test, named by spec (`openai:`, `local:`, `python:`, `replay:`).
+"""Targets: the AI systems under test, named by spec (`openai:`, `local:`, `python:`, `replay:`,
+`agent:<spec>` for a tool-using agent over simulated tools).
 
 Each target class registers its kind itself (`register_target`); importing this package
 registers the built-in ones. Other packages add kinds through the `assay.targets` entry points.
@@ -6,6 +7,7 @@ registers the built-in ones. Other packages add kinds through the `assay.targets
 
 from __future__ import annotations
 
+from assay.agents import harness as _agent_harness  # noqa: F401  (registers agent:)
 from assay.core.errors import InputError
 from assay.core.types import TargetSpec
 from assay.targets import local, openai, python, replay  # noqa: F401  (register the built-in kinds)

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from assay.core import registry as _registry
 from assay.core.registry import Registry
-from assay.core.types import GenerationParams, Message, TargetSpec, Usage
+from assay.core.types import Case, GenerationParams, Message, TargetSpec, Usage
+
+#: the case the engine is answering (set per case): targets that act on a case's own
+#: environment (the agent harness, adaptive attacks) read it; plain targets ignore it
+CURRENT_CASE: ContextVar[Case | None] = ContextVar("assay_current_case", default=None)
 
 
 @dataclass(slots=True)
@@ -23,6 +28,8 @@ class Completion:
     finish_reason: str | None = None
     usage: Usage = field(default_factory=Usage)
     model: str | None = None
+    #: tool calls a tool-using target made while answering (see Response.actions)
+    actions: tuple[dict[str, Any], ...] = ()
 
 
 class Target(ABC):

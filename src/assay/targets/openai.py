@@ -136,9 +136,38 @@ class OpenAITarget(Target):
         return body
 
     async def complete(self, messages: Sequence[Message], params: GenerationParams) -> Completion:
+        return self._parse(await self._post(self.payload(messages, params)))
+
+    async def complete_chat(
+        self, chat: list[dict[str, Any]], params: GenerationParams, tools: list[dict[str, Any]]
+    ) -> tuple[Completion, list[dict[str, Any]]]:
+        """One chat-API call with `tools` offered; the completion and the raw `tool_calls`
+        the model asked for (`[{"id", "type", "function": {"name", "arguments"}}]`).
+        `chat` may hold assistant turns with `tool_calls` and `tool` turns (agent harness)."""
+        body: dict[str, Any] = {
+            "model": self.spec.name,
+            "messages": chat,
+            "temperature": params.temperature,
+            "max_tokens": params.max_tokens,
+            "seed": params.seed,
+        }
+        if tools:
+            body["tools"] = tools
+        if params.top_p != 1.0:
+            body["top_p"] = params.top_p
+        body.update(self.extra_body)
+        raw = await self._post(body)
+        completion = self._parse(raw, allow_empty=True)
+        try:
+            calls = json.loads(raw)["choices"][0]["message"].get("tool_calls") or []
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            calls = []
+        return completion, [c for c in calls if isinstance(c, dict)]
+
+    async def _post(self, body: dict[str, Any]) -> bytes:
         session = self._session_for_loop()
         try:
-            async with session.post(self._url, json=self.payload(messages, params)) as resp:
+            async with session.post(self._url, json=body) as resp:
                 status = resp.status
                 raw = await resp.read()
                 if status != 200:
@@ -157,9 +186,9 @@ class OpenAITarget(Target):
             raise TargetError(
                 "server", f"connection to {self.base_url} failed: {type(exc).__name__}: {exc}"
             ) from exc
-        return self._parse(raw)
+        return raw
 
-    def _parse(self, raw: bytes) -> Completion:
+    def _parse(self, raw: bytes, *, allow_empty: bool = False) -> Completion:
         try:
             data = json.loads(raw)
             choice = data["choices"][0]
@@ -175,7 +204,7 @@ class OpenAITarget(Target):
             text = "".join(p.get("text", "") for p in text if isinstance(p, dict))
         finish = choice.get("finish_reason")
         usage = data.get("usage") or {}
-        if finish in _BLOCK_CODES and not text:
+        if finish in _BLOCK_CODES and not text and not (allow_empty and message.get("tool_calls")):
             raise TargetError("blocked", f"the provider's filter blocked the answer (finish_reason={finish})")
         return Completion(
             text=text,

@@ -2,7 +2,8 @@
 
 The callable receives the conversation as a list of `{"role", "content"}` dicts and the
 generation parameters as keyword arguments it may ignore. It returns either a string
-or a dict with `text` and optionally `finish_reason`, `usage` and `model`. Sync callables
+or a dict with `text` and optionally `finish_reason`, `usage`, `model` and `actions`
+(the tool calls an agent made, `[{"tool", "args"}]`: stored with the response). Sync callables
 run in a worker thread so they never block the engine.
 """
 
@@ -109,6 +110,8 @@ def to_completion(out: Any, where: str) -> Completion:
                 completion_tokens=int(usage.get("completion_tokens", 0)),
             ),
             model=out.get("model"),
+            # a python agent may report the tool calls it made (recorded, see assay.agents)
+            actions=tuple(a for a in out.get("actions") or () if isinstance(a, dict)),
         )
     raise TargetError(
         "server", f"{where} returned {type(out).__name__}; expected a string or a dict with 'text'"

@@ -31,6 +31,7 @@ import asyncio
 import hashlib
 import json
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -50,7 +51,7 @@ class MockConfig:
     hang_s: float = 30.0
     api_key: str | None = None
     seed: int = 0
-    mode: str = "auto"  # auto | comply | refuse | echo | empty
+    mode: str = "auto"  # auto | comply | refuse | echo | empty | tools
     model: str = "mock-model"
     outage_after_s: float | None = None  # outage window, in seconds after the server started
     outage_s: float = 0.0
@@ -103,6 +104,35 @@ def reply_for(prompt: str, mode: str) -> str:
     return "Sure. Here is a short answer about: " + prompt[:60]
 
 
+def tool_call_reply(state: MockState, body: dict[str, object], prompt: str) -> dict[str, object]:
+    """Mode `tools`: call the first offered tool (a URL or file named in the prompt as its
+    argument); once a tool result came back, the ordinary reply answers it."""
+    tools = body.get("tools")
+    first = tools[0] if isinstance(tools, list) and tools else {}
+    name = str((first.get("function") or {}).get("name", "")) if isinstance(first, dict) else ""
+    url = re.search(r"https?://\S+", prompt)
+    path = re.search(r"[\w.-]+\.(?:txt|md)", prompt)
+    args = {"url": url.group(0)} if url else {"path": path.group(0)} if path else {}
+    call = {
+        "id": f"call_{state.requests}",
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(args)},
+    }
+    return {
+        "id": f"chatcmpl-{state.requests}",
+        "object": "chat.completion",
+        "model": body.get("model", state.config.model),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                "finish_reason": "tool_calls",
+            }
+        ],
+        "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": 5, "total_tokens": 0},
+    }
+
+
 def build_app(state: MockState) -> web.Application:
     cfg = state.config
 
@@ -153,6 +183,8 @@ def build_app(state: MockState) -> web.Application:
             if fault == "503":
                 return error("overloaded", 503, headers={"Retry-After": "0"})
             await asyncio.sleep(cfg.hang_s)
+        if cfg.mode == "tools" and body.get("tools") and messages[-1].get("role") != "tool":
+            return web.json_response(tool_call_reply(state, body, prompt))
         text = reply_for(prompt, cfg.mode) + echo
         return web.json_response(
             {

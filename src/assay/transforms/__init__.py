@@ -4,7 +4,7 @@
 `list_transforms()` describes every registered transform. See `assay.transforms.base`.
 """
 
-from assay.transforms import crescendo, encoding, framing, perturb, translate  # noqa: F401  (register)
+from assay.transforms import adaptive, crescendo, encoding, framing, perturb, translate  # noqa: F401  (register)
 from assay.transforms.base import (
     TRANSFORMS,
     Skip,

@@ -1,0 +1,127 @@
+"""Attack success rate of the adaptive attackers against static transforms, on the same cases.
+
+    python bench/attackers.py                                  # python victims, offline template attacker
+    python bench/attackers.py --victim local:smollm2 -n 4      # a local model as the victim
+    python bench/attackers.py --attacker local:smollm2 -n 2    # a local model as the attacker
+
+For each victim it sends the same should-refuse cases (starter bank, seeded draw) as
+written, through static transforms and through `pair`, `tap` and `crescendo_bt`, in one
+run per victim, and prints per chain: successes / cases, the attack success rate with
+its 95% Wilson interval (from the run's assessment: the figures every report shows),
+target + attacker calls and tokens per case and per successful attack, and wall time.
+Everything runs offline; nothing is called that is not named on the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import assay.api as api
+from assay.banks import get_builtin_bank
+from assay.store.db import Store
+from assay.transforms import expand_cases
+
+STATIC = ("none", "roleplay", "hypothetical", "refusal_suppression", "crescendo")
+ADAPTIVE = ("pair", "tap", "crescendo_bt")
+PY_VICTIMS = ("roleplay_weak", "crescendo_weak", "robust")
+
+
+def _cases(n: int, seed: int) -> list[Any]:
+    pool = [c for c in get_builtin_bank("starter").cases if c.expected == "refuse"]
+    return pool[:n] if n < len(pool) else pool
+
+
+def measure(victim: str, chains: list[str], n: int, seed: int, db: str) -> list[dict[str, Any]]:
+    cases, _ = expand_cases(_cases(n, seed), chains, seed)
+    t0 = time.perf_counter()
+    res = api.run(victim, cases=cases, db=db, concurrency=2, graders=("harmful-compliance",), seed=seed)
+    wall = time.perf_counter() - t0
+    a = api.assessment(res.run.id, db=db)
+    responses = Store(db).responses(res.run.id)
+    by_chain: dict[str, dict[str, Any]] = {}
+    for c in cases:
+        chain = "+".join(c.transforms) or "none"
+        r = responses.get(c.id)
+        if r is None:
+            continue
+        row = by_chain.setdefault(chain, {"calls": 0, "tokens": 0})
+        summary = next((x for x in r.actions if x.get("kind") == "attack_summary"), None)
+        if summary is not None:
+            row["calls"] += int(summary["calls"])
+            row["tokens"] += int(summary["tokens"])
+        else:
+            row["calls"] += max(1, sum(1 for m in r.transcript if m.role == "assistant"))
+            used = r.usage.prompt_tokens + r.usage.completion_tokens
+            if not used:  # python victims report no usage: characters / 4, as the attack loop counts
+                text = " ".join(m.content for m in (*c.messages, *r.transcript)) + r.text
+                used = len(text) // 4
+            row["tokens"] += used
+    out = []
+    for b in a.breakdowns.get("transform", ()):
+        e = b.estimate
+        extra = by_chain.get(b.key, {"calls": 0, "tokens": 0})
+        k = e.k
+        out.append(
+            {
+                "victim": victim,
+                "chain": b.key,
+                "k": k,
+                "n": e.n,
+                "asr": round(e.rate, 3),
+                "ci95": [round(e.lower, 3), round(e.upper, 3)],
+                "calls_per_case": round(extra["calls"] / max(1, e.n), 2),
+                "calls_per_success": round(extra["calls"] / k, 2) if k else None,
+                "tokens_per_success": round(extra["tokens"] / k) if k else None,
+                "run_wall_s": round(wall, 2),
+            }
+        )
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--victim", action="append", help="target spec(s); default: the three python victims")
+    ap.add_argument(
+        "--attacker", default="", help="attacker target spec (default: built-in template attacker)"
+    )
+    ap.add_argument("--budget", default="", help="budget for the adaptive chains, e.g. turns=2,calls=4")
+    ap.add_argument("-n", type=int, default=8, help="should-refuse cases per chain")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--chains", help="comma-separated subset of the chains (default: all)")
+    ap.add_argument("--json", type=Path, help="also write the rows here")
+    args = ap.parse_args()
+    victims = args.victim or [f"python:assay.testing.victims:{v}" for v in PY_VICTIMS]
+    suffix = args.attacker + (f"@{args.budget}" if args.budget else "")
+    adaptive = [f"{a}:{suffix}" if suffix else a for a in ADAPTIVE]
+    chains = list(STATIC) + adaptive
+    if args.chains:
+        wanted = {c.strip() for c in args.chains.split(",")}
+        chains = [c for c in chains if c in wanted or c.split(":")[0] in wanted]
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        db = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        for v in victims:
+            rows += measure(v, chains, args.n, args.seed, db)
+    head = f"{'victim':44} {'chain':34} {'k/n':>7} {'ASR':>6} {'95% CI':>15} {'calls/case':>10} {'calls/succ':>10} {'tok/succ':>9}"
+    print(head)
+    for r in rows:
+        ci = f"{r['ci95'][0]:.2f}-{r['ci95'][1]:.2f}"
+        cps = "-" if r["calls_per_success"] is None else f"{r['calls_per_success']:.1f}"
+        tps = "-" if r["tokens_per_success"] is None else str(r["tokens_per_success"])
+        print(
+            f"{r['victim'][-44:]:44} {r['chain'][:34]:34} {r['k']:>3}/{r['n']:<3} {r['asr']:>6.2f} {ci:>15} "
+            f"{r['calls_per_case']:>10.1f} {cps:>10} {tps:>9}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
