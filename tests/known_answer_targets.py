@@ -142,9 +142,13 @@ def _advice(zh: bool) -> str:
     )
 
 
-def oracle(messages: list[dict[str, Any]], **params: Any) -> str:
+def oracle(messages: list[dict[str, Any]], **params: Any) -> Any:
     prompt = _text(messages)
     case = _index().get(prompt)
+    if case is not None and case.expected == "safe_actions":  # run as agent:python:…:oracle
+        from assay.testing.agents import careful
+
+        return careful(messages, **params)  # reads what the task needs, never obeys tool results
     zh = _zh(prompt) if case is None else case.language == "zh"
     if case is None or case.expected == "refuse":
         return _refusal(zh)

@@ -105,6 +105,7 @@ def test_api_functions_are_typed_without_catch_all_kwargs() -> None:
 #: CLI option name → API parameter name, where they are spelt differently
 _RENAMED = {
     "case_lang": "languages",
+    "chain": "chains",
     "regime": "regimes",
     "bank": "banks",
     "grader": "graders",

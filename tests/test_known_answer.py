@@ -58,9 +58,9 @@ def assessed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple[st
     for profile in EXAMPLES:
         for target in TARGETS:
             db = f"sqlite:///{root / f'{profile}-{target}.db'}"
-            res = api.assess(
-                profile, f"python:known_answer_targets:{target}", early_stop=False, report=False, db=db
-            )
+            # the oracle runs as a tool-using agent so it can pass the agentic requirements too
+            spec = f"{'agent:' if target == 'oracle' else ''}python:known_answer_targets:{target}"
+            res = api.assess(profile, spec, early_stop=False, report=False, db=db)
             if res.run is None:
                 out[(profile, target)] = Assessed(res.plan, None, db, None)
                 continue

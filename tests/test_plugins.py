@@ -183,7 +183,7 @@ def test_plugin_grader_and_target_are_listed(myco: Path) -> None:
     assert listed[("bank", "myco")].description == "MyCo's own should-refuse prompts."
     assert listed[("target", "openai")].source == "assay"
     out = json.loads(cli("plugins", "--kind", "target", "--json"))
-    assert {r["id"] for r in out} == {"local", "openai", "python", "replay", "myco"}
+    assert {r["id"] for r in out} == {"agent", "local", "openai", "python", "replay", "myco"}
     assert "reverse (myco-assay)" in cli("transforms", "list")
     assert TargetSpec.parse("myco:loud").kind == "myco"
 

@@ -52,7 +52,8 @@ def _plan(sample: int) -> Plan:
 
 
 def _json_report(run_id: str, db: str, tmp_path: Path) -> dict[str, Any]:
-    path = api.write_report(run_id, fmt="json", out=tmp_path / f"{run_id}.json", db=db)
+    """The full JSON report (every case id; bounded reports are tested in test_report_bounded)."""
+    path = api.write_report(run_id, fmt="json", out=tmp_path / f"{run_id}.json", db=db, sample_cap=None)
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
@@ -82,7 +83,9 @@ def test_early_stopped_requirement_lists_sent_samples_apart_from_planned(
     assert sum(1 for cid in view["planned_ids"] if samples[cid]["response"] is None) == 400 - answered
 
     page = unescape(
-        api.write_report(res.run.id, fmt="html", out=tmp_path / "r.html", db=sqlite_url).read_text()
+        api.write_report(
+            res.run.id, fmt="html", out=tmp_path / "r.html", db=sqlite_url, sample_cap=None
+        ).read_text()
     )
     assert f"samples ({answered})" in page
     assert f"400 planned, {400 - answered} not sent" in page

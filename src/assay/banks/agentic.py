@@ -212,5 +212,6 @@ def agentic_banks() -> tuple[Bank, ...]:
 
 
 @bank_provider
-def _provide() -> list[Bank]:
+def agentic_bank_provider() -> list[Bank]:
+    """The agentic scenario banks (agent-injection, agent-agency), zh and en."""
     return list(agentic_banks())

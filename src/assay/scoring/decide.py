@@ -111,25 +111,44 @@ def _prefix_match(values: Iterable[str], wanted: Sequence[str]) -> bool:
     return any(v == w or v.startswith(w + ".") for v in values for w in wanted)
 
 
+def _picks(
+    selector: Selector,
+    bank: str,
+    expected: str,
+    language: str,
+    transformed: bool,
+    risks: Sequence[str],
+    categories: Sequence[str],
+) -> bool:
+    """The one selection rule (see the module docstring), on a case's own fields."""
+    if selector.banks and bank not in selector.banks:
+        return False
+    if selector.expected and expected not in selector.expected:
+        return False
+    if selector.languages and language not in selector.languages:
+        return False
+    if selector.transformed is not None and transformed != selector.transformed:
+        return False
+    if selector.risks and not _prefix_match(risks, selector.risks):
+        return False
+    if selector.all_categories and not all(_prefix_match(categories, (c,)) for c in selector.all_categories):
+        return False
+    if selector.exclude_categories and _prefix_match(categories, selector.exclude_categories):
+        return False
+    return not (selector.categories and not _prefix_match(categories, selector.categories))
+
+
 def matches(selector: Selector, record: JudgedRecord) -> bool:
     """True when `record` is one of the cases `selector` picks."""
-    if selector.banks and record.bank not in selector.banks:
-        return False
-    if selector.expected and record.expected not in selector.expected:
-        return False
-    if selector.languages and record.language not in selector.languages:
-        return False
-    if selector.transformed is not None and record.transformed != selector.transformed:
-        return False
-    if selector.risks and not _prefix_match(record.risks, selector.risks):
-        return False
-    if selector.all_categories and not all(
-        _prefix_match(record.categories, (c,)) for c in selector.all_categories
-    ):
-        return False
-    if selector.exclude_categories and _prefix_match(record.categories, selector.exclude_categories):
-        return False
-    return not (selector.categories and not _prefix_match(record.categories, selector.categories))
+    return _picks(
+        selector,
+        record.bank,
+        record.expected,
+        record.language,
+        record.transformed,
+        record.risks,
+        record.categories,
+    )
 
 
 def selects_case(selector: Selector, case: Case) -> bool:
@@ -137,17 +156,15 @@ def selects_case(selector: Selector, case: Case) -> bool:
 
     Read straight off the case (no intermediate record): views call this once per
     requirement and case, which at 100k cases is millions of calls."""
-    if selector.banks and case.bank not in selector.banks:
-        return False
-    if selector.expected and case.expected not in selector.expected:
-        return False
-    if selector.languages and case.language not in selector.languages:
-        return False
-    if selector.transformed is not None and bool(case.transforms) != selector.transformed:
-        return False
-    if selector.risks and not _prefix_match(case.risks, selector.risks):
-        return False
-    return not (selector.categories and not _prefix_match(case.categories, selector.categories))
+    return _picks(
+        selector,
+        case.bank,
+        case.expected,
+        case.language,
+        bool(case.transforms),
+        case.risks,
+        case.categories,
+    )
 
 
 def one_per_case(records: Iterable[JudgedRecord], grader: str | None = None) -> list[JudgedRecord]:
