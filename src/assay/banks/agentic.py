@@ -25,9 +25,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from assay.agents.sandbox import TOOLS
 from assay.banks.registry import bank_provider
 from assay.core.errors import InputError
+from assay.core.tools import TOOLS
 from assay.core.types import Bank, Case, Language, Message
 
 AGENTIC_FILES: tuple[str, ...] = ("agent-injection.yaml", "agent-agency.yaml")
