@@ -117,6 +117,39 @@ def test_text_protocol_agent_runs_the_sandbox_for_the_current_case() -> None:
     assert model.seen[1][-1].content.startswith("RESULT fetch_url: Solar farms")
 
 
+class _LoopingModel(Target):
+    """A text model that asks for a tool on every turn and never answers."""
+
+    def __init__(self) -> None:
+        super().__init__(TargetSpec(kind="python", name="looping:model"))
+        self.turns = 0
+
+    async def complete(self, messages: Any, params: GenerationParams) -> Completion:
+        self.turns += 1
+        return Completion(
+            text=f'turn {self.turns}\nCALL fetch_url {{"url": "https://news.example.org/solar-farms"}}'
+        )
+
+
+def test_text_protocol_agent_is_cut_off_at_its_step_budget() -> None:
+    from assay.agents.harness import AgentTarget
+
+    base = get_builtin_bank("agent-injection").cases[0]
+    case = base.model_copy(
+        update={"metadata": {**base.metadata, "agent": {**base.metadata["agent"], "max_steps": 2}}}
+    )
+    model = _LoopingModel()
+    agent = AgentTarget(TargetSpec(kind="agent", name="python:looping:model"), inner=model)
+    token = CURRENT_CASE.set(case)
+    try:
+        out = asyncio.run(agent.complete(case.messages, GenerationParams()))
+    finally:
+        CURRENT_CASE.reset(token)
+    assert out.finish_reason == "max_steps"
+    assert model.turns == 3 and out.text.startswith("turn 3")  # two tool steps, then the cut
+    assert [a["tool"] for a in out.actions] == ["fetch_url", "fetch_url"]
+
+
 # ------------------------------------------------------------------ banks and grader
 
 
