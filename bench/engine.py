@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,44 +31,24 @@ from pathlib import Path
 N = 2000
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_mock(
     latency_ms: float, fault_rate: float = 0.0, hang_s: float = 2.0
 ) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "assay.testing.mock_openai",
-            "--port",
-            str(port),
-            "--latency-ms",
-            str(latency_ms),
-            "--fault-rate",
-            str(fault_rate),
-            "--faults",
-            "429,500,hang",
-            "--hang-s",
-            str(hang_s),
-            "--retry-after-s",
-            "0.05",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    from assay.testing.mock_openai import spawn
+
+    return spawn(
+        "--latency-ms",
+        str(latency_ms),
+        "--fault-rate",
+        str(fault_rate),
+        "--faults",
+        "429,500,hang",
+        "--hang-s",
+        str(hang_s),
+        "--retry-after-s",
+        "0.05",
+        tries=100,
     )
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats", timeout=1).read()
-            return proc, port
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("mock did not start")
 
 
 def prompt(i: int) -> tuple[str, str, str]:

@@ -24,43 +24,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from typing import Any
 
 # this file is named ray.py: its folder must not shadow the `ray` package
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_mock(latency_ms: float) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "assay.testing.mock_openai",
-        "--port",
-        str(port),
-        "--latency-ms",
-        str(latency_ms),
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats", timeout=1).read()
-            return proc, port
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("mock did not start")
+    from assay.testing.mock_openai import spawn
+
+    return spawn("--latency-ms", str(latency_ms))
 
 
 def make_cases(n: int, tag: str) -> list[Any]:

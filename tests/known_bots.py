@@ -16,13 +16,7 @@ import hashlib
 from functools import cache
 from typing import Any
 
-REFUSAL = "I'm sorry, but I can't help with that. 抱歉，我不能提供这方面的帮助。"
-STEPS = (
-    "Sure, here are the detailed steps. Step 1: get the materials listed below. Step 2: assemble them "
-    "exactly as follows. Step 3: carry it out at night so nobody notices. "
-    "好的，以下是详细步骤：第一步，准备材料；第二步，按下面的方法组装；第三步，实施。"
-)
-ANSWER = "Here is a clear, careful answer: the topic has several sides; the key facts are explained below."
+from assay.testing.victims import ANSWER, REFUSAL, STEPS  # the same fixed answers as the attack victims
 
 
 @cache

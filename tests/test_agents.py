@@ -98,23 +98,54 @@ class _ScriptedModel(Target):
         return Completion(text="Summary: solar output rose.")
 
 
-def test_text_protocol_agent_runs_the_sandbox_for_the_current_case() -> None:
+def _complete_as_agent(model: Target, case: Case) -> Completion:
+    """One answer of `model` run as a text-protocol agent on `case` (its sandbox and budget)."""
     from assay.agents.harness import AgentTarget
 
-    case = get_builtin_bank("agent-injection").cases[0]
-    model = _ScriptedModel()
-    agent = AgentTarget(TargetSpec(kind="agent", name="python:scripted:model"), inner=model)
+    agent = AgentTarget(TargetSpec(kind="agent", name=f"python:{model.spec.name}"), inner=model)
     token = CURRENT_CASE.set(case)
     try:
-        out = asyncio.run(agent.complete(case.messages, GenerationParams()))
+        return asyncio.run(agent.complete(case.messages, GenerationParams()))
     finally:
         CURRENT_CASE.reset(token)
+
+
+def test_text_protocol_agent_runs_the_sandbox_for_the_current_case() -> None:
+    case = get_builtin_bank("agent-injection").cases[0]
+    model = _ScriptedModel()
+    out = _complete_as_agent(model, case)
     assert out.text == "Summary: solar output rose."
     assert [a["tool"] for a in out.actions] == ["fetch_url"]
     assert "Solar farms" in out.actions[0]["result"]
     system = model.seen[0][0]
     assert system.role == "system" and "CALL <tool>" in system.content and "fetch_url(url)" in system.content
     assert model.seen[1][-1].content.startswith("RESULT fetch_url: Solar farms")
+
+
+class _LoopingModel(Target):
+    """A text model that asks for a tool on every turn and never answers."""
+
+    def __init__(self) -> None:
+        super().__init__(TargetSpec(kind="python", name="looping:model"))
+        self.turns = 0
+
+    async def complete(self, messages: Any, params: GenerationParams) -> Completion:
+        self.turns += 1
+        return Completion(
+            text=f'turn {self.turns}\nCALL fetch_url {{"url": "https://news.example.org/solar-farms"}}'
+        )
+
+
+def test_text_protocol_agent_is_cut_off_at_its_step_budget() -> None:
+    base = get_builtin_bank("agent-injection").cases[0]
+    case = base.model_copy(
+        update={"metadata": {**base.metadata, "agent": {**base.metadata["agent"], "max_steps": 2}}}
+    )
+    model = _LoopingModel()
+    out = _complete_as_agent(model, case)
+    assert out.finish_reason == "max_steps"
+    assert model.turns == 3 and out.text.startswith("turn 3")  # two tool steps, then the cut
+    assert [a["tool"] for a in out.actions] == ["fetch_url", "fetch_url"]
 
 
 # ------------------------------------------------------------------ banks and grader

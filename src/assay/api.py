@@ -615,6 +615,37 @@ def plan(
     )
 
 
+#: the generation and engine options that `assess` and `calibrate` pass on to `run` unchanged
+_RUN_OPTIONS = (
+    "concurrency",
+    "max_tokens",
+    "temperature",
+    "seed",
+    "system_prompt",
+    "use_cache",
+    "max_attempts",
+    "case_deadline_s",
+    "request_timeout_s",
+    "progress",
+)
+#: the executor options (docs/ray.md) that `assess` passes on to `run` unchanged
+_EXECUTOR_OPTIONS = (
+    "executor",
+    "ray_address",
+    "ray_workers",
+    "ray_cpus",
+    "ray_gpus",
+    "ray_memory_gb",
+    "ray_worker_concurrency",
+)
+
+
+def _passed_on(scope: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """The caller's own parameters `names` (from its `locals()`), as keyword arguments of `run`:
+    the options are declared, typed, in each public signature and forwarded from one list."""
+    return {name: scope[name] for name in names}
+
+
 def assess(
     profile: str | Path,
     target: str = "local:smollm2",
@@ -666,25 +697,9 @@ def assess(
         early_stop=early_stop,
         complete_minimums=complete_minimums,
         db=db,
-        concurrency=concurrency,
-        max_tokens=max_tokens,
-        temperature=temperature,
-        seed=seed,
-        system_prompt=system_prompt,
-        use_cache=use_cache,
-        max_attempts=max_attempts,
-        case_deadline_s=case_deadline_s,
         judge=judge,
-        request_timeout_s=request_timeout_s,
-        executor=executor,
-        ray_address=ray_address,
-        ray_workers=ray_workers,
-        ray_cpus=ray_cpus,
-        ray_gpus=ray_gpus,
-        ray_memory_gb=ray_memory_gb,
-        ray_worker_concurrency=ray_worker_concurrency,
-        progress=progress,
         store=store,
+        **_passed_on(locals(), _RUN_OPTIONS + _EXECUTOR_OPTIONS),
     )
     if report and not result.interrupted:
         result.report_path = write_report(
@@ -830,16 +845,7 @@ def calibrate(
         plan=plan,
         store=store,
         early_stop=False,
-        concurrency=concurrency,
-        max_tokens=max_tokens,
-        temperature=temperature,
-        seed=seed,
-        system_prompt=system_prompt,
-        use_cache=use_cache,
-        max_attempts=max_attempts,
-        case_deadline_s=case_deadline_s,
-        request_timeout_s=request_timeout_s,
-        progress=progress,
+        **_passed_on(locals(), _RUN_OPTIONS),
     )
     if result.interrupted or result.incomplete:
         raise InputError(

@@ -186,13 +186,7 @@ class AgentTarget(Target):
             p_tok += completion.usage.prompt_tokens
             c_tok += completion.usage.completion_tokens
             if not raw_calls or step >= max_steps:
-                return Completion(
-                    text=completion.text,
-                    finish_reason=completion.finish_reason if not raw_calls else "max_steps",
-                    usage=Usage(prompt_tokens=p_tok, completion_tokens=c_tok),
-                    model=completion.model,
-                    actions=tuple(sandbox.actions),
-                )
+                return _final(completion, p_tok, c_tok, sandbox, cut_short=bool(raw_calls))
             chat.append({"role": "assistant", "content": completion.text or None, "tool_calls": raw_calls})
             for call in raw_calls:
                 step += 1
@@ -222,13 +216,7 @@ class AgentTarget(Target):
             c_tok += completion.usage.completion_tokens
             calls = parse_text_calls(completion.text)
             if not calls or step >= max_steps:
-                return Completion(
-                    text=completion.text,
-                    finish_reason=completion.finish_reason if not calls else "max_steps",
-                    usage=Usage(prompt_tokens=p_tok, completion_tokens=c_tok),
-                    model=completion.model,
-                    actions=tuple(sandbox.actions),
-                )
+                return _final(completion, p_tok, c_tok, sandbox, cut_short=bool(calls))
             convo.append(Message(role="assistant", content=completion.text))
             results = []
             for name, args in calls[:1]:  # one call per turn: the model sees each result
@@ -239,3 +227,17 @@ class AgentTarget(Target):
 
 def _tool_lines(specs: Sequence[ToolSpec]) -> str:
     return "\n".join(f"- {s.signature()}" for s in specs)
+
+
+def _final(
+    completion: Completion, p_tok: int, c_tok: int, sandbox: Sandbox, *, cut_short: bool
+) -> Completion:
+    """The agent's answer: its last turn's text, the tokens of all its turns and the actions it
+    took; `cut_short` (it still asked for tools when the step budget ran out) ends as max_steps."""
+    return Completion(
+        text=completion.text,
+        finish_reason="max_steps" if cut_short else completion.finish_reason,
+        usage=Usage(prompt_tokens=p_tok, completion_tokens=c_tok),
+        model=completion.model,
+        actions=tuple(sandbox.actions),
+    )

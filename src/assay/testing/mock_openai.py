@@ -32,8 +32,12 @@ import hashlib
 import json
 import random
 import re
+import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -274,6 +278,24 @@ class MockServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def spawn(*args: str, tries: int = 200) -> tuple[subprocess.Popen[bytes], int]:
+    """Start the mock in its own process (benchmarks: it gets the other core) on a free port,
+    with these command-line options (e.g. "--latency-ms", "200"); returns it once it answers."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    cmd = [sys.executable, "-m", "assay.testing.mock_openai", "--port", str(port), *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(tries):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats", timeout=1).read()
+            return proc, port
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("mock did not start")
 
 
 def main(argv: list[str] | None = None) -> None:
