@@ -679,6 +679,7 @@ def assess(
     ray_memory_gb: float | None = None,
     ray_worker_concurrency: int | None = None,
     progress: Progress | None = None,
+    on_plan: Callable[[Classification, Plan], None] | None = None,
     store: Store | None = None,
 ) -> AssessResult:
     """Classify, plan and run in one step, then write the report (`assay assess`).
@@ -686,8 +687,17 @@ def assess(
     An R0 (prohibited) system is not tested unless `force` is set: the answer is "do not deploy".
     `complete_minimums` (evidence mode): early stopping still draws each requirement's
     minimum sample (e.g. 300 for TC260-003 §9.4). The run options mean what they mean in `run`.
+    `on_plan(classification, plan)` is called once both are known, before anything is sent
+    (the CLI prints them there).
     """
+    if complete_minimums and not early_stop:
+        raise InputError(
+            "completes early stopping's minimum samples; it cannot be used with --no-early-stop",
+            where="--complete-minimums",
+        )
     classification, plan = plan_for(profile, regimes, languages=languages, seed=seed, as_of=as_of)
+    if on_plan is not None:
+        on_plan(classification, plan)
     if classification.level == "R0" and not force:
         return AssessResult(classification, plan, None)
     store = store or Store(db)

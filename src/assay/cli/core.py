@@ -26,6 +26,8 @@ from assay.report.i18n import interval_label
 
 if TYPE_CHECKING:
     from assay import api
+    from assay.levels import Classification
+    from assay.levels.plan_model import Plan
     from assay.scoring.results import Estimate
     from assay.store import Store
 else:
@@ -381,39 +383,43 @@ def assess_cmd(
 
     day = parse_as_of(as_of)
     lang = split_list(case_lang) + split_list(legacy_lang)
-    if complete_minimums and not early_stop:
-        raise InputError(
-            "completes early stopping's minimum samples; it cannot be used with --no-early-stop",
-            where="--complete-minimums",
-        )
     _check_report_output(report_format, report_lang, out)
-    classification, plan = api.plan_for(
-        profile, split_list(regime) or None, languages=lang or None, seed=seed, as_of=day
-    )
-    console.print(
-        f"[bold]{escape(classification.profile)}[/]: level [bold]{classification.level}[/] — {escape(classification.level_name_en)}"
-    )
-    for rule in classification.fired:
+
+    def announce(classification: Classification, plan: Plan) -> None:
         console.print(
-            f"  · {rule.level} ({rule.scheme}: {escape(rule.tier)}) ← {escape(rule.text_en)}  [dim]{escape(rule.cite)}[/]"
+            f"[bold]{escape(classification.profile)}[/]: level [bold]{classification.level}[/] — {escape(classification.level_name_en)}"
         )
-    for rule in classification.coming:
+        for rule in classification.fired:
+            console.print(
+                f"  · {rule.level} ({rule.scheme}: {escape(rule.tier)}) ← {escape(rule.text_en)}  [dim]{escape(rule.cite)}[/]"
+            )
+        for rule in classification.coming:
+            console.print(
+                f"  · [yellow]coming {rule.applies_from}[/]: {rule.level} ({rule.scheme}: {escape(rule.tier)}) ← {escape(rule.text_en)}"
+            )
+        if classification.level == "R0" and not force:
+            console.print(
+                f"[bold red]{escape(classification.decision_en)}[/] — nothing to test (use --force to test anyway)."
+            )
+            return
         console.print(
-            f"  · [yellow]coming {rule.applies_from}[/]: {rule.level} ({rule.scheme}: {escape(rule.tier)}) ← {escape(rule.text_en)}"
+            f"plan: {len(plan.items)} items, {plan.estimate.target_calls:,} target calls at most"
+            f" (~{plan.estimate.prompt_tokens + plan.estimate.completion_tokens:,} tokens); regimes {', '.join(plan.regimes)}"
         )
-    if classification.do_not_deploy and not force:
-        console.print(
-            f"[bold red]{escape(classification.decision_en)}[/] — nothing to test (use --force to test anyway)."
-        )
-        return
-    console.print(
-        f"plan: {len(plan.items)} items, {plan.estimate.target_calls:,} target calls at most"
-        f" (~{plan.estimate.prompt_tokens + plan.estimate.completion_tokens:,} tokens); regimes {', '.join(plan.regimes)}"
-    )
+
     with progress_bar("assay assess") as bar:
-        result = api.run(
+        assessed = api.assess(
+            profile,
             target,
-            plan=plan,
+            regimes=split_list(regime) or None,
+            languages=lang or None,
+            early_stop=early_stop,
+            complete_minimums=complete_minimums,
+            force=force,
+            report_format=report_format,
+            report_lang=report_lang,
+            out=out,
+            as_of=day,
             db=db,
             concurrency=concurrency,
             max_tokens=max_tokens,
@@ -421,11 +427,13 @@ def assess_cmd(
             seed=seed,
             system_prompt=system_prompt,
             judge=judge,
-            early_stop=early_stop,
-            complete_minimums=complete_minimums,
             progress=bar,
+            on_plan=announce,
             **ray_opts,
         )
+    result = assessed.run
+    if result is None:  # R0 without --force: announce said why
+        return
     run = result.run
     stats = result.stats
     console.print(
@@ -436,8 +444,7 @@ def assess_cmd(
         _resume_hint(run.id, db)
         raise typer.Exit(130)
     _print_verdicts(run.id, db)
-    path = api.write_report(run.id, fmt=report_format, lang=report_lang, out=out, db=db)
-    console.print(f"report: {path}")
+    console.print(f"report: {result.report_path}")
     if result.incomplete:
         _exit_incomplete(result, db)
 
