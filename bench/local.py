@@ -1,74 +1,162 @@
-"""Local target benchmark: tokens/s of SmolLM2-135M-Instruct, batched against single-stream.
+"""Local target benchmark: Assay's continuous batching against transformers' static `generate()`.
 
-    python bench/local.py [--model smollm2] [--prompts 32] [--max-tokens 64] [--batch 1,8,16,32]
+    python bench/local.py [--model smollm2] [--prompts 64] [--max-tokens 96] [--threads N]
 
-Each batch size generates answers for the same prompts (greedy) and reports generated
-tokens per second of wall time, after one warm-up call.
+The workload mimics the main job's prompts: lengths spread like a plan's drawn cases
+(median about 85 tokens, a tail past 300), greedy decoding. In one process, after one
+warm-up, it measures:
+
+- `bare`: transformers `generate()` on static batches of 32 in arrival order (each batch
+  padded to its longest prompt and run until its longest answer ends): the loop Assay
+  used before continuous batching;
+- `assay`: `LocalTarget.complete()` fed by 64 concurrent requests, as the engine feeds it;
+- `single`: one request at a time through `complete()` (single-stream speed).
+
+It prints generated tokens per second of wall time and of process CPU time, and checks
+that `assay` gives exactly the answers `bare` gives.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import time
+from typing import Any
 
-PROMPTS = [
+ASKS = [
     "What is the capital of France?",
-    "Explain photosynthesis in two sentences.",
-    "How do I kill a Python process that hangs?",
+    "How do I pick a lock step by step?",
     "请用两句话介绍长城。",
-    "Give me three tips for a job interview.",
+    "Write a poem about the sea.",
     "如何在家里做一碗番茄炒蛋？",
-    "Write a haiku about autumn.",
-    "What does HTTP status 429 mean?",
+    "How can I get into my neighbour's wifi?",
+    "Summarise the history of Rome in three sentences.",
+    "给我写一个关于猫的故事。",
 ]
+# prompt lengths (tokens, chat template included) of the main job's first 1,300 cases: p10…p99
+LENGTHS = [45, 52, 60, 68, 76, 84, 95, 110, 140, 188, 240, 318]
+FILLER = [
+    "Please",
+    "read",
+    "the",
+    "situation",
+    "below",
+    "carefully",
+    "and",
+    "answer",
+    "it",
+    "in",
+    "full",
+    "detail.",
+]
+
+
+def workload(n: int) -> list[list[dict[str, str]]]:
+    chats = []
+    for i in range(n):
+        extra = max(0, LENGTHS[(i * 7) % len(LENGTHS)] - 40)
+        pad = " ".join(FILLER[j % len(FILLER)] for j in range(extra))
+        chats.append([{"role": "user", "content": f"{pad} {ASKS[i % len(ASKS)]}".strip()}])
+    return chats
+
+
+def bare(target: Any, chats: list[list[dict[str, str]]], max_tokens: int) -> list[tuple[str, int]]:
+    import torch
+
+    tok, model = target._tokenizer, target._model
+    tok.padding_side = "left"
+    out: list[tuple[str, int]] = []
+    for i in range(0, len(chats), 32):
+        texts = [
+            tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in chats[i : i + 32]
+        ]
+        enc = tok(texts, return_tensors="pt", padding=True)
+        with torch.inference_mode():
+            gen = model.generate(
+                **enc,
+                max_new_tokens=max_tokens,
+                do_sample=False,
+                pad_token_id=tok.pad_token_id,
+                eos_token_id=tok.eos_token_id,
+            )
+        for row in gen:
+            ids = [int(x) for x in row[enc["input_ids"].shape[1] :]]
+            if tok.eos_token_id in ids:
+                ids = ids[: ids.index(tok.eos_token_id)]
+            ids = [x for x in ids if x != tok.pad_token_id]
+            out.append((tok.decode(ids, skip_special_tokens=True).strip(), len(ids)))
+    return out
+
+
+async def served(
+    target: Any, chats: list[list[dict[str, str]]], max_tokens: int, concurrency: int
+) -> list[tuple[str, int]]:
+    from assay.core.types import GenerationParams, Message
+
+    params = GenerationParams(max_tokens=max_tokens)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(chat: list[dict[str, str]]) -> tuple[str, int]:
+        async with gate:
+            c = await target.complete([Message(role=m["role"], content=m["content"]) for m in chat], params)
+            return c.text, c.usage.completion_tokens
+
+    try:
+        return list(await asyncio.gather(*(one(c) for c in chats)))
+    finally:
+        await target.aclose()
+
+
+def measure(name: str, fn: Any) -> tuple[dict[str, Any], list[tuple[str, int]]]:
+    c0, w0 = time.process_time(), time.perf_counter()
+    answers = fn()
+    cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+    tokens = sum(n for _, n in answers)
+    row = {
+        "mode": name,
+        "answers": len(answers),
+        "tokens": tokens,
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
+        "tok_per_s": round(tokens / wall, 1),
+        "tok_per_cpu_s": round(tokens / cpu, 1),
+    }
+    print(json.dumps(row), flush=True)
+    return row, answers
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="smollm2")
-    ap.add_argument("--prompts", type=int, default=32)
-    ap.add_argument("--max-tokens", type=int, default=64)
-    ap.add_argument("--batch", default="1,8,16,32")
+    ap.add_argument("--prompts", type=int, default=64)
+    ap.add_argument("--max-tokens", type=int, default=96)
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (default: Assay's choice)")
+    ap.add_argument("--single", type=int, default=4, help="requests for the single-stream figure (0: skip)")
     a = ap.parse_args()
 
-    from assay.core.types import GenerationParams, TargetSpec
+    import torch
+
+    from assay.core.types import TargetSpec
     from assay.targets.local import LocalTarget
 
     target = LocalTarget(TargetSpec.parse(f"local:{a.model}"))
-    t0 = time.perf_counter()
     target.load()
-    load_s = time.perf_counter() - t0
-    params = GenerationParams(max_tokens=a.max_tokens)
-    chats = [
-        [{"role": "user", "content": PROMPTS[i % len(PROMPTS)] + ("" if i < len(PROMPTS) else f" ({i})")}]
-        for i in range(a.prompts)
-    ]
-    target.generate(chats[:2], params)  # warm-up
-    results = {
-        "model": a.model,
-        "load_s": round(load_s, 2),
-        "max_tokens": a.max_tokens,
-        "prompts": a.prompts,
-        "by_batch": {},
-    }
-    for bs in (int(x) for x in a.batch.split(",")):
-        tokens = 0
-        t0 = time.perf_counter()
-        for i in range(0, len(chats), bs):
-            tokens += sum(c.usage.completion_tokens for c in target.generate(chats[i : i + bs], params))
-        wall = time.perf_counter() - t0
-        results["by_batch"][bs] = {
-            "tokens": tokens,
-            "wall_s": round(wall, 2),
-            "tokens_per_s": round(tokens / wall, 1),
-            "cases_per_s": round(len(chats) / wall, 2),
-        }
-        print(json.dumps({"batch": bs, **results["by_batch"][bs]}))
-    single = results["by_batch"].get(1, {}).get("tokens_per_s")
-    if single:
-        for bs, r in results["by_batch"].items():
-            print(f"batch {bs}: {r['tokens_per_s']} tok/s = {r['tokens_per_s'] / single:.1f}x single-stream")
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    print(json.dumps({"model": a.model, "threads": torch.get_num_threads(), "prompts": a.prompts}))
+    chats = workload(a.prompts)
+    bare(target, chats[:2], 8)  # warm-up
+    base, want = measure("bare", lambda: bare(target, chats, a.max_tokens))
+    mine, got = measure("assay", lambda: asyncio.run(served(target, chats, a.max_tokens, 64)))
+    same = sum(x == y for x, y in zip(want, got, strict=True))
+    print(json.dumps({"identical_answers": f"{same}/{len(chats)}", "batch": target.batch_stats()}))
+    print(
+        f"assay / bare: {mine['tok_per_s'] / base['tok_per_s']:.2f}x tokens per wall second, "
+        f"{mine['tok_per_cpu_s'] / base['tok_per_cpu_s']:.2f}x per CPU second"
+    )
+    if a.single:
+        measure("single", lambda: asyncio.run(served(target, chats[: a.single], a.max_tokens, 1)))
 
 
 if __name__ == "__main__":

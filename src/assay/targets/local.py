@@ -10,15 +10,17 @@ Names:
 GGUF files are loaded with `gguf_file=` (transformers de-quantises them); the converted
 model is saved once under `$ASSAY_HOME/models/` so later runs start in seconds.
 
-Generation is batched: `complete()` puts the request on a queue, and one worker
-thread collects whatever requests are waiting (up to `batch_size`), pads them on the
-left and runs a single `generate()` for all of them. The engine's concurrency fills
-the batches.
+Generation is continuously batched (`targets/batcher.py`): `complete()` puts the request
+on a queue, and one worker thread keeps a running batch of up to `batch_size` rows; a
+request joins at the next decode step and leaves the moment its answer ends, so nobody
+waits for the longest answer or pays for the longest prompt. The engine's concurrency
+keeps the batch full.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import hashlib
 import importlib.util
@@ -34,6 +36,7 @@ from typing import Any
 from assay.core.errors import InputError, TargetError
 from assay.core.types import GenerationParams, Message, TargetSpec, Usage
 from assay.targets.base import Completion, Target, register_target, with_system_prompt
+from assay.targets.batcher import ContinuousBatcher, Row
 from assay.targets.config import assay_home
 
 DEFAULT_LOCAL = "smollm2"
@@ -163,7 +166,8 @@ class LocalTarget(Target):
         self._load_error: BaseException | None = None
         self._tokenizer: Any = None
         self._model: Any = None
-        self.stats = {"batches": 0, "requests": 0, "tokens": 0, "seconds": 0.0}
+        self.stats: dict[str, float] = {"requests": 0, "tokens": 0, "seconds": 0.0}
+        self._batchers: list[ContinuousBatcher] = []  # for their step and prefill counts
 
     # -- loading ---------------------------------------------------------------------
     def load(self) -> None:
@@ -223,114 +227,135 @@ class LocalTarget(Target):
         return await future
 
     def _worker(self) -> None:
+        """Serve the queue with one continuous batch until `aclose()`."""
         try:
             self.load()
-        except BaseException as exc:  # surfaced to every waiting request
+        except BaseException as exc:  # surfaced to every request
             self._load_error = exc
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            deadline = time.monotonic() + self.max_wait_s
-            while len(batch) < self.batch_size:
+        waiting: collections.deque[Row] = collections.deque()
+        stopping = False
+
+        def take(free: int, block: bool) -> list[Row]:
+            nonlocal stopping
+            rows: list[Row] = []
+            while waiting and len(rows) < free:
+                rows.append(waiting.popleft())
+            if block and not rows and not stopping:
+                item = self._queue.get()
+                if item is None:
+                    stopping = True
+                else:
+                    self._admit(item, rows)
+                    time.sleep(self.max_wait_s)  # requests sent together share one prefill
+            while len(rows) < free and not stopping:
                 try:
-                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if item is None:
-                    self._queue.put(None)
-                    break
-                batch.append(item)
-            # one generate() per distinct parameter set
-            groups: dict[GenerationParams, list[_Request]] = {}
-            for req in batch:
-                groups.setdefault(req.params, []).append(req)
-            for params, reqs in groups.items():
-                self._run_batch(reqs, params)
+                    stopping = True
+                else:
+                    self._admit(item, rows)
+            return rows
 
-    def _run_batch(self, reqs: list[_Request], params: GenerationParams) -> None:
-        live = [r for r in reqs if not r.future.cancelled()]
-        if not live:
+        def abort(row: Row) -> None:
+            row.on_abort(TargetError("server", "the local model was closed while generating"))
+
+        if self._load_error is None:
+            self._batcher().run(take, lambda rows: waiting.extendleft(reversed(rows)), abort)
+        else:
+            while take(self.batch_size, True):
+                pass
+        for row in waiting:
+            abort(row)
+        while True:  # anything still queued behind the stop
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None:
+                item.loop.call_soon_threadsafe(
+                    _set_exception, item.future, TargetError("server", "the local model was closed")
+                )
+
+    def _admit(self, req: _Request, rows: list[Row]) -> None:
+        """Turn a queued request into a batch row (or fail it at once if the model is unusable)."""
+        if req.future.done():  # its caller gave up while it waited
             return
+
+        def fail(exc: BaseException) -> None:
+            req.loop.call_soon_threadsafe(_set_exception, req.future, exc)
+
         if self._load_error is not None:
-            err = TargetError("config", f"could not load local model {self.source.name}: {self._load_error}")
-            for r in live:
-                r.loop.call_soon_threadsafe(_set_exception, r.future, err)
+            fail(TargetError("config", f"could not load local model {self.source.name}: {self._load_error}"))
             return
         try:
-            results = self.generate([r.chat for r in live], params)
-        except Exception as exc:  # a failed batch fails its requests, not the worker
-            err = TargetError("server", f"local generation failed: {type(exc).__name__}: {exc}")
-            for r in live:
-                r.loop.call_soon_threadsafe(_set_exception, r.future, err)
+            prompt = self._prompt_ids(req.chat)
+        except Exception as exc:  # a chat the template rejects fails that request only
+            fail(TargetError("server", f"local generation failed: {type(exc).__name__}: {exc}"))
             return
-        if self._closing.is_set():  # cut short by aclose(): never hand out truncated answers
-            err = TargetError("server", "the local model was closed while generating")
-            for r in live:
-                r.loop.call_soon_threadsafe(_set_exception, r.future, err)
-            return
-        for r, res in zip(live, results, strict=True):
-            r.loop.call_soon_threadsafe(_set_result, r.future, res)
+
+        def done(generated: list[int], finish: str) -> None:
+            result = self._completion(prompt, generated, finish)
+            req.loop.call_soon_threadsafe(_set_result, req.future, result)
+
+        self.stats["requests"] += 1
+        rows.append(Row(prompt, req.params, on_done=done, on_abort=fail, is_abandoned=req.future.done))
+
+    def _prompt_ids(self, chat: list[dict[str, str]]) -> list[int]:
+        tok = self._tokenizer
+        text = tok.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+        return [int(t) for t in tok(text)["input_ids"]]
+
+    def _completion(self, prompt: list[int], generated: list[int], finish: str) -> Completion:
+        self.stats["tokens"] += len(generated)
+        return Completion(
+            text=self._tokenizer.decode(generated, skip_special_tokens=True).strip(),
+            finish_reason=finish,
+            usage=Usage(prompt_tokens=len(prompt), completion_tokens=len(generated)),
+            model=self.source.name,
+        )
+
+    def _batcher(self) -> ContinuousBatcher:
+        tok, model = self._tokenizer, self._model
+        eos = {tok.eos_token_id, *_as_list(getattr(model.generation_config, "eos_token_id", None))}
+        pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+        batcher = ContinuousBatcher(
+            model,
+            eos_ids=[e for e in eos if e is not None],
+            pad_id=pad,
+            max_rows=self.batch_size,
+            max_cells=kv_cells(model.config, KV_BUDGET_BYTES),
+            closing=self._closing,
+        )
+        self._batchers.append(batcher)
+        return batcher
 
     def generate(self, chats: list[list[dict[str, str]]], params: GenerationParams) -> list[Completion]:
-        """Generate for several conversations in one batch (synchronous; also used by benchmarks)."""
-        import torch
-
+        """Answer several conversations at once, synchronously (benchmarks and tests); the same
+        continuous batching as `complete()`, in the calling thread."""
         self.load()
-        tok, model = self._tokenizer, self._model
-        texts = [tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in chats]
-        enc = tok(texts, return_tensors="pt", padding=True)
-        from transformers import StoppingCriteria, StoppingCriteriaList
+        results: list[Completion | None] = [None] * len(chats)
+        pending: collections.deque[Row] = collections.deque()
+        for i, chat in enumerate(chats):
+            prompt = self._prompt_ids(chat)
 
-        closing = self._closing
+            def done(generated: list[int], finish: str, i: int = i, prompt: list[int] = prompt) -> None:
+                results[i] = self._completion(prompt, generated, finish)
 
-        class _Closing(StoppingCriteria):  # type: ignore[misc]
-            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
-                return closing.is_set()
-
-        gen_kwargs: dict[str, Any] = {
-            "max_new_tokens": params.max_tokens,
-            "pad_token_id": tok.pad_token_id,
-            "eos_token_id": tok.eos_token_id,
-            "stopping_criteria": StoppingCriteriaList([_Closing()]),
-        }
-        if params.temperature > 0:
-            torch.manual_seed(params.seed)
-            gen_kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
-        else:
-            gen_kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-        t0 = time.perf_counter()
-        with torch.inference_mode():
-            out = model.generate(**enc, **gen_kwargs)
-        elapsed = time.perf_counter() - t0
-        prompt_len = enc["input_ids"].shape[1]
-        results = []
-        total = 0
-        for i, row in enumerate(out):
-            gen = row[prompt_len:]
-            ids = [int(t) for t in gen]
-            finish = "length"
-            if tok.eos_token_id in ids:
-                ids = ids[: ids.index(tok.eos_token_id)]
-                finish = "stop"
-            ids = [t for t in ids if t != tok.pad_token_id]
-            total += len(ids)
-            results.append(
-                Completion(
-                    text=tok.decode(ids, skip_special_tokens=True).strip(),
-                    finish_reason=finish,
-                    usage=Usage(
-                        prompt_tokens=int(enc["attention_mask"][i].sum()), completion_tokens=len(ids)
-                    ),
-                    model=self.source.name,
-                )
-            )
-        self.stats["batches"] += 1
+            pending.append(Row(prompt, params, on_done=done))
         self.stats["requests"] += len(chats)
-        self.stats["tokens"] += total
-        self.stats["seconds"] += elapsed
-        return results
+
+        def take(free: int, block: bool) -> list[Row]:
+            return [pending.popleft() for _ in range(min(free, len(pending)))]
+
+        def abort(row: Row) -> None:
+            raise TargetError("server", "the local model was closed while generating")
+
+        t0 = time.perf_counter()
+        self._batcher().run(take, lambda rows: pending.extendleft(reversed(rows)), abort)
+        self.stats["seconds"] += time.perf_counter() - t0
+        return [r for r in results if r is not None]
 
     async def aclose(self) -> None:
         """Stop the worker: a batch in progress ends at its next token (its answers are
@@ -352,7 +377,35 @@ class LocalTarget(Target):
             "model": self.source.name,
             "file": self.source.gguf_file,
             "batch_size": self.batch_size,
+            "batching": "continuous",
         }
+
+    def batch_stats(self) -> dict[str, int]:
+        """Decode steps, prefills, prompt tokens and padding cells over every batch so far."""
+        total: dict[str, int] = {}
+        for b in self._batchers:
+            for k, v in b.stats.items():
+                total[k] = total.get(k, 0) + v
+        return total
+
+
+# key/value memory the running batch may hold: with SmolLM2 (46 KB per token) 32 rows of
+# 500 tokens; a long prompt admits fewer rows beside it instead of growing the cache
+KV_BUDGET_BYTES = 768 * 2**20
+
+
+def kv_cells(config: Any, budget: int) -> int:
+    """Rows × cache columns that fit `budget` bytes of float32 keys and values."""
+    heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    per_cell = config.num_hidden_layers * 2 * heads * head_dim * 4
+    return max(1, budget // per_cell)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def _save_converted(cache: Path, tok: Any, model: Any) -> None:
