@@ -1,12 +1,15 @@
-"""Reading packaged and user YAML with errors that name the file, line and field.
+"""Reading packaged and user data files (YAML, JSON, TOML) with errors that name the file,
+line and field.
 
-Shared by the taxonomy, regimes and levels stages: a YAML syntax error becomes an
-`InputError` naming the file and line; a pydantic validation error becomes an
-`InputError` naming the file and every failing field path (e.g. `users.minors`).
+Shared by every stage that reads a document (taxonomy, regimes, levels, the config file):
+a syntax error becomes an `InputError` naming the file and line; a pydantic validation
+error becomes an `InputError` naming the file and every failing field path
+(e.g. `users.minors`).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,15 +35,47 @@ def parse_yaml(text: str, where: str) -> Any:
         raise InputError(f"invalid YAML: {exc}", where=where) from exc
 
 
-def read_yaml_file(path: str | Path) -> Any:
+def read_text_file(path: str | Path) -> str:
+    """A user file's text (UTF-8); a missing or unreadable file is an InputError naming it."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise InputError("file not found", where=str(p)) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read file: {exc}", where=str(p)) from exc
-    return parse_yaml(text, str(p))
+
+
+def read_yaml_file(path: str | Path) -> Any:
+    return parse_yaml(read_text_file(path), str(path))
+
+
+def parse_json(text: str, where: str) -> Any:
+    """Parse JSON text; a syntax error names `where`, the line and the column."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"invalid JSON: {exc.msg} (column {exc.colno})", where=f"{where}:{exc.lineno}"
+        ) from exc
+
+
+def read_json_file(path: str | Path) -> Any:
+    return parse_json(read_text_file(path), str(path))
+
+
+def parse_toml(text: str, where: str) -> dict[str, Any]:
+    """Parse TOML text; a syntax error names `where` (tomllib's message carries the line)."""
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"invalid TOML: {exc}", where=where) from exc
+
+
+def read_toml_file(path: str | Path) -> dict[str, Any]:
+    return parse_toml(read_text_file(path), str(path))
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
