@@ -163,3 +163,24 @@ def test_the_engine_grades_a_blocking_grader_on_the_grading_thread() -> None:
     asyncio.run(engine.run(cases, {c.id: ("heavy",) for c in cases}))
     assert len(Counting.calls) == 3 and all(n.startswith("assay-grading") for n in Counting.calls)
     assert all(j.label == "fine" for _, js in sink.items for j in js)
+
+
+def test_an_asynchronous_grader_gets_the_same_template() -> None:
+    class Asking(Grader):
+        id = "asking"
+        is_async = True
+
+        async def acheck(self, case: Case, response: Response) -> Judgment:
+            if "boom" in response.text:
+                raise ValueError("the judge replied nonsense")
+            return self.judgment(case, Outcome.UNSAFE, label="asked")
+
+    g, c = Asking(), _case()
+
+    async def go(text: str) -> Judgment:
+        return await g.agrade(c, Response(case_id=c.id, text=text))
+
+    assert asyncio.run(go("fine")).label == "asked"
+    assert asyncio.run(go("")).label == "empty"
+    failed = asyncio.run(go("boom"))
+    assert (failed.label, failed.reason) == ("error", "asking check failed: the judge replied nonsense")

@@ -206,10 +206,23 @@ class Grader(ABC):
         return self.judgment(case, Outcome.UNSCORABLE, label="error", reason=f"{name} failed: {exc}")
 
     async def agrade(self, case: Case, response: Response) -> Judgment:
-        """`grade` from the event loop: on the grading thread when the grader is `blocking`."""
+        """Judge from the event loop. An asynchronous grader (`is_async`: it calls a model)
+        implements `acheck`, under the same template as `grade`; a synchronous one is
+        graded by `grade`, on the grading thread when it is `blocking`."""
+        if self.is_async:
+            if (u := self.unscorable_for(case, response)) is not None:
+                return u
+            try:
+                return await self.acheck(case, response)
+            except Exception as exc:  # a judge's odd reply must never take a run down
+                return self.failed(case, exc)
         if self.blocking:
             return await off_loop(self.grade, case, response)
         return self.grade(case, response)
+
+    async def acheck(self, case: Case, response: Response) -> Judgment:
+        """`check` of an asynchronous grader (`is_async`), awaited by `agrade`."""
+        raise NotImplementedError(f"{type(self).__name__} is asynchronous but implements no acheck")
 
     def grade_group(self, cases: Sequence[Case], responses: Sequence[Response]) -> list[Judgment]:
         """Judge a group of related cases together; one judgment per case."""

@@ -278,8 +278,10 @@ class EnsembleGrader(Grader):
             asyncio.get_running_loop()
         except RuntimeError:
             return asyncio.run(self.agrade(case, response))
-        if (u := self.unscorable_for(case, response)) is not None:
-            return u
+        return self.grade_with(case, response, self._check_in_loop)
+
+    def _check_in_loop(self, case: Case, response: Response) -> Judgment:
+        """`grade` called inside a running event loop: only loop-free members can be run."""
         if any(g.is_async for g in self.members):
             return self.judgment(
                 case,
@@ -308,9 +310,7 @@ class EnsembleGrader(Grader):
             return self._from_cheap(case, cheap, None)
         return self._from_escalation(case, cheap, self._run_sync(self.members[1], case, response))
 
-    async def agrade(self, case: Case, response: Response) -> Judgment:
-        if (u := self.unscorable_for(case, response)) is not None:
-            return u
+    async def acheck(self, case: Case, response: Response) -> Judgment:
         if self.mode == "cheap-first":
             cheap = await self._run(self.members[0], case, response)
             if not self.unsure(cheap):
