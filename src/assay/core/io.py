@@ -10,6 +10,7 @@ error becomes an `InputError` naming the file and every failing field path
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,12 +57,29 @@ def parse_json(text: str, where: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
-            f"invalid JSON: {exc.msg} (column {exc.colno})", where=f"{where}:{exc.lineno}"
+            f"not valid JSON: {exc.msg} (column {exc.colno})", where=f"{where}:{exc.lineno}"
         ) from exc
 
 
 def read_json_file(path: str | Path) -> Any:
     return parse_json(read_text_file(path), str(path))
+
+
+def parse_jsonl(text: str, where: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSONL text; a line that is not
+    JSON, or not a JSON object, is an InputError naming `where` and the line."""
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"not valid JSON: {exc.msg} (column {exc.colno})", where=f"{where}:{lineno}"
+            ) from exc
+        if not isinstance(obj, dict):
+            raise InputError("each line must be a JSON object", where=f"{where}:{lineno}")
+        yield lineno, obj
 
 
 def parse_toml(text: str, where: str) -> dict[str, Any]:
