@@ -70,6 +70,7 @@ def _root(
             "--verbose",
             "-v",
             count=True,
+            show_default=False,
             help="Log what happens on stderr: -v steps (run created, plan size, executor, cache, "
             "retries), -vv details. Default: $ASSAY_LOG_LEVEL, else log_level in the config file.",
         ),

@@ -492,12 +492,11 @@ def build_plan(
         manual_checks=tuple(m for m in (manual_check_for(r, seed) for r in evidence) if m is not None),
     )
     log.info(
-        "plan %s: level %s, regimes %s, %d items, at most %d target calls",
-        plan.name,
+        "plan: level %s, %d items, at most %d target calls; regimes %s",
         plan.level,
-        ", ".join(plan.regimes),
         len(plan.items),
         plan.estimate.target_calls,
+        ", ".join(plan.regimes),
     )
     return plan
 
