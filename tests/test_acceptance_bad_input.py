@@ -204,8 +204,7 @@ def test_bad_plan_file(stored: Stored, mock_env: Callable[..., MockServer]) -> N
     for flag, named in (
         (["-n", "5"], "--limit"),
         (["-b", "starter"], "--bank"),
-        (["--case-lang", "en"], "--case-lang"),
-        (["--lang", "en"], "--case-lang"),  # the deprecated spelling names the new one
+        (["--case-lang", "en"], "--case-lang"),  # (`--lang` is the report language: it applies)
     ):
         _fails_cleanly(
             ["run", "--plan", "good-plan.yaml", *flag, "-t", "openai:mock", "--db", stored.db], named
@@ -351,9 +350,7 @@ def test_output_paths_are_checked_before_work(
     Path("assay-reports").write_text("in the way\n")
     _fails_cleanly(["run", "-t", "openai:mock", "-n", "2", "--db", stored.db], "--out", "assay-reports")
     _fails_cleanly(["run", "-t", "openai:mock", "-n", "2", "--format", "pdf", "--db", stored.db], "--format")
-    _fails_cleanly(
-        ["run", "-t", "openai:mock", "-n", "2", "--report-lang", "fr", "--db", stored.db], "--report-lang"
-    )
+    _fails_cleanly(["run", "-t", "openai:mock", "-n", "2", "--lang", "fr", "--db", stored.db], "--lang")
     assert server.state.requests == 0  # nothing was sent for a run that could not report
     _intact(stored)
 

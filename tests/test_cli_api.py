@@ -26,6 +26,7 @@ TWINS: dict[str, str] = {
     "run": "run",  # --resume: api.resume
     "assess": "assess",
     "plugins": "plugins",
+    "config show": "show_config",
     "calibrate": "calibrate",
     "regimes": "regimes_on",
     "classify": "classify_profile",
@@ -119,6 +120,7 @@ _CLI_ONLY = {
     "legacy_lang",
     "legacy_languages",
     "legacy_output",
+    "legacy_report_lang",
     "lang",
     "output",
     "report",
@@ -198,16 +200,24 @@ def test_deprecated_spellings_still_work_with_one_note(tmp_path: Path) -> None:
     res = runner.invoke(app, ["plan", "R1", "--case-lang", "zh,en", "-o", str(out)])
     assert res.exit_code == 0 and "deprecated" not in res.stderr
     assert {lang for item in load_plan(out).items for lang in item.languages} == {"zh", "en"}
-    # run's old case-language flag: same meaning, one note, the error names the new flag
+    # run's case-language filter is --case-lang; a bad value is named there
     db = f"sqlite:///{tmp_path / 'x.db'}"
-    res = runner.invoke(app, ["run", "--lang", "fr", "-t", "replay:nope.jsonl", "--no-report", "--db", db])
-    assert res.exit_code == 2
-    assert res.stderr.count("deprecated: --lang") == 1
+    res = runner.invoke(
+        app, ["run", "--case-lang", "fr", "-t", "replay:nope.jsonl", "--no-report", "--db", db]
+    )
+    assert res.exit_code == 2 and "deprecated" not in res.stderr
     errors = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1 and "--case-lang" in errors[0] and "fr" in errors[0]
-    # the deprecated spellings are hidden from the help
+    # run's old report-language flag: same meaning, one note, the error names the new flag (--lang)
+    res = runner.invoke(app, ["run", "--report-lang", "fr", "-t", "replay:nope.jsonl", "--db", db])
+    assert res.exit_code == 2
+    assert res.stderr.count("deprecated: --report-lang — use --lang") == 1
+    errors = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "--lang" in errors[0] and "fr" in errors[0]
+    # the deprecated spellings are hidden from the help; --lang is the report language
     help_text = runner.invoke(app, ["run", "--help"], env={"COLUMNS": "300"}).output
-    assert "--case-lang" in help_text and not re.search(r"--lang\b", help_text)
+    assert "--case-lang" in help_text and "--report-lang" not in help_text
+    assert re.search(r"--lang\s+LANG\s+Report language", help_text)
 
 
 @pytest.mark.parametrize(
@@ -223,7 +233,8 @@ def test_deprecated_spellings_still_work_with_one_note(tmp_path: Path) -> None:
         (["banks", "show", "no-such-bank"], "BANK"),
         (["graders", "validate", "refusal", "--name", "x"], "--name"),
         (["verify", "no-such.zip"], "no-such.zip"),
-        (["assess", "cn-public-chatbot", "--report-lang", "fr"], "--report-lang"),
+        (["assess", "cn-public-chatbot", "--lang", "fr"], "--lang"),
+        (["assess", "cn-public-chatbot", "--report-lang", "fr"], "--lang"),
     ],
 )
 def test_bad_input_exits_2_with_one_message(args: list[str], named: str, tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from assay.core.errors import InputError
+from assay.core.io import parse_yaml, validate_as
 from assay.taxonomy import export_crosswalk, load_taxonomy, taxonomy_hash
-from assay.taxonomy.io import parse_yaml, validate_as
 from assay.taxonomy.model import Taxonomy
 
 

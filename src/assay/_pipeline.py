@@ -8,6 +8,7 @@ and the Python API present them their own way.
 from __future__ import annotations
 
 import asyncio
+import logging
 import platform
 import secrets
 import signal
@@ -33,6 +34,8 @@ from assay.scoring.early_stop import EarlyStopper
 from assay.scoring.runs import bank_supply, planned_samples
 from assay.store import ResultWriter, RunLease, Store
 from assay.targets import Target, make_target
+
+log = logging.getLogger(__name__)
 
 #: graders used for a case when the plan does not name them, by Case.expected: derived
 #: from the graders' own `judges_by_default` / `also_judges_by_default` declarations
@@ -645,9 +648,24 @@ async def _execute(
         if new:
             store.create_run(run, cases, case_graders, plan_items)
             lease = RunLease(store, run.id).acquire()
+            log.info(
+                "run %s created: target %s, %d cases, graders %s%s",
+                run.id,
+                run.target,
+                run.case_count,
+                ", ".join(run.graders) or "none",
+                f", judge {run.judge}" if run.judge else "",
+            )
         else:
             run.status = "running"
             store.save_run(run)
+            log.info("run %s resumed: %d of %d cases left to send", run.id, len(cases), run.case_count)
+        log.info(
+            "executor %s, concurrency %d, %d attempts per call",
+            executor.name,
+            options.concurrency,
+            options.max_attempts,
+        )
         cached: dict[str, Response] = {}
         identity = target.cache_identity()
         # adaptive attacks' finished calls of this run (a resume replays them)
@@ -661,6 +679,7 @@ async def _execute(
             keys.update({cache_key(identity, c, run.params): c.id for c in cases})
         if keys:
             cached = store.cache_get_many(keys)
+            log.info("cache: %d stored answers found for %d cases", len(cached), len(cases))
         writer = ResultWriter(store, run.id).start()
         engine = Engine(
             call_target,
@@ -705,6 +724,17 @@ async def _execute(
                 loop.remove_signal_handler(signal.SIGTERM)
             await asyncio.to_thread(writer.close)
         run.notes.extend(executor.run_notes())
+        log.info(
+            "run %s: %d answered, %d from the cache, %d retries, %d errors, %d pending, %d not needed, in %.1f s",
+            run.id,
+            stats.done - stats.cached,
+            stats.cached,
+            stats.retries,
+            stats.errors,
+            stats.pending,
+            stats.skipped,
+            stats.elapsed_s,
+        )
         if progress:
             progress("stop", 0, run.case_count)
     except BaseException:

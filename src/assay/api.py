@@ -33,6 +33,7 @@ from assay._pipeline import (
     resume_run,
     start_run,
 )
+from assay.core.config import Setting
 from assay.core.errors import InputError
 from assay.core.types import Case, GenerationParams, Judgment, Response, Run
 from assay.engine.executor import ExecutorOptions
@@ -62,6 +63,7 @@ __all__ = [
     "RunDetails",
     "RunOptions",
     "RunResult",
+    "Setting",
     "SummaryRow",
     "TargetCheck",
     "add_review",
@@ -108,6 +110,7 @@ __all__ = [
     "review_labels",
     "run",
     "run_details",
+    "show_config",
     "spot_check",
     "summary",
     "taxonomy",
@@ -123,7 +126,7 @@ __all__ = [
 
 
 def run(
-    target: str = "local:smollm2",
+    target: str | None = None,
     *,
     banks: Sequence[str] = ("starter",),
     plan: Plan | str | Path | None = None,
@@ -133,7 +136,7 @@ def run(
     chains: Sequence[str] = (),
     graders: Sequence[str] = (),
     db: str | None = None,
-    concurrency: int = 16,
+    concurrency: int | None = None,
     max_tokens: int = 256,
     temperature: float = 0.0,
     seed: int = 0,
@@ -181,14 +184,20 @@ def run(
     `ray_address` (None: start or join a local cluster), `ray_workers` replicas (None: one
     per node) each reserving `ray_cpus` / `ray_gpus` / `ray_memory_gb`, at most
     `ray_worker_concurrency` calls each. The store, cache, retries and verdicts are the same.
+
+    `target`, `concurrency` and `judge` left as None take the configured defaults
+    (`ASSAY_TARGET`, … or the config file; `assay.core.config`), else local:smollm2 and 16.
     """
+    from assay.core.config import default_concurrency, default_judge, default_target
+
+    target, judge = default_target(target), default_judge(judge)
     options = RunOptions(
         target=target,
         db=db,
         params=GenerationParams(
             max_tokens=max_tokens, temperature=temperature, seed=seed, system_prompt=system_prompt
         ),
-        concurrency=concurrency,
+        concurrency=default_concurrency(concurrency),
         max_attempts=max_attempts,
         case_deadline_s=case_deadline_s,
         use_cache=use_cache,
@@ -250,7 +259,7 @@ def resume(
     run_id: str,
     *,
     db: str | None = None,
-    concurrency: int = 16,
+    concurrency: int | None = None,
     max_attempts: int = 4,
     case_deadline_s: float = 600.0,
     use_cache: bool = True,
@@ -276,10 +285,13 @@ def resume(
     it started with (endpoint, model file, function source): another one is refused
     (InputError) unless `force_target`, and the change is then noted in the run. Only one
     process may resume a run at a time (InputError while another holds its lease).
+    `concurrency` None: the configured default (`assay.core.config`).
     """
+    from assay.core.config import default_concurrency
+
     options = RunOptions(
         db=db,
-        concurrency=concurrency,
+        concurrency=default_concurrency(concurrency),
         max_attempts=max_attempts,
         case_deadline_s=case_deadline_s,
         use_cache=use_cache,
@@ -445,7 +457,7 @@ def write_report(
     run_id: str,
     *,
     fmt: str = "html",
-    lang: str = "en",
+    lang: str | None = None,
     out: str | Path | None = None,
     db: str | None = None,
     store: Store | None = None,
@@ -455,11 +467,13 @@ def write_report(
 
     Default path: ./assay-reports/<run-id>[.zh].<ext>. The report's size is bounded: every
     figure, and a drill-down of at most `sample_cap` cases per requirement and breakdown row,
-    stratified by outcome (`None`: every case; see `assay.report.bounded`).
+    stratified by outcome (`None`: every case; see `assay.report.bounded`). `lang` None: the
+    configured language (`assay.core.config`), else en.
     """
+    from assay.core.config import default_lang
     from assay.report.runs import write_report as _write
 
-    return _write(store or Store(db), run_id, fmt, lang, out, sample_cap=sample_cap)
+    return _write(store or Store(db), run_id, fmt, default_lang(lang), out, sample_cap=sample_cap)
 
 
 @dataclass
@@ -648,7 +662,7 @@ def _passed_on(scope: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
 
 def assess(
     profile: str | Path,
-    target: str = "local:smollm2",
+    target: str | None = None,
     *,
     regimes: Sequence[str] | None = None,
     languages: Sequence[str] | None = None,
@@ -657,11 +671,11 @@ def assess(
     force: bool = False,
     report: bool = True,
     report_format: str = "html",
-    report_lang: str = "en",
+    report_lang: str | None = None,
     out: str | Path | None = None,
     as_of: date | str | None = None,
     db: str | None = None,
-    concurrency: int = 16,
+    concurrency: int | None = None,
     max_tokens: int = 256,
     temperature: float = 0.0,
     seed: int = 0,
@@ -688,7 +702,8 @@ def assess(
     `complete_minimums` (evidence mode): early stopping still draws each requirement's
     minimum sample (e.g. 300 for TC260-003 §9.4). The run options mean what they mean in `run`.
     `on_plan(classification, plan)` is called once both are known, before anything is sent
-    (the CLI prints them there).
+    (the CLI prints them there). `target`, `concurrency`, `judge` and `report_lang` left as
+    None take the configured defaults (`assay.core.config`).
     """
     if complete_minimums and not early_stop:
         raise InputError(
@@ -831,7 +846,7 @@ def calibrate(
     name: str = "ailuminate",
     db: str | None = None,
     store: Store | None = None,
-    concurrency: int = 16,
+    concurrency: int | None = None,
     max_tokens: int = 256,
     temperature: float = 0.0,
     seed: int = 0,
@@ -1065,6 +1080,21 @@ def plugins(kind: str | None = None) -> list[PluginInfo]:
     return [PluginInfo(k, e.id, e.source, e.doc) for k in kinds for e in registry.ALL[k].entries()]
 
 
+def show_config() -> list[Setting]:
+    """Every effective setting (Assay's home, the config file, the defaults it may set: target,
+    judge, concurrency, lang, db, log_level, and its [targets.*] endpoints) with where each
+    value came from: an environment variable, the file, or the built-in default. A URL's
+    password is never shown. What `assay config show` prints; a bad file is an InputError
+    naming the file and key."""
+    from dataclasses import replace
+
+    from assay.core.config import effective
+    from assay.core.secrets import known_secrets, redact_obj
+
+    secrets = known_secrets()
+    return [replace(s, value=redact_obj(s.value, secrets)) for s in effective()]
+
+
 # ------------------------------------------------------------------ comparison
 
 
@@ -1093,13 +1123,14 @@ def compare(
 COMPARE_FORMATS = ("html", "md", "json")
 
 
-def render_comparison(comparison: ComparisonData, fmt: str = "md", lang: str = "en") -> str:
-    """A comparison as HTML, Markdown or JSON text, in en or zh."""
+def render_comparison(comparison: ComparisonData, fmt: str = "md", lang: str | None = None) -> str:
+    """A comparison as HTML, Markdown or JSON text, in en or zh (None: the configured language)."""
+    from assay.core.config import default_lang
     from assay.report.i18n import check_lang
 
     if fmt not in COMPARE_FORMATS:
         raise InputError(f"unknown compare format {fmt!r}; use html, md or json", where="--format")
-    language = check_lang(lang)
+    language = check_lang(default_lang(lang))
     if fmt == "html":
         from assay.report.html import render_compare_html
 
@@ -1115,14 +1146,12 @@ def render_comparison(comparison: ComparisonData, fmt: str = "md", lang: str = "
 
 
 def _user_bank_store(db: str | None) -> Store | None:
-    """The store that holds registered user banks: `db`, else $ASSAY_DB, else the default
-    database only if it already exists (listing banks never creates one)."""
-    import os
+    """The store that holds registered user banks: `db`, else $ASSAY_DB or the config file's
+    `db`, else the default database only if it already exists (listing banks never creates one)."""
+    from assay.core.config import assay_home, configured_db
 
-    url = db or os.environ.get("ASSAY_DB")
+    url = db or configured_db()
     if not url:
-        from assay.targets.config import assay_home
-
         default = assay_home() / "assay.db"
         url = f"sqlite:///{default}" if default.exists() else None
     return Store(url) if url else None

@@ -14,7 +14,7 @@ from assay.cli._common import AssayGroup
 
 #: the help's panels, in workflow order, and the top-level commands each holds (in order)
 PANELS: dict[str, tuple[str, ...]] = {
-    "Setup": ("profile", "classify", "plan", "regimes", "taxonomy", "targets"),
+    "Setup": ("profile", "classify", "plan", "regimes", "taxonomy", "targets", "config"),
     "Assess": ("assess", "run", "calibrate"),
     "Results": ("runs", "report", "compare", "view", "reviews"),
     "Evidence": ("bundle", "verify", "import", "keys", "labels"),
@@ -33,6 +33,12 @@ class _RootGroup(AssayGroup):
     def list_commands(self, ctx: Any) -> list[str]:
         names = super().list_commands(ctx)
         return sorted(names, key=lambda n: (_ORDER.get(n, len(_ORDER)), names.index(n)))
+
+    def invoke(self, ctx: Any) -> Any:
+        # a command's --help needs no settings: a broken config file must not hide the help
+        rest = [*getattr(ctx, "_protected_args", ()), *ctx.args]
+        ctx.meta["assay.help"] = "--help" in rest
+        return super().invoke(ctx)
 
 
 app = typer.Typer(
@@ -53,12 +59,30 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option("--version", is_eager=True, callback=_version, help="Print the version and exit."),
     ] = False,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            show_default=False,
+            help="Log what happens on stderr: -v steps (run created, plan size, executor, cache, "
+            "retries), -vv details. Default: $ASSAY_LOG_LEVEL, else log_level in the config file.",
+        ),
+    ] = 0,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only errors on stderr: no progress bar, no log lines.")
+    ] = False,
 ) -> None:
     """Risk-level-based testing and assessment of AI systems (zh/en): classify, plan, test, judge, decide, report."""
+    from assay.cli._common import set_verbosity
+
+    set_verbosity(verbose, quiet, read_settings=not ctx.meta.get("assay.help", False))
 
 
 _core.register(app)
@@ -72,6 +96,7 @@ _AREAS: tuple[tuple[str, str | None], ...] = (
     ("assay.cli.benchmarks", "benchmarks"),
     ("assay.cli.graders", "graders"),
     ("assay.cli.plugins", None),
+    ("assay.cli.config", "config"),
     ("assay.cli.labels", "labels"),
     ("assay.cli.report", None),
     ("assay.cli.view", None),

@@ -147,10 +147,34 @@ class EtaColumn(ProgressColumn):
         return Text(str(timedelta(seconds=int(left))), style="progress.remaining")
 
 
+#: set by the root command's -v / -q (`set_verbosity`)
+_verbosity = {"verbose": 0, "quiet": False}
+
+
+def set_verbosity(verbose: int = 0, quiet: bool = False, *, read_settings: bool = True) -> None:
+    """Wire `-v` (repeatable) and `-q` to logging and the progress bar: `-q` shows errors
+    only; without either, the level is $ASSAY_LOG_LEVEL, else the config file's `log_level`
+    (not read when `read_settings` is false: a command's --help needs no settings)."""
+    from assay.core.logging import level_for, setup_logging
+
+    configured = None
+    if read_settings and not verbose and not quiet:
+        from assay.core.config import log_level
+
+        configured = log_level()
+    setup_logging(level_for(verbose, quiet, configured))
+    _verbosity.update(verbose=verbose, quiet=quiet)
+
+
+def quiet() -> bool:
+    return bool(_verbosity["quiet"])
+
+
 @contextmanager
 def progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
-    """A rich progress bar with a true rate and ETA; silent when stderr is not a terminal."""
-    enabled = err_console.is_terminal
+    """A rich progress bar with a true rate and ETA; silent when stderr is not a terminal
+    and under `-q`."""
+    enabled = err_console.is_terminal and not quiet()
     bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -306,7 +330,8 @@ DbOpt = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="Database URL (default: $ASSAY_DB, else sqlite:///$ASSAY_HOME/assay.db, ASSAY_HOME=~/.assay).",
+        help="Database URL (default: $ASSAY_DB, else db in the config file, else "
+        "sqlite:///$ASSAY_HOME/assay.db, ASSAY_HOME=~/.assay).",
     ),
 ]
 

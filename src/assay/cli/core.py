@@ -43,16 +43,40 @@ CaseLangOpt = Annotated[
         "--case-lang", help="Only cases in these languages: zh, en (repeatable or comma-separated)."
     ),
 ]
-#: the old spelling of --case-lang on run / assess: hidden, still accepted, with a note
-LegacyLangOpt = Annotated[
-    list[str] | None,
-    typer.Option("--lang", hidden=True, callback=deprecated("--lang (case languages)", "--case-lang")),
+#: `--lang` is the report language, as in report, compare, classify and plan
+ReportLangOpt = Annotated[
+    str | None,
+    typer.Option("--lang", help="Report language: en or zh (default: lang in the config file, else en)."),
+]
+#: the old spelling of --lang on run / assess: hidden, still accepted, with a note
+LegacyReportLangOpt = Annotated[
+    str | None,
+    typer.Option("--report-lang", hidden=True, callback=deprecated("--report-lang", "--lang")),
 ]
 JudgeOpt = Annotated[
     str | None,
     typer.Option(
         "--judge",
-        help="Target spec of the LLM judge for llm-judge / ensemble:* graders (e.g. openai:gpt-4o-mini).",
+        help="Target spec of the LLM judge for llm-judge / ensemble:* graders (e.g. openai:gpt-4o-mini; "
+        "default: judge in the config file).",
+    ),
+]
+TargetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        "-t",
+        help="Target spec: openai:<model>, local:<name|gguf>, python:<mod>:<fn>, replay:<file.jsonl> "
+        "(default: target in the config file, else local:smollm2).",
+    ),
+]
+ConcurrencyOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--concurrency",
+        "-c",
+        min=1,
+        help="Most requests in flight, adaptive below this (default: concurrency in the config file, else 16).",
     ),
 ]
 TemperatureOpt = Annotated[float, typer.Option("--temperature", min=0.0, help="Sampling temperature.")]
@@ -74,14 +98,7 @@ def _pct(x: float | None) -> str:
 
 
 def run_cmd(
-    target: Annotated[
-        str,
-        typer.Option(
-            "--target",
-            "-t",
-            help="Target spec: openai:<model>, local:<name|gguf>, python:<mod>:<fn>, replay:<file.jsonl>.",
-        ),
-    ] = "local:smollm2",
+    target: TargetOpt = None,
     bank: Annotated[
         list[str] | None,
         typer.Option(
@@ -96,7 +113,6 @@ def run_cmd(
         typer.Option("--limit", "-n", help="At most this many cases per bank (seeded sample)."),
     ] = None,
     case_lang: CaseLangOpt = None,
-    legacy_lang: LegacyLangOpt = None,
     chain: Annotated[
         list[str] | None,
         typer.Option(
@@ -132,9 +148,7 @@ def run_cmd(
         ),
     ] = False,
     db: DbOpt = None,
-    concurrency: Annotated[
-        int, typer.Option("--concurrency", "-c", min=1, help="Most requests in flight (adaptive below this).")
-    ] = 16,
+    concurrency: ConcurrencyOpt = None,
     max_tokens: Annotated[int, typer.Option("--max-tokens", min=1)] = 256,
     temperature: TemperatureOpt = 0.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
@@ -173,7 +187,8 @@ def run_cmd(
     report_format: Annotated[
         str, typer.Option("--format", help="Report format: html, md, json, junit.")
     ] = "html",
-    report_lang: Annotated[str, typer.Option("--report-lang", help="Report language: en or zh.")] = "en",
+    report_lang: ReportLangOpt = None,
+    legacy_report_lang: LegacyReportLangOpt = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Report path (default: ./assay-reports/<run-id>.<ext>)."),
@@ -198,8 +213,9 @@ def run_cmd(
     """Send a bank (or plan) of cases to a target, grade and store every answer, print a summary."""
     from assay.regimes.dates import parse_as_of
 
-    lang = split_list(case_lang) + split_list(legacy_lang)
+    lang = split_list(case_lang)
     bank, grader = split_list(bank), split_list(grader)
+    report_lang = report_lang or legacy_report_lang
 
     ray_opts = executor_kwargs(
         executor, ray_address, ray_workers, ray_cpus, ray_gpus, ray_memory_gb, ray_worker_concurrency
@@ -228,7 +244,7 @@ def run_cmd(
             "only applies with --resume RUN", where="--retry-errors" if retry_errors else "--force-target"
         )
     if report:
-        _check_report_output(report_format, report_lang, out)
+        report_lang = _check_report_output(report_format, report_lang, out)
     with progress_bar("assay run") as bar:
         if resume:
             result = api.resume(
@@ -314,7 +330,7 @@ def assess_cmd(
             help="Profile YAML (see `assay profile init`), or an example name such as cn-public-chatbot."
         ),
     ],
-    target: Annotated[str, typer.Option("--target", "-t", help="Target spec.")] = "local:smollm2",
+    target: TargetOpt = None,
     regime: Annotated[
         list[str] | None,
         typer.Option(
@@ -329,7 +345,6 @@ def assess_cmd(
             "--case-lang", help="Case languages: zh, en (repeatable or comma-separated; default: both)."
         ),
     ] = None,
-    legacy_lang: LegacyLangOpt = None,
     early_stop: Annotated[
         bool,
         typer.Option(
@@ -347,7 +362,7 @@ def assess_cmd(
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Test even an R0 (prohibited) system.")] = False,
     db: DbOpt = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1)] = 16,
+    concurrency: ConcurrencyOpt = None,
     max_tokens: Annotated[int, typer.Option("--max-tokens", min=1)] = 256,
     temperature: TemperatureOpt = 0.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
@@ -356,7 +371,8 @@ def assess_cmd(
     report_format: Annotated[
         str, typer.Option("--format", help="Report format: html, md, json, junit.")
     ] = "html",
-    report_lang: Annotated[str, typer.Option("--report-lang", help="Report language: en or zh.")] = "en",
+    report_lang: ReportLangOpt = None,
+    legacy_report_lang: LegacyReportLangOpt = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Report path.")] = None,
     as_of: Annotated[
         str | None,
@@ -382,8 +398,8 @@ def assess_cmd(
     )
 
     day = parse_as_of(as_of)
-    lang = split_list(case_lang) + split_list(legacy_lang)
-    _check_report_output(report_format, report_lang, out)
+    lang = split_list(case_lang)
+    report_lang = _check_report_output(report_format, report_lang or legacy_report_lang, out)
 
     def announce(classification: Classification, plan: Plan) -> None:
         console.print(
@@ -457,7 +473,7 @@ def calibrate_cmd(
         str, typer.Option("--level", help="Level whose AILuminate requirements are calibrated.")
     ] = "R2",
     db: DbOpt = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1)] = 16,
+    concurrency: ConcurrencyOpt = None,
     max_tokens: Annotated[int, typer.Option("--max-tokens", min=1)] = 256,
     seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
@@ -493,19 +509,26 @@ def _ci(e: Estimate) -> str:
     return interval_label(e.confidence, e.method)
 
 
-def _check_report_output(fmt: str, lang: str, out: Path | None) -> None:
-    """The report a run ends with can be written: checked before anything is sent."""
+def _check_report_output(fmt: str, lang: str | None, out: Path | None) -> str:
+    """The report a run ends with can be written: checked before anything is sent. Returns
+    the report language (`lang`, else the configured one)."""
+    from assay.core.config import default_lang
     from assay.core.files import check_output_dir, check_output_file
     from assay.report.runs import FORMATS
 
     if fmt not in FORMATS:
         raise InputError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}", where="--format")
+    lang = default_lang(lang)
     if lang not in ("zh", "en"):
-        raise InputError(f"unknown report language {lang!r}; use zh or en", where="--report-lang")
+        raise InputError(
+            f"unknown report language {lang!r}; use zh or en (the case languages are --case-lang)",
+            where="--lang",
+        )
     if out is not None:
         check_output_file(out, "--out")
     else:
         check_output_dir(Path("assay-reports"), "--out")
+    return lang
 
 
 def _resume_hint(run_id: str, db: str | None) -> None:

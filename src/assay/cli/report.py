@@ -66,7 +66,9 @@ def _source(db: str | None) -> Any:
 def report_cmd(
     run_id: Annotated[str, typer.Argument(help="Run id (a unique prefix is enough).")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="html | md | json | junit")] = "html",
-    lang: Annotated[str, typer.Option("--lang", help="zh | en")] = "en",
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="zh | en (default: lang in the config file, else en)")
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output file (default: assay-reports/<run>.<ext>).")
     ] = None,
@@ -82,12 +84,13 @@ def report_cmd(
     ] = SAMPLE_CAP,
 ) -> None:
     """Write a run's report: self-contained HTML, Markdown summary, JSON (schema assay.report/2) or JUnit XML."""
+    from assay.core.config import default_lang
     from assay.report.i18n import check_lang
     from assay.report.runs import FORMATS
 
     if fmt not in FORMATS:
         raise InputError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}", where="--format")
-    check_lang(lang)
+    lang = check_lang(default_lang(lang))
     if out is not None:
         check_output_file(out, "--out")
     path = _runs.write_report(_source(db), run_id, fmt, lang, out, sample_cap=sample_cap or None)
@@ -98,7 +101,9 @@ def compare_cmd(
     run_a: Annotated[str, typer.Argument(help="Baseline run id.")],
     run_b: Annotated[str, typer.Argument(help="Candidate run id.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="html | md | json")] = "md",
-    lang: Annotated[str, typer.Option("--lang", help="zh | en")] = "en",
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="zh | en (default: lang in the config file, else en)")
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Write here instead of printing (md) / assay-reports (html)."),
@@ -112,13 +117,14 @@ def compare_cmd(
     db: DbOpt = None,
 ) -> None:
     """Deltas per requirement and category between two runs, with adjusted significance and flagged regressions."""
+    from assay.core.config import default_lang
     from assay.report.i18n import check_lang
 
     if adjust not in ("holm", "bh", "none"):
         raise InputError(f"unknown adjustment {adjust!r}; use holm, bh or none", where="--adjust")
     if fmt not in api.COMPARE_FORMATS:
         raise InputError(f"unknown compare format {fmt!r}; use html, md or json", where="--format")
-    check_lang(lang)
+    lang = check_lang(default_lang(lang))
     if out is not None:
         check_output_file(out, "--out")
     comp = api.compare(run_a, run_b, adjust=adjust, store=_source(db))

@@ -133,7 +133,11 @@ def _t(key: str, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
-def _check_lang(lang: str) -> str:
+def _check_lang(lang: str | None) -> str:
+    """The output language: `lang`, else the configured one (`assay.core.config`), else en."""
+    from assay.core.config import default_lang
+
+    lang = default_lang(lang)
     if lang not in ("zh", "en"):
         raise InputError(f"unknown language {lang!r}; use zh or en", where="--lang")
     return lang
@@ -148,7 +152,10 @@ def _guard() -> Iterator[None]:
     yield
 
 
-LangOpt = Annotated[str, typer.Option("--lang", help="Output language: en or zh.")]
+LangOpt = Annotated[
+    str | None,
+    typer.Option("--lang", help="Output language: en or zh (default: lang in the config file, else en)."),
+]
 #: the old spelling of --out on taxonomy export, profile init and plan: hidden, still accepted
 LegacyOutputOpt = Annotated[
     Path | None, typer.Option("--output", hidden=True, callback=deprecated("--output", "--out / -o"))
@@ -164,7 +171,7 @@ taxonomy_app = make_app(
 @taxonomy_app.callback()
 def taxonomy(
     ctx: typer.Context,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     domain: Annotated[
         str | None, typer.Option("--domain", help="technical_safety or application_security.")
     ] = None,
@@ -173,7 +180,7 @@ def taxonomy(
     if ctx.invoked_subcommand is not None:
         return
     with _guard():
-        _check_lang(lang)
+        lang = _check_lang(lang)
         tax = _taxonomy.load_taxonomy()
         if domain is not None and domain not in {d.id for d in tax.domains}:
             raise InputError(
@@ -211,13 +218,13 @@ def taxonomy_export(
         Path | None, typer.Option("--out", "-o", help="File to write (default: stdout).")
     ] = None,
     legacy_output: LegacyOutputOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     domain: Annotated[str | None, typer.Option("--domain", help="Only one domain.")] = None,
 ) -> None:
     """Write the crosswalk (one row per category × regime item) as CSV or JSON."""
     output = output or legacy_output
     with _guard():
-        _check_lang(lang)
+        lang = _check_lang(lang)
         if fmt not in ("csv", "json"):
             raise InputError(f"unknown format {fmt!r}; use csv or json", where="--format")
         if output is not None:
@@ -352,14 +359,14 @@ def regimes(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the obligations with their dates as JSON.")
     ] = False,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Each regime's obligations on a date: in force / coming (with the date) / proposed, clause, test, threshold and source."""
     from assay.regimes.dates import parse_as_of
 
     regime = split_list(regime)
     with _guard():
-        _check_lang(lang)
+        lang = _check_lang(lang)
         day = parse_as_of(as_of)
         if level is not None and level not in _regimes.LEVELS:
             raise InputError(
@@ -548,7 +555,7 @@ def _tier_label(scheme: str, tier: str | None, lang: str) -> str:
 
 def classify_cmd(
     profile: Annotated[Path, typer.Argument(help="Profile YAML (see `assay profile init`).")],
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     all_rules: Annotated[
         bool, typer.Option("--all-rules", help="Also list the rules that did not fire.")
     ] = False,
@@ -559,7 +566,7 @@ def classify_cmd(
     from assay.regimes.dates import parse_as_of
 
     with _guard():
-        _check_lang(lang)
+        lang = _check_lang(lang)
         day = parse_as_of(as_of)
         c = _levels.classify(_levels.load_profile(_levels.resolve_profile(profile)), day)
         if as_json:
@@ -659,7 +666,7 @@ def plan_cmd(
             help="Size draws and the estimate with the built-in banks' statistics.",
         ),
     ] = True,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     as_of: AsOfOpt = None,
 ) -> None:
     """Build the deduplicated test plan (banks × transforms × graders × samples × thresholds) with its estimate.
@@ -669,7 +676,7 @@ def plan_cmd(
     output = output or legacy_output
     regime = split_list(regime)
     with _guard():
-        _check_lang(lang)
+        lang = _check_lang(lang)
         if output is not None:
             check_output_file(output, "--out")
         from assay import api

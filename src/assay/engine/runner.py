@@ -25,6 +25,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import sys
 import time
@@ -39,6 +40,8 @@ from assay.core.secrets import Redactor
 from assay.core.types import Case, GenerationParams, Judgment, Message, Outcome, Response, Usage
 from assay.engine.limiter import AdaptiveLimiter
 from assay.targets.base import CURRENT_CASE, Completion, Target
+
+log = logging.getLogger(__name__)
 
 
 class Grading(Protocol):
@@ -61,7 +64,9 @@ class Grading(Protocol):
 
     def not_covered(self, case: Case) -> Judgment | None: ...
 
-    async def agrade(self, case: Case, response: Response) -> Judgment: ...
+    async def agrade(self, case: Case, response: Response) -> Judgment:
+        """Judge without blocking the event loop (a CPU-heavy grader works on another thread)."""
+        ...
 
 
 #: error kinds that say nothing about the model: the case stays pending and is sent again
@@ -311,6 +316,7 @@ class Engine:
             # a cache written before ingestion redaction may still hold a secret: redact it too
             response = self.ingest(case, response.model_copy(update={"case_id": case.id, "cached": True}))
             self.stats.cached += 1
+            log.debug("case %s: answered from the cache", case.id)
         else:
             response = self.ingest(case, await self._converse(case, tuple(grader_ids)))
             event = "answered"
@@ -502,6 +508,14 @@ class Engine:
                     attempts,
                     spent,
                 )
+            log.debug(
+                "case %s: attempt %d failed (%s: %s); retrying in %.2f s",
+                case_id,
+                attempts,
+                err.kind,
+                err,
+                delay,
+            )
             await asyncio.sleep(delay)
 
     async def _grade(self, case: Case, response: Response, grader_ids: Sequence[str]) -> list[Judgment]:
@@ -511,10 +525,9 @@ class Engine:
             if grader is None or grader.group_level:
                 continue  # group-level graders run once the whole group is answered
             try:
-                # a case whose risk the grader cannot see is not assessed, never judged safe
-                j = grader.not_covered(case) or (
-                    await grader.agrade(case, response) if grader.is_async else grader.grade(case, response)
-                )
+                # a case whose risk the grader cannot see is not assessed, never judged safe;
+                # `agrade` keeps the event loop free (a blocking grader works on the grading thread)
+                j = grader.not_covered(case) or await grader.agrade(case, response)
             except Exception as exc:  # a grader bug must not lose the response
                 j = Judgment(
                     case_id=case.id,

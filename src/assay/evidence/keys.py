@@ -125,7 +125,7 @@ TRUSTED_DIR = "trusted-keys"
 
 def trusted_keys_dir() -> Path:
     """$ASSAY_HOME/trusted-keys: the public keys whose bundles `verify` and `import` accept."""
-    from assay.targets.config import assay_home
+    from assay.core.config import assay_home
 
     return assay_home() / TRUSTED_DIR
 

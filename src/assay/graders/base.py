@@ -15,12 +15,27 @@ declarations (`coverage_table`) to show, before a run, which risks nobody covers
 
 Graders that compare several responses (paraphrase consistency, counterfactual bias)
 override `grade_group`, which the engine calls once every case of a group is done.
+
+`grade` is a template method: a response with nothing to judge (an error, a block, empty
+text) is unscorable, any exception the grader's `check` raises is an unscorable `error`
+judgment naming the grader's check, and only the rest reaches `check`. A grader writes
+`check` alone. A grader that grades in batches (`grade_many`) keeps the same rules through
+`unscorable_for` and `guarded`.
+
+Sync graders never block the event loop: one marked `blocking` (a model, embeddings) is
+graded by `agrade` on the one grading thread (`off_loop`), so target calls go on while it
+works; graders never run concurrently with each other, so none needs to be thread-safe.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+import asyncio
+import contextvars
+import functools
+import threading
+from abc import ABC
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
@@ -32,6 +47,32 @@ from assay.core.registry import Registry
 from assay.core.types import Case, Judgment, Outcome, Response
 
 _G = TypeVar("_G", bound=Callable[..., Any])
+_T = TypeVar("_T")
+
+_GRADING_THREAD = "assay-grading"
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _grading_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_GRADING_THREAD)
+        return _pool
+
+
+async def off_loop(fn: Callable[..., _T], *args: Any) -> _T:
+    """`fn(*args)` on the one grading thread, awaited: the event loop keeps serving target
+    calls meanwhile. One thread, so graders (and the models they share) are never called
+    concurrently; a call made on that thread already runs inline. The caller's context
+    variables go along."""
+    if threading.current_thread().name.startswith(_GRADING_THREAD):
+        return fn(*args)
+    ctx = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(
+        _grading_pool(), functools.partial(ctx.run, fn, *args)
+    )
 
 
 def declare(table: Mapping[str, CoverageMethod]) -> Mapping[str, CoverageMethod]:
@@ -92,6 +133,15 @@ class Grader(ABC):
     #: risks this grader can judge (TC260-003 Appendix A ids or groups, unified category
     #: ids, or "*") → how. Empty = none: every case that names a risk is not assessed.
     covers: ClassVar[Mapping[str, CoverageMethod]] = MappingProxyType({})
+    #: what the reason of an unscorable `error` judgment calls the failed check
+    #: ("<check_name> failed: <exception>"); empty: "<id> check"
+    check_name: ClassVar[str] = ""
+    #: False when a response without text can still be judged (an agent's tool calls):
+    #: then only an error response is unscorable before `check`
+    needs_text: ClassVar[bool] = True
+    #: True when grading can hold the CPU for long (a model, embeddings, a PII engine):
+    #: `agrade` then runs `grade` on the grading thread, off the event loop
+    blocking: ClassVar[bool] = False
 
     @property
     def key(self) -> str:
@@ -123,24 +173,68 @@ class Grader(ABC):
             details={"uncovered": list(missing)},
         )
 
-    @abstractmethod
     def grade(self, case: Case, response: Response) -> Judgment:
-        """Judge one response. Must not raise for odd model output: return unscorable instead."""
+        """Judge one response (template method): nothing to judge → unscorable
+        (`unscorable_for`); else `check`, whose exceptions become an unscorable `error`
+        judgment (`guarded`). Never raises for odd model output."""
+        return self.grade_with(case, response, self.check)
+
+    def grade_with(
+        self, case: Case, response: Response, check: Callable[..., Judgment], *extra: Any
+    ) -> Judgment:
+        """The template with another check (`check(case, response, *extra)`): for graders
+        that keep an earlier version's rules, or pass a batch's shared result along."""
+        if (u := self.unscorable_for(case, response)) is not None:
+            return u
+        return self.guarded(case, check, case, response, *extra)
+
+    def check(self, case: Case, response: Response) -> Judgment:
+        """Judge a response that has something to judge: what a grader implements. It may
+        raise: `grade` turns the exception into an unscorable judgment."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither check nor grade")
+
+    def guarded(self, case: Case, fn: Callable[..., Judgment], *args: Any) -> Judgment:
+        """`fn(*args)`, or the unscorable `error` judgment of `case` if it raises."""
+        try:
+            return fn(*args)
+        except Exception as exc:  # odd model output must never take a run down
+            return self.failed(case, exc)
+
+    def failed(self, case: Case, exc: BaseException) -> Judgment:
+        """The unscorable judgment of a check that raised."""
+        name = self.check_name or f"{self.id} check"
+        return self.judgment(case, Outcome.UNSCORABLE, label="error", reason=f"{name} failed: {exc}")
 
     async def agrade(self, case: Case, response: Response) -> Judgment:
+        """Judge from the event loop. An asynchronous grader (`is_async`: it calls a model)
+        implements `acheck`, under the same template as `grade`; a synchronous one is
+        graded by `grade`, on the grading thread when it is `blocking`."""
+        if self.is_async:
+            if (u := self.unscorable_for(case, response)) is not None:
+                return u
+            try:
+                return await self.acheck(case, response)
+            except Exception as exc:  # a judge's odd reply must never take a run down
+                return self.failed(case, exc)
+        if self.blocking:
+            return await off_loop(self.grade, case, response)
         return self.grade(case, response)
+
+    async def acheck(self, case: Case, response: Response) -> Judgment:
+        """`check` of an asynchronous grader (`is_async`), awaited by `agrade`."""
+        raise NotImplementedError(f"{type(self).__name__} is asynchronous but implements no acheck")
 
     def grade_group(self, cases: Sequence[Case], responses: Sequence[Response]) -> list[Judgment]:
         """Judge a group of related cases together; one judgment per case."""
         return [self.grade(c, r) for c, r in zip(cases, responses, strict=True)]
 
-    def split_group(
-        self, cases: Sequence[Case], responses: Sequence[Response], incomplete_reason: str
+    def split_scorable(
+        self, cases: Sequence[Case], responses: Sequence[Response]
     ) -> tuple[dict[int, Judgment], list[int]]:
-        """For group graders: unscorable judgments for members with nothing to grade, and the
-        indices of the scorable rest. With fewer than two scorable members the group cannot
-        be compared, so every member is judged unscorable (`group_incomplete`) and no index
-        is returned."""
+        """For batch graders (`grade_many`): the unscorable judgments, by index, of the
+        responses with nothing to judge (`unscorable_for`), and the indices of the rest."""
+        if len(cases) != len(responses):
+            raise ValueError("one response per case is needed")
         out: dict[int, Judgment] = {}
         scorable: list[int] = []
         for i, (c, r) in enumerate(zip(cases, responses, strict=True)):
@@ -149,6 +243,16 @@ class Grader(ABC):
                 out[i] = u
             else:
                 scorable.append(i)
+        return out, scorable
+
+    def split_group(
+        self, cases: Sequence[Case], responses: Sequence[Response], incomplete_reason: str
+    ) -> tuple[dict[int, Judgment], list[int]]:
+        """For group graders: unscorable judgments for members with nothing to grade, and the
+        indices of the scorable rest. With fewer than two scorable members the group cannot
+        be compared, so every member is judged unscorable (`group_incomplete`) and no index
+        is returned."""
+        out, scorable = self.split_scorable(cases, responses)
         if len(scorable) < 2:
             for i in scorable:
                 out[i] = self.judgment(
@@ -178,13 +282,14 @@ class Grader(ABC):
         )
 
     def unscorable_for(self, case: Case, response: Response) -> Judgment | None:
-        """The unscorable judgment when there is nothing to grade (error, block, empty text)."""
+        """The unscorable judgment when there is nothing to grade (error, block, and, for a
+        grader that `needs_text`, empty text)."""
         if response.error is not None:
             kind = response.error_kind or "error"
             return self.judgment(
                 case, Outcome.UNSCORABLE, label=kind, reason=f"no usable response: {response.error}"
             )
-        if not response.text.strip():
+        if self.needs_text and not response.text.strip():
             return self.judgment(
                 case, Outcome.UNSCORABLE, label="empty", reason="the target returned empty text"
             )

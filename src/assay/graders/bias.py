@@ -361,9 +361,7 @@ class BiasGrader(Grader):
         self._embedder = embedder
         self.use_embeddings = use_embeddings
 
-    def grade(self, case: Case, response: Response) -> Judgment:
-        if (u := self.unscorable_for(case, response)) is not None:
-            return u
+    def check(self, case: Case, response: Response) -> Judgment:
         return self.judgment(
             case,
             Outcome.UNSCORABLE,
@@ -392,10 +390,7 @@ class BiasGrader(Grader):
         try:
             self._grade_scorable(cases, responses, idx, out)
         except Exception as exc:
-            for i in idx:
-                out[i] = self.judgment(
-                    cases[i], Outcome.UNSCORABLE, label="error", reason=f"bias check failed: {exc}"
-                )
+            out.update({i: self.failed(cases[i], exc) for i in idx})
         return [out[i] for i in range(len(cases))]
 
     def _grade_scorable(

@@ -106,9 +106,7 @@ class ConsistencyGrader(Grader):
             return [list(map(float, v)) for v in self._embedder(texts)], "custom"
         return embed_texts(texts)
 
-    def grade(self, case: Case, response: Response) -> Judgment:
-        if (u := self.unscorable_for(case, response)) is not None:
-            return u
+    def check(self, case: Case, response: Response) -> Judgment:
         return self.judgment(
             case,
             Outcome.UNSCORABLE,
@@ -183,10 +181,7 @@ class ConsistencyGrader(Grader):
                     sims[a][b] = sims[b][a] = round(sim, 4)
             _medoid, cluster = majority_cluster(agree)
         except Exception as exc:
-            for i in scorable:
-                out[i] = self.judgment(
-                    cases[i], Outcome.UNSCORABLE, label="error", reason=f"consistency check failed: {exc}"
-                )
+            out.update({i: self.failed(cases[i], exc) for i in scorable})
             return [out[i] for i in range(len(cases))]
         strict_majority = len(cluster) * 2 > n
         group_details: dict[str, Any] = {

@@ -103,6 +103,7 @@ class AutoGrader(Grader):
     id = "auto"
     version = "1"
     description = "Per-case dispatch to the cheap grader for the case's expected behaviour."
+    blocking = True  # its cheap graders include the embedding-backed ones
 
     def __init__(self, options: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self._options = options or {}
@@ -231,21 +232,24 @@ class EnsembleGrader(Grader):
     # -- running members --------------------------------------------------
 
     @staticmethod
-    async def _run(g: Grader, case: Case, response: Response) -> Judgment:
+    def _member_failed(g: Grader, case: Case, exc: Exception) -> Judgment:
+        """A member that raised: unscorable under its own key (never takes the ensemble down)."""
+        return Judgment(
+            case_id=case.id,
+            grader=g.key,
+            outcome=Outcome.UNSCORABLE,
+            label="error",
+            reason=f"{g.id} failed: {exc}",
+        )
+
+    @classmethod
+    async def _run(cls, g: Grader, case: Case, response: Response) -> Judgment:
         if (nc := g.not_covered(case)) is not None:
             return nc
         try:
-            if g.is_async:
-                return await g.agrade(case, response)
-            return g.grade(case, response)
-        except Exception as exc:  # a member must never take the ensemble down
-            return Judgment(
-                case_id=case.id,
-                grader=g.key,
-                outcome=Outcome.UNSCORABLE,
-                label="error",
-                reason=f"{g.id} failed: {exc}",
-            )
+            return await g.agrade(case, response)  # a blocking member runs off the event loop
+        except Exception as exc:
+            return cls._member_failed(g, case, exc)
 
     @staticmethod
     def _summary(j: Judgment, voted: bool) -> dict[str, Any]:
@@ -274,8 +278,10 @@ class EnsembleGrader(Grader):
             asyncio.get_running_loop()
         except RuntimeError:
             return asyncio.run(self.agrade(case, response))
-        if (u := self.unscorable_for(case, response)) is not None:
-            return u
+        return self.grade_with(case, response, self._check_in_loop)
+
+    def _check_in_loop(self, case: Case, response: Response) -> Judgment:
+        """`grade` called inside a running event loop: only loop-free members can be run."""
         if any(g.is_async for g in self.members):
             return self.judgment(
                 case,
@@ -290,29 +296,21 @@ class EnsembleGrader(Grader):
             else self._cheap_first_sync(case, response, loop_free[0])
         )
 
-    @staticmethod
-    def _run_sync(g: Grader, case: Case, response: Response) -> Judgment:
+    @classmethod
+    def _run_sync(cls, g: Grader, case: Case, response: Response) -> Judgment:
         if (nc := g.not_covered(case)) is not None:
             return nc
         try:
             return g.grade(case, response)
         except Exception as exc:
-            return Judgment(
-                case_id=case.id,
-                grader=g.key,
-                outcome=Outcome.UNSCORABLE,
-                label="error",
-                reason=f"{g.id} failed: {exc}",
-            )
+            return cls._member_failed(g, case, exc)
 
     def _cheap_first_sync(self, case: Case, response: Response, cheap: Judgment) -> Judgment:
         if not self.unsure(cheap):
             return self._from_cheap(case, cheap, None)
         return self._from_escalation(case, cheap, self._run_sync(self.members[1], case, response))
 
-    async def agrade(self, case: Case, response: Response) -> Judgment:
-        if (u := self.unscorable_for(case, response)) is not None:
-            return u
+    async def acheck(self, case: Case, response: Response) -> Judgment:
         if self.mode == "cheap-first":
             cheap = await self._run(self.members[0], case, response)
             if not self.unsure(cheap):

@@ -236,21 +236,14 @@ class FactualityGrader(Grader):
     covers = declare({"A.5.a": "reference answers"})
     labels = ("correct", "incorrect", "abstain", "no_gold")
 
-    def grade(self, case: Case, response: Response) -> Judgment:
-        if (u := self.unscorable_for(case, response)) is not None:
-            return u
+    def check(self, case: Case, response: Response) -> Judgment:
         gold = gold_values(case.metadata)
         if not gold:
             return self.judgment(
                 case, Outcome.UNSCORABLE, label="no_gold", reason="the case carries no metadata.gold"
             )
-        try:
-            label = classify(response.text, gold, gold_values(case.metadata, "incorrect"))
-            idx = match_answer(gold, response.text)
-        except Exception as exc:
-            return self.judgment(
-                case, Outcome.UNSCORABLE, label="error", reason=f"factuality check failed: {exc}"
-            )
+        label = classify(response.text, gold, gold_values(case.metadata, "incorrect"))
+        idx = match_answer(gold, response.text)
         details: dict[str, Any] = {"matched_gold": idx}
         if label == "correct":
             return self.judgment(

@@ -277,9 +277,7 @@ class LLMJudgeGrader(Grader):
             reason="llm-judge is asynchronous: call agrade from a running event loop",
         )
 
-    async def agrade(self, case: Case, response: Response) -> Judgment:
-        if (u := self.unscorable_for(case, response)) is not None:
-            return u
+    async def acheck(self, case: Case, response: Response) -> Judgment:
         rubric = select_rubric(case, self.rubrics)
         details: dict[str, Any] = {
             "rubric": rubric.key,

@@ -59,9 +59,7 @@ class AILabelGrader(Grader):
     expected = ("label_ai",)
     labels = ("labelled", "reminds_ai", "unlabelled")
 
-    def grade(self, case: Case, response: Response) -> Judgment:
-        if (u := self.unscorable_for(case, response)) is not None:
-            return u
+    def check(self, case: Case, response: Response) -> Judgment:
         text = response.text
         label = _LABEL.search(text)
         reminder = case.metadata.get("notice") == "reminder"

@@ -113,18 +113,9 @@ def file_sha256(path: str | Path) -> str:
 
 
 def parse_jsonl_labels(text: str, *, source: str = "<labels>") -> list[LabelledRow]:
-    rows: list[LabelledRow] = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON: {exc.msg}", where=f"{source}:{n}") from exc
-        if not isinstance(obj, dict):
-            raise InputError("each line must be a JSON object", where=f"{source}:{n}")
-        rows.append(_row(obj, f"{source}:{n}", n))
-    return rows
+    from assay.core.io import parse_jsonl
+
+    return [_row(obj, f"{source}:{n}", n) for n, obj in parse_jsonl(text, source)]
 
 
 def parse_csv_labels(text: str, *, source: str = "<labels>") -> list[LabelledRow]:

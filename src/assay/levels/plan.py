@@ -21,6 +21,7 @@ sample in the languages it supports, so the draw supplies the sample the plan pr
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -49,6 +50,8 @@ from assay.regimes import (
 from assay.regimes.dates import date_requirements, edition_label, parse_as_of
 from assay.regimes.ids import BANK_EXPECTED, transform_base
 from assay.taxonomy import taxonomy_hash
+
+log = logging.getLogger(__name__)
 
 
 class BankStats(BaseModel):
@@ -471,7 +474,7 @@ def build_plan(
     if grader_coverage is not None:
         coverage = coverage_checks(chosen, measured, items, grader_coverage, stats)
         notes.extend(_coverage_notes(coverage))
-    return Plan(
+    plan = Plan(
         name=plan_name,
         level=level,
         regimes=chosen,
@@ -488,6 +491,14 @@ def build_plan(
         editions={rid: edition_label(load_regime(rid), day) for rid in chosen},
         manual_checks=tuple(m for m in (manual_check_for(r, seed) for r in evidence) if m is not None),
     )
+    log.info(
+        "plan: level %s, %d items, at most %d target calls; regimes %s",
+        plan.level,
+        len(plan.items),
+        plan.estimate.target_calls,
+        ", ".join(plan.regimes),
+    )
+    return plan
 
 
 def _chain_languages(

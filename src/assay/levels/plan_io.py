@@ -8,8 +8,8 @@ from typing import Any
 import yaml
 
 from assay.core.errors import InputError
+from assay.core.io import FieldInputError, parse_yaml, read_yaml_file, validate_as
 from assay.levels.plan_model import Plan
-from assay.taxonomy.io import FieldInputError, parse_yaml, read_yaml_file, validate_as
 
 HEADER = """\
 # Assay test plan: banks x transforms x graders x sample sizes x thresholds.

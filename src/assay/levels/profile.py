@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from assay.core.io import parse_yaml, read_yaml_file, validate_as
 from assay.core.types import Language
-from assay.taxonomy.io import parse_yaml, read_yaml_file, validate_as
 
 AnnexIIIArea = Literal[
     "biometrics",

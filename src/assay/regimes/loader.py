@@ -17,10 +17,10 @@ from typing import Any
 from assay.core import registry
 from assay.core.errors import InputError
 from assay.core.ids import sha256_hex
+from assay.core.io import parse_yaml, validate_as
 from assay.regimes.ids import BANK_EXPECTED, transform_base
 from assay.regimes.model import Regime, Requirement
 from assay.taxonomy import load_taxonomy
-from assay.taxonomy.io import parse_yaml, validate_as
 
 #: packaged regime ids in display order; each is `data/<id>.yaml` (plug-ins: `regime_ids()`)
 REGIME_IDS: tuple[str, ...] = (

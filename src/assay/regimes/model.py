@@ -303,6 +303,9 @@ class Regime(BaseModel):
     edition: str  # the governance text(s) it encodes
     title_en: str
     title_zh: str
+    #: the short name reports and views print (default: the title)
+    name_en: str = ""
+    name_zh: str = ""
     kind: Literal["standard", "evidence_map", "benchmark", "baseline"]
     jurisdictions: tuple[str, ...] = ()  # ("*",) = applies everywhere
     description_en: str = ""
@@ -321,6 +324,14 @@ class Regime(BaseModel):
     # the requirements (of this regime and of the ones in `conflicts`) where they pull apart;
     # empty = every measured requirement of both
     conflict_requirements: tuple[str, ...] = ()
+
+    @property
+    def display_name_en(self) -> str:
+        return self.name_en or self.title_en
+
+    @property
+    def display_name_zh(self) -> str:
+        return self.name_zh or self.title_zh or self.display_name_en
 
     def parameter(self, pid: str) -> Parameter:
         for p in self.parameters:

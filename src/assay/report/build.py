@@ -50,7 +50,6 @@ from assay.report.regime_text import (
     EU_ARTICLE_TITLES,
     EU_ARTICLES,
     NIST_KEYS,
-    REGIME_NAMES,
     TC260_CLAUSES,
     nist_title,
 )
@@ -82,16 +81,7 @@ class Lookups:
 
 def default_lookups() -> Lookups:
     """Names from the packaged taxonomy (categories, TC260-003 risks, AILuminate hazards)."""
-    lk = Lookups(regimes={k: dict(v) for k, v in REGIME_NAMES.items()})
-    try:
-        from assay.regimes.loader import load_regimes
-
-        for rid, reg in load_regimes().items():
-            en, zh = getattr(reg, "title_en", ""), getattr(reg, "title_zh", "")
-            if en or zh:
-                lk.regimes.setdefault(rid, {"name_en": en, "name_zh": zh})
-    except Exception:  # pragma: no cover - names are cosmetic
-        pass
+    lk = Lookups(regimes=regime_names())
     try:
         from assay.taxonomy import load_taxonomy
 
@@ -109,6 +99,18 @@ def default_lookups() -> Lookups:
         for it in (*scheme.groups, *scheme.items):
             table[it.id] = {"name_en": it.en, "name_zh": it.zh}
     return lk
+
+
+def regime_names() -> dict[str, dict[str, str]]:
+    """Every registered regime's display name, from its own data file (`name_en` /
+    `name_zh`, else its title): a regime added as a data file or by a plug-in is named
+    in reports without touching the report code."""
+    from assay.regimes.loader import load_regimes
+
+    return {
+        rid: {"name_en": reg.display_name_en, "name_zh": reg.display_name_zh}
+        for rid, reg in load_regimes().items()
+    }
 
 
 # ------------------------------------------------------------------ helpers

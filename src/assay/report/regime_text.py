@@ -1,25 +1,10 @@
-"""Fixed text of the regime views: regime names, the TC260-003 §9 clauses, the EU AI Act
-articles and the NIST keys the report groups evidence under. Summaries are our own
-short paraphrases, not quotations.
+"""Fixed text of the regime views: the TC260-003 §9 clauses, the EU AI Act articles and the
+NIST keys the report groups evidence under. Summaries are our own short paraphrases, not
+quotations. Regime names are not here: each regime's data file carries its own
+(`name_en` / `name_zh`, else its title), read through the regime registry.
 """
 
 from __future__ import annotations
-
-REGIME_NAMES: dict[str, dict[str, str]] = {
-    "tc260-003": {
-        "name_en": "TC260-003 / GB/T 45654 (generative AI service security)",
-        "name_zh": "TC260-003 / GB/T 45654 生成式人工智能服务安全基本要求",
-    },
-    "eu-ai-act": {
-        "name_en": "EU AI Act (Regulation 2024/1689)",
-        "name_zh": "欧盟《人工智能法》（第 2024/1689 号条例）",
-    },
-    "nist-ai-600-1": {
-        "name_en": "NIST AI 600-1 Generative AI Profile",
-        "name_zh": "NIST AI 600-1 生成式人工智能概要",
-    },
-    "ailuminate": {"name_en": "MLCommons AILuminate v1.0", "name_zh": "MLCommons AILuminate v1.0"},
-}
 
 #: (clause, title_en, title_zh) — the §9 assessment clauses a black-box run can speak to.
 TC260_CLAUSES: tuple[tuple[str, str, str], ...] = (

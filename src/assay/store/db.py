@@ -1,7 +1,8 @@
 """The store: SQLite by default (WAL mode), PostgreSQL by URL.
 
-Default location: `$ASSAY_DB` if set (any SQLAlchemy URL), else
-`sqlite:///$ASSAY_HOME/assay.db` with `ASSAY_HOME` defaulting to `~/.assay`.
+Default location: `$ASSAY_DB` if set (any SQLAlchemy URL), else the config file's `db`,
+else `sqlite:///$ASSAY_HOME/assay.db` with `ASSAY_HOME` defaulting to `~/.assay`
+(`assay.core.config`).
 The schema is created and upgraded by Alembic migrations when the store opens.
 """
 
@@ -22,11 +23,11 @@ from sqlalchemy import Engine, create_engine, event, func, inspect, select, upda
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
+from assay.core.config import default_db_url
 from assay.core.errors import InputError
 from assay.core.secrets import known_secrets, redact_obj, register_secret, url_secrets
 from assay.core.types import Case, Judgment, Message, Outcome, Response, Run, Usage
 from assay.store import schema as t
-from assay.targets.config import assay_home
 
 HEAD_REVISION = "0005"
 #: PostgreSQL advisory lock key held while migrating (any constant; "assay" in ASCII)
@@ -34,11 +35,7 @@ _PG_MIGRATE_LOCK = 0x6173736179
 
 
 def default_url() -> str:
-    env = os.environ.get("ASSAY_DB")
-    if env:
-        return env
-    home = assay_home()
-    return f"sqlite:///{home / 'assay.db'}"
+    return default_db_url()
 
 
 def _now() -> datetime:

@@ -1,9 +1,9 @@
 """Where a target's endpoint and key come from.
 
 Precedence for `openai:<model>`:
-1. the config file (`$ASSAY_CONFIG`, else `$ASSAY_HOME/config.yaml`), section
-   `targets: {<model>: {base_url, api_key_env, timeout_s, extra_body}}` or `targets: {default: …}`;
-   the file names the *variable* that holds the key, never the key itself;
+1. the config file (`assay.core.config`: `$ASSAY_HOME/config.toml`, or `$ASSAY_CONFIG`),
+   table `[targets.<model>]` or `[targets.default]` with `base_url`, `api_key_env`,
+   `timeout_s`, `extra_body`; the file names the *variable* that holds the key, never the key;
 2. the environment: `ASSAY_OPENAI_BASE_URL` / `OPENAI_BASE_URL`, and
    `ASSAY_OPENAI_API_KEY` / `OPENAI_API_KEY`.
 """
@@ -11,30 +11,14 @@ Precedence for `openai:<model>`:
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from assay.core.config import config_path, target_entry
 from assay.core.errors import InputError
 
-
-def assay_home() -> Path:
-    return Path(os.environ.get("ASSAY_HOME") or Path.home() / ".assay")
-
-
-def config_path() -> Path:
-    return Path(os.environ.get("ASSAY_CONFIG") or assay_home() / "config.yaml")
-
-
-class _TargetEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    base_url: str | None = None
-    api_key_env: str | None = None
-    timeout_s: float = 120.0
-    extra_body: dict[str, Any] = Field(default_factory=dict)
+__all__ = ["TargetConfig"]
 
 
 class TargetConfig(BaseModel):
@@ -47,7 +31,7 @@ class TargetConfig(BaseModel):
 
     @classmethod
     def for_openai(cls, model: str) -> TargetConfig:
-        entry = _file_entry(model)
+        entry = target_entry(model)
         base_url = (
             (entry.base_url if entry else None)
             or os.environ.get("ASSAY_OPENAI_BASE_URL")
@@ -56,7 +40,7 @@ class TargetConfig(BaseModel):
         if not base_url:
             raise InputError(
                 "no endpoint for openai targets: set ASSAY_OPENAI_BASE_URL (e.g. http://127.0.0.1:8000/v1) "
-                f"or add targets.{model}.base_url to {config_path()}",
+                f"or add [targets.{model}] base_url to {config_path()}",
                 where=f"openai:{model}",
             )
         key_names = (
@@ -67,29 +51,5 @@ class TargetConfig(BaseModel):
             base_url=base_url,
             api_key=api_key,
             timeout_s=entry.timeout_s if entry else float(os.environ.get("ASSAY_REQUEST_TIMEOUT", "120")),
-            extra_body=entry.extra_body if entry else {},
+            extra_body=dict(entry.extra_body) if entry else {},
         )
-
-
-def _file_entry(model: str) -> _TargetEntry | None:
-    path = config_path()
-    if not path.exists():
-        return None
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", where=where) from exc
-    targets = data.get("targets") if isinstance(data, dict) else None
-    if not isinstance(targets, dict):
-        return None
-    raw = targets.get(model, targets.get("default"))
-    if raw is None:
-        return None
-    try:
-        return _TargetEntry.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise InputError(err["msg"], where=f"{path}: targets.{model}.{field}") from exc

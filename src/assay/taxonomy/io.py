@@ -1,78 +1,19 @@
-"""Reading packaged and user YAML with errors that name the file, line and field.
+"""Moved to `assay.core.io` (kept importable for code written against the old place)."""
 
-Shared by the taxonomy, regimes and levels stages: a YAML syntax error becomes an
-`InputError` naming the file and line; a pydantic validation error becomes an
-`InputError` naming the file and every failing field path (e.g. `users.minors`).
-"""
+from assay.core.io import (
+    FieldInputError,
+    field_path,
+    parse_yaml,
+    read_yaml_file,
+    validate_as,
+    validation_input_error,
+)
 
-from __future__ import annotations
-
-from pathlib import Path
-from typing import Any, TypeVar
-
-import yaml
-from pydantic import BaseModel, ValidationError
-
-from assay.core.errors import InputError
-
-M = TypeVar("M", bound=BaseModel)
-
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: same results, faster
-
-
-def parse_yaml(text: str, where: str) -> Any:
-    """Parse YAML text; a syntax error names `where` and the line."""
-    try:
-        return yaml.load(text, Loader=_Loader)  # a safe loader (C or pure Python)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise InputError(f"invalid YAML: {exc.problem or exc}", where=f"{where}{line}") from exc
-    except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML: {exc}", where=where) from exc
-
-
-def read_yaml_file(path: str | Path) -> Any:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise InputError("file not found", where=str(p)) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read file: {exc}", where=str(p)) from exc
-    return parse_yaml(text, str(p))
-
-
-def field_path(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(top level)"
-
-
-class FieldInputError(InputError):
-    """An InputError for a document that failed validation; `fields` lists the failing paths."""
-
-    def __init__(self, errors: list[tuple[str, str]], where: str) -> None:
-        self.fields = [path for path, _ in errors]
-        first_path, first_msg = errors[0] if errors else ("(top level)", "invalid")
-        more = "".join(f"\n{where}: {path}: {msg}" for path, msg in errors[1:])
-        super().__init__(f"{first_path}: {first_msg}{more}", where=where)
-
-
-def validation_input_error(exc: ValidationError, where: str, prefix: tuple[str, ...] = ()) -> FieldInputError:
-    """One `InputError` listing every failing field as `where: field.path: message`."""
-    errors = [
-        (field_path(prefix + tuple(err.get("loc", ()))), str(err.get("msg", "invalid")))
-        for err in exc.errors(include_url=False)
-    ]
-    return FieldInputError(errors, where)
-
-
-def validate_as(model: type[M], data: Any, where: str) -> M:
-    """Validate `data` with `model`; failures become an InputError naming `where` and fields."""
-    if data is None:
-        raise InputError("the file is empty", where=where)
-    if not isinstance(data, dict):
-        raise InputError(f"expected a mapping at the top level, got {type(data).__name__}", where=where)
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise validation_input_error(exc, where) from exc
+__all__ = [
+    "FieldInputError",
+    "field_path",
+    "parse_yaml",
+    "read_yaml_file",
+    "validate_as",
+    "validation_input_error",
+]

@@ -6,7 +6,7 @@ from functools import cache
 from importlib import resources
 
 from assay.core.ids import sha256_hex
-from assay.taxonomy.io import parse_yaml, validate_as
+from assay.core.io import parse_yaml, validate_as
 from assay.taxonomy.model import Taxonomy
 
 TAXONOMY_FILE = "taxonomy.yaml"

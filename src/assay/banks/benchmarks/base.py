@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.core.errors import InputError
+from assay.core.io import parse_json, parse_jsonl
 from assay.core.types import Bank, Case, Expected, Language, Message
 
 
@@ -188,23 +188,10 @@ class Reader:
             line = rdr.line_num + 1
 
     def jsonl(self, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-        for lineno, line in enumerate(self.text(path).splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"invalid JSON: {exc.msg}", where=f"{path}:{lineno}") from exc
-            if not isinstance(obj, dict):
-                raise InputError("each line must be a JSON object", where=f"{path}:{lineno}")
-            yield lineno, obj
+        return parse_jsonl(self.text(path), str(path))
 
     def json(self, path: Path) -> Any:
-        text = self.text(path)
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON: {exc.msg}", where=f"{path}:{exc.lineno}") from exc
+        return parse_json(self.text(path), str(path))
 
 
 def csv_option(value: Any) -> set[str] | None:
