@@ -329,7 +329,8 @@ def _judge_for(engine: Engine, grader_ids: tuple[str, ...] | list[str]) -> Judge
 
         def judge(case: Case, reply: str, _g: Any = grader) -> bool:
             try:
-                j = _g.grade(case, Response(case_id=case.id, text=reply))
+                with engine.grading_lock:  # the writer thread may be grading too
+                    j = _g.grade(case, Response(case_id=case.id, text=reply))
             except Exception:
                 return False
             return bool(j.outcome == Outcome.UNSAFE)

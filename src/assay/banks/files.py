@@ -429,7 +429,9 @@ def _build(
     if version is not None and not isinstance(version, (str, int, float)):
         errors.append(BankFileError(where, None, "version", "must be text"))
         version = None
-    known = _known_categories() if check_taxonomy else None
+    # the taxonomy is read only when a record names categories (most bank files name none)
+    wants = check_taxonomy and any("categories" in rec.data for rec in parsed.records)
+    known = _known_categories() if wants else None
     cases: list[Case] = []
     first_line: dict[str, int] = {}
     if not parsed.records and not errors:

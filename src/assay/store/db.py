@@ -67,14 +67,17 @@ class Store:
         return f"Store({masked(self.url)})"
 
     # -- schema ----------------------------------------------------------------------
-    def migrate(self) -> None:
+    def migrate(self, *, head_script: bool = True) -> None:
         """Create or upgrade the schema. Safe when several processes open a fresh store at
         once: the upgrade runs under a lock (SQLite: BEGIN IMMEDIATE, the database's write
         lock; PostgreSQL: an advisory lock) and re-checks the revision once it holds it.
         A database holding someone else's tables is refused, never altered; a revision this
-        Assay does not know is one clear error."""
-        from alembic.util.exc import CommandError
+        Assay does not know is one clear error.
 
+        An empty SQLite database gets the head schema from `sqlite_head.json` (the
+        statements the migrations leave in `sqlite_master`, checked against them by
+        tests/test_store.py) instead of importing Alembic and replaying every migration;
+        `head_script=False` always migrates."""
         try:
             with self.engine.connect() as conn:
                 if _current_revision(conn) == HEAD_REVISION:
@@ -89,8 +92,11 @@ class Store:
                     return  # another process migrated while we waited for the lock
                 if revision is None:
                     _refuse_foreign_database(conn, self.url)
+                    if head_script and self.dialect == "sqlite" and _create_sqlite_head(conn):
+                        return
                 from alembic import command
                 from alembic.config import Config
+                from alembic.util.exc import CommandError
 
                 cfg = Config()
                 cfg.set_main_option("script_location", str(resources.files("assay.store") / "migrations"))
@@ -688,6 +694,60 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             time.sleep(0.05)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+#: the head schema of an empty SQLite store, as `sqlite_head_statements` lists it
+SQLITE_HEAD_FILE = "sqlite_head.json"
+
+
+def sqlite_head_statements(conn: Any) -> list[str]:
+    """The statements that rebuild a migrated SQLite store's schema, in creation order:
+    every `sqlite_master` entry with SQL of its own (not the automatic indexes, nor the
+    shadow tables a virtual table makes itself), then the revision row."""
+    rows = conn.exec_driver_sql("SELECT type, name, sql FROM sqlite_master ORDER BY rowid").all()
+    virtual = [n for kind, n, sql in rows if kind == "table" and str(sql or "").startswith("CREATE VIRTUAL")]
+    out = []
+    for kind, name, sql in rows:
+        if sql is None or (kind == "table" and any(name.startswith(v + "_") for v in virtual)):
+            continue
+        out.append(str(sql))
+    revision = _current_revision(conn)
+    out.append(f"INSERT INTO alembic_version (version_num) VALUES ('{revision}')")
+    return out
+
+
+def write_sqlite_head(path: Path | None = None) -> Path:
+    """Write `sqlite_head.json` from the migrations (run after adding a migration)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(f"sqlite:///{tmp}/head.db", migrate=False)
+        store.migrate(head_script=False)
+        with store.engine.connect() as conn:
+            statements = sqlite_head_statements(conn)
+        store.engine.dispose()
+    out = path or Path(str(resources.files("assay.store") / SQLITE_HEAD_FILE))
+    text = json.dumps({"revision": HEAD_REVISION, "statements": statements}, indent=1, ensure_ascii=False)
+    out.write_text(text + "\n", encoding="utf-8")
+    return out
+
+
+def _create_sqlite_head(conn: Any) -> bool:
+    """Create the head schema in an empty SQLite database (in the caller's transaction).
+    False, with nothing changed, when the script is not for this revision or a statement
+    fails (SQLite without FTS5 or its trigram tokenizer): the migrations run instead."""
+    if inspect(conn).get_table_names():
+        return False
+    script = json.loads((resources.files("assay.store") / SQLITE_HEAD_FILE).read_text(encoding="utf-8"))
+    if script.get("revision") != HEAD_REVISION:
+        return False
+    try:
+        with conn.begin_nested():
+            for statement in script["statements"]:
+                conn.exec_driver_sql(statement)
+    except SQLAlchemyError:
+        return False
+    return True
 
 
 def _current_revision(conn: Any) -> str | None:
