@@ -333,9 +333,11 @@ def summary(run_id: str, db: str | None = None, store: Store | None = None) -> l
 
     store = store or Store(db)
     run = store.get_run(run_id)
-    cases = {c.id: c for c in store.run_cases(run.id)}
+    cases = {c.id: c for c in store.case_facts(run.id)}
     records = [
-        JudgedRecord.from_case(cases[j.case_id], j) for j in store.judgments(run.id) if j.case_id in cases
+        JudgedRecord.from_case(cases[j.case_id], j)
+        for j in store.judgment_facts(run.id)
+        if j.case_id in cases
     ]
     rows = []
     for g in grader_table(records):
@@ -435,10 +437,13 @@ def run_details(run_id: str, db: str | None = None, store: Store | None = None) 
 
 
 def assessment(run_id: str, db: str | None = None, store: Store | None = None) -> Assessment:
-    """The assessment of a stored run (see `assessment_of`)."""
+    """The assessment of a stored run (see `assessment_of`), from the facts of its cases and
+    judgments (no texts are read)."""
     store = store or Store(db)
     run = store.get_run(run_id)
-    return assessment_of(run, store.run_cases(run.id), store.judgments(run.id), stored_references(store))
+    return assessment_of(
+        run, store.case_facts(run.id), store.judgment_facts(run.id), stored_references(store)
+    )
 
 
 def write_report(

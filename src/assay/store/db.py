@@ -18,13 +18,24 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, inspect, select, update
+from sqlalchemy import Engine, String, create_engine, event, func, inspect, select, type_coerce, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from assay.core.errors import InputError
 from assay.core.secrets import known_secrets, redact_obj, register_secret, url_secrets
-from assay.core.types import Case, Judgment, Message, Outcome, Response, Run, Usage
+from assay.core.types import (
+    Case,
+    CaseFacts,
+    Judgment,
+    JudgmentFacts,
+    Message,
+    Outcome,
+    Response,
+    ResponseFacts,
+    Run,
+    Usage,
+)
 from assay.store import schema as t
 from assay.targets.config import assay_home
 
@@ -234,12 +245,105 @@ class Store:
         with self.engine.connect() as conn:
             return [Run.model_validate(r[0]) for r in conn.execute(q)]
 
-    def run_cases(self, run_id: str) -> list[Case]:
+    def run_cases(self, run_id: str, case_ids: Iterable[str] | None = None) -> list[Case]:
+        """The run's cases in dispatch order (`case_ids`: only those)."""
+        q = (
+            select(t.run_cases.c.data, t.run_cases.c.seq)
+            .where(t.run_cases.c.run_id == run_id)
+            .order_by(t.run_cases.c.seq)
+        )
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(t.run_cases.c.data).where(t.run_cases.c.run_id == run_id).order_by(t.run_cases.c.seq)
+            rows = _rows_for(conn, q, t.run_cases.c.case_id, case_ids)
+        if case_ids is not None:
+            rows.sort(key=lambda r: r[1])
+        return [Case.model_validate(r[0]) for r in rows]
+
+    def case_facts(self, run_id: str) -> list[CaseFacts]:
+        """The run's cases in dispatch order as the facts figures read, without their texts:
+        what the summary, the assessment and a bounded report of a run of any size read."""
+        q = (
+            select(
+                t.run_cases.c.case_id,
+                t.run_cases.c.bank,
+                t.run_cases.c.language,
+                t.run_cases.c.expected,
+                self._json_field(t.run_cases.c.data, "categories"),
+                self._json_field(t.run_cases.c.data, "risks"),
+                self._json_field(t.run_cases.c.data, "transforms"),
             )
-            return [Case.model_validate(r[0]) for r in rows]
+            .where(t.run_cases.c.run_id == run_id)
+            .order_by(t.run_cases.c.seq)
+        )
+        share = _Sharer()
+        with self.engine.connect() as conn:
+            return [
+                CaseFacts(
+                    cid,
+                    share(bank),
+                    share(lang),
+                    share(expected),
+                    share.seq(cats),
+                    share.seq(risks),
+                    share.seq(chain),
+                )
+                for cid, bank, lang, expected, cats, risks, chain in conn.execute(q)
+            ]
+
+    def _json_field(self, column: Any, key: str) -> Any:
+        """`column`'s `key` as the driver returns it cheapest: JSON text on SQLite, a decoded
+        value on PostgreSQL (`_Sharer.seq` takes both)."""
+        if self.dialect == "sqlite":
+            return func.json_extract(column, f"$.{key}", type_=String)
+        return column[key]
+
+    def response_facts(self, run_id: str) -> dict[str, ResponseFacts]:
+        """case id -> what figures read of its response (whether it failed), in dispatch order."""
+        q = (
+            select(t.responses.c.case_id, t.responses.c.error)
+            .join(
+                t.run_cases,
+                (t.run_cases.c.run_id == t.responses.c.run_id)
+                & (t.run_cases.c.case_id == t.responses.c.case_id),
+            )
+            .where(t.responses.c.run_id == run_id)
+            .order_by(t.run_cases.c.seq)
+        )
+        ok = ResponseFacts()
+        with self.engine.connect() as conn:
+            return {cid: ok if error is None else ResponseFacts(error) for cid, error in conn.execute(q)}
+
+    def judgment_facts(self, run_id: str) -> list[JudgmentFacts]:
+        """`judgments` (same order) as the facts figures read, without reasons or details."""
+        q = (
+            select(
+                t.judgments.c.case_id,
+                t.judgments.c.grader,
+                t.judgments.c.outcome,
+                t.run_cases.c.seq,
+                type_coerce(t.run_cases.c.graders, String),  # JSON text: decoded once per distinct list
+            )
+            .outerjoin(
+                t.run_cases,
+                (t.run_cases.c.run_id == t.judgments.c.run_id)
+                & (t.run_cases.c.case_id == t.judgments.c.case_id),
+            )
+            .where(t.judgments.c.run_id == run_id)
+        )
+        share = _Sharer()
+        outcomes = {o.value: o for o in Outcome}
+        place: dict[tuple[tuple[str, ...], str], tuple[int, str]] = {}  # (plan's graders, grader) -> rank
+        rows: list[tuple[int, tuple[int, str], JudgmentFacts]] = []
+        with self.engine.connect() as conn:
+            for cid, grader, outcome, seq, planned in conn.execute(q):
+                grader = share(grader)
+                key = (share.seq(planned), grader)
+                if key not in place:
+                    place[key] = _judgment_rank(0, key[0], grader)[1:]
+                rows.append(
+                    (seq if seq is not None else 1 << 30, place[key], JudgmentFacts(cid, grader, outcomes[outcome]))
+                )
+        rows.sort(key=lambda r: (r[0], r[1]))
+        return [f for _, _, f in rows]
 
     def case_plan(self, run_id: str) -> dict[str, tuple[list[str], str | None]]:
         """case id → (grader ids, plan item id)."""
@@ -309,8 +413,8 @@ class Store:
                 ).scalar_one()
             )
 
-    def responses(self, run_id: str) -> dict[str, Response]:
-        """case id -> response, in dispatch order (the run's case order)."""
+    def responses(self, run_id: str, case_ids: Iterable[str] | None = None) -> dict[str, Response]:
+        """case id -> response, in dispatch order (the run's case order); `case_ids`: only those."""
         q = (
             select(t.responses)
             .join(
@@ -320,15 +424,21 @@ class Store:
             )
             .where(t.responses.c.run_id == run_id)
             .order_by(t.run_cases.c.seq)
+            .add_columns(t.run_cases.c.seq.label("dispatch_seq"))
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(q).mappings()
-            return {r["case_id"]: _response_from_row(r) for r in rows}
+            rows = _rows_for(conn, q, t.responses.c.case_id, case_ids, mappings=True)
+        if case_ids is not None:
+            rows.sort(key=lambda r: r["dispatch_seq"])
+        return {r["case_id"]: _response_from_row(r) for r in rows}
 
-    def judgments(self, run_id: str, grader: str | None = None) -> list[Judgment]:
+    def judgments(
+        self, run_id: str, grader: str | None = None, case_ids: Iterable[str] | None = None
+    ) -> list[Judgment]:
         """Judgments in dispatch order (the run's case order), and per case in the order the
         plan lists its graders: the order the engine produced them, which sequential
-        analysis replays and whose first grader a requirement without one counts."""
+        analysis replays and whose first grader a requirement without one counts.
+        `case_ids`: only those cases' judgments."""
         q = (
             select(t.judgments, t.run_cases.c.seq, t.run_cases.c.graders.label("planned_graders"))
             .outerjoin(
@@ -341,16 +451,10 @@ class Store:
         if grader:
             q = q.where(t.judgments.c.grader == grader)
         with self.engine.connect() as conn:
-            rows = list(conn.execute(q).mappings())
+            rows = list(_rows_for(conn, q, t.judgments.c.case_id, case_ids, mappings=True))
 
         def order(r: Any) -> tuple[int, int, str]:
-            planned = [g.partition("@")[0] for g in (r["planned_graders"] or ())]
-            gid = r["grader"].partition("@")[0]
-            return (
-                r["seq"] if r["seq"] is not None else 1 << 30,
-                planned.index(gid) if gid in planned else len(planned),
-                r["grader"],
-            )
+            return _judgment_rank(r["seq"], r["planned_graders"], r["grader"])
 
         return [judgment_from_row(r) for r in sorted(rows, key=order)]
 
@@ -829,6 +933,58 @@ def _refuse_foreign_database(conn: Any, url: str) -> None:
 def _first_line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+
+
+def _judgment_rank(seq: int | None, planned_graders: Sequence[str] | None, grader: str) -> tuple[int, int, str]:
+    """Where a judgment goes in `Store.judgments` order: its case's dispatch position, then
+    its grader's place in the plan item's grader list."""
+    planned = [g.partition("@")[0] for g in (planned_graders or ())]
+    gid = grader.partition("@")[0]
+    return (
+        seq if seq is not None else 1 << 30,
+        planned.index(gid) if gid in planned else len(planned),
+        grader,
+    )
+
+
+def _rows_for(
+    conn: Any, q: Any, column: Any, case_ids: Iterable[str] | None, *, mappings: bool = False
+) -> list[Any]:
+    """The rows of `q`, or only those whose `column` is one of `case_ids` (read in chunks:
+    the caller restores the order it needs)."""
+    if case_ids is None:
+        res = conn.execute(q)
+        return list(res.mappings() if mappings else res)
+    out: list[Any] = []
+    for chunk in _chunks(sorted(set(case_ids)), 500):
+        res = conn.execute(q.where(column.in_(chunk)))
+        out.extend(res.mappings() if mappings else res)
+    return out
+
+
+class _Sharer:
+    """One object per distinct value read (bank names, grader keys, category lists): a run of
+    100k cases holds a handful of strings and tuples, not 100k copies of each."""
+
+    __slots__ = ("_seen",)
+
+    def __init__(self) -> None:
+        self._seen: dict[Any, Any] = {}
+
+    def __call__(self, value: str) -> str:
+        return self._seen.setdefault(value, value)  # type: ignore[no-any-return]
+
+    def seq(self, value: Sequence[str] | str | None) -> tuple[str, ...]:
+        """A list of strings (or its JSON text) as one shared tuple."""
+        if not value or value == "[]":
+            return ()
+        if isinstance(value, str):
+            hit = self._seen.get(("json", value))
+            if hit is None:
+                hit = self._seen[("json", value)] = self.seq(json.loads(value))
+            return hit  # type: ignore[no-any-return]
+        key = tuple(value)
+        return self._seen.setdefault(key, key)  # type: ignore[no-any-return]
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
