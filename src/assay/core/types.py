@@ -7,10 +7,11 @@ the same bank get the same ids, so runs, caches and bundles line up across them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -141,6 +142,29 @@ class Case(_Frozen):
         return self.messages[-1].content
 
 
+def bank_content_hash(bank_id: str, version: str, case_ids: Iterable[str]) -> str:
+    """A bank's content hash (`Bank.content_hash`) from its id, version and case ids."""
+    return sha256_hex(canonical_json({"id": bank_id, "version": version, "cases": sorted(case_ids)}))
+
+
+class StoredCase(NamedTuple):
+    """A case as a run stores it: the columns the store indexes and the case as JSON text.
+
+    What a large bank file is held as between reading it and storing the run (a few hundred
+    bytes, not a `Case` object's two kilobytes); the engine reads the `Case` back from the
+    store when it sends it."""
+
+    id: str
+    bank: str
+    language: str
+    expected: str
+    data: str  # Case.model_dump_json()
+
+    @classmethod
+    def of(cls, case: Case) -> StoredCase:
+        return cls(case.id, case.bank, case.language, case.expected, case.model_dump_json())
+
+
 class Bank(_Frozen):
     """A versioned set of cases. `content_hash` changes whenever any case or the version does."""
 
@@ -155,11 +179,7 @@ class Bank(_Frozen):
 
     @property
     def content_hash(self) -> str:
-        return sha256_hex(
-            canonical_json(
-                {"id": self.id, "version": self.version, "cases": sorted(c.id for c in self.cases)}
-            )
-        )
+        return bank_content_hash(self.id, self.version, (c.id for c in self.cases))
 
     @property
     def languages(self) -> tuple[str, ...]:

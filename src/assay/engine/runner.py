@@ -34,7 +34,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -219,9 +219,7 @@ class Engine:
         #: writer thread, an adaptive attack's success test): graders keep one caller at a time
         self.grading_lock = threading.Lock()
         # grade in the sink's thread: only when no grader must be awaited on the event loop
-        self._grade_in_sink = hasattr(sink, "write_graded") and not any(
-            g.is_async for g in graders.values()
-        )
+        self._grade_in_sink = hasattr(sink, "write_graded") and not any(g.is_async for g in graders.values())
 
     async def attacker_target(self, spec: str) -> Target:
         """The attacker model of adaptive attacks, built once per spec and closed with the run."""
@@ -272,24 +270,40 @@ class Engine:
 
     async def run(
         self,
-        cases: Sequence[Case],
+        cases: Iterable[Case] | AsyncIterable[Case],
         case_graders: Mapping[str, Sequence[str]],
         progress: Callable[[str], None] | None = None,
+        *,
+        total: int | None = None,
     ) -> EngineStats:
-        """Send every case. `progress(event)` is called once per case as it ends, with
-        event "answered" (the target answered it now), "cached", "skipped" (early
-        stopping) or "pending" (a transport failure left it unanswered)."""
-        self.stats.total = len(cases)
-        queue: asyncio.Queue[Case] = asyncio.Queue()
-        for c in cases:
-            queue.put_nowait(c)
-        n_workers = min(len(cases), self.limiter.maximum) or 1
+        """Send every case, first in first out. `progress(event)` is called once per case as
+        it ends, with event "answered" (the target answered it now), "cached", "skipped"
+        (early stopping) or "pending" (a transport failure left it unanswered).
+
+        `cases` may be drawn lazily (an iterator, or an async iterator that reads them from
+        the store page by page): the engine takes a case only when a worker is free, and
+        holds at most two per worker ahead, so a run's memory does not grow with its size.
+        `total`: how many there are, when `cases` has no length."""
+        if total is None and isinstance(cases, Sized):
+            total = len(cases)
+        self.stats.total = total or 0
+        n_workers = (self.limiter.maximum if total is None else min(total, self.limiter.maximum)) or 1
+        queue: asyncio.Queue[Case | None] = asyncio.Queue(maxsize=2 * n_workers)
+
+        async def feed() -> None:
+            if isinstance(cases, AsyncIterable):
+                async for c in cases:
+                    await queue.put(c)
+            else:
+                for c in cases:
+                    await queue.put(c)
+            for _ in range(n_workers):  # one end marker per worker
+                await queue.put(None)
 
         async def worker() -> None:
             while not self._stop.is_set():
-                try:
-                    case = queue.get_nowait()
-                except asyncio.QueueEmpty:
+                case = await queue.get()
+                if case is None:
                     return
                 if self.skip is not None and self.skip(case):
                     self.stats.skipped += 1
@@ -305,9 +319,10 @@ class Engine:
         switch = sys.getswitchinterval()
         sys.setswitchinterval(min(switch, 0.0005))
         workers = [asyncio.create_task(worker()) for _ in range(n_workers)]
+        feeder = asyncio.create_task(feed())
         stop_wait = asyncio.create_task(self._stop.wait())
         try:
-            pending: set[asyncio.Task[object]] = set(workers)  # type: ignore[arg-type]
+            pending: set[asyncio.Task[object]] = {*workers, feeder}  # type: ignore[arg-type]
             while pending:
                 done, pending = await asyncio.wait(pending | {stop_wait}, return_when=asyncio.FIRST_COMPLETED)  # type: ignore[arg-type]
                 for task in done:
@@ -322,6 +337,7 @@ class Engine:
         finally:
             sys.setswitchinterval(switch)
             stop_wait.cancel()
+            feeder.cancel()
             for w in workers:
                 w.cancel()
             for attacker in self._attackers.values():
@@ -363,9 +379,7 @@ class Engine:
                 response, lambda: self._grade_sync(case, response, grader_ids), cache_row
             )
         else:
-            judgments = [
-                self.ingest_judgment(case, j) for j in await self._grade(case, response, grader_ids)
-            ]
+            judgments = [self.ingest_judgment(case, j) for j in await self._grade(case, response, grader_ids)]
             await self.sink.write(response, judgments, cache_row)
         self.stats.done += 1
         if self.on_result is not None:

@@ -93,7 +93,9 @@ def _bounded_from_facts(
     judgments = source.judgment_facts(run.id)
     results = assessment_of(run, cases, judgments, stored_references(source))
     private = private_banks(source)
-    data = build_report_data(run, cases, answered, judgments, results, private_banks=private, with_samples=False)
+    data = build_report_data(
+        run, cases, answered, judgments, results, private_banks=private, with_samples=False
+    )
     outcome = {c.id: results.case_outcomes.get(c.id, "none") for c in cases}
 
     def details(ids: list[str]) -> tuple[list[Case], dict[str, Response], list[Judgment]]:

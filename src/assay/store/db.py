@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -34,6 +34,7 @@ from assay.core.types import (
     Response,
     ResponseFacts,
     Run,
+    StoredCase,
     Usage,
 )
 from assay.store import schema as t
@@ -185,30 +186,87 @@ class Store:
     def create_run(
         self,
         run: Run,
-        cases: Sequence[Case],
+        cases: Iterable[Case | StoredCase],
         graders: Mapping[str, Sequence[str]],
         plan_items: dict[str, str] | None = None,
     ) -> None:
-        """Store a new run and the cases it will send, in one transaction."""
+        """Store a new run and the cases it will send (in that order), in one transaction:
+        one prepared insert per 500 cases, each chunk's rows made only when it is written."""
         plan_items = plan_items or {}
-        rows = [
-            {
-                "run_id": run.id,
-                "case_id": c.id,
-                "seq": i,
-                "bank": c.bank,
-                "language": c.language,
-                "expected": c.expected,
-                "plan_item": plan_items.get(c.id),
-                "graders": list(graders.get(c.id, ())),
-                "data": c.model_dump(mode="json"),
-            }
-            for i, c in enumerate(cases)
-        ]
+        dumps = json.dumps
+        insert = self._run_cases_sql()
+        graders_json: dict[tuple[str, ...], str] = {}  # most cases share their grader list
+
+        def row(i: int, c: Case | StoredCase) -> tuple[Any, ...]:
+            s = c if isinstance(c, StoredCase) else StoredCase.of(c)
+            names = tuple(graders.get(s.id, ()))
+            if names not in graders_json:
+                graders_json[names] = dumps(list(names))
+            return (
+                run.id,
+                s.id,
+                i,
+                s.bank,
+                s.language,
+                s.expected,
+                plan_items.get(s.id),
+                graders_json[names],
+                s.data,
+            )
+
         with self.engine.begin() as conn:
             conn.execute(t.runs.insert().values(**_run_row(run)))
-            for chunk in _chunks(rows, 500):
-                conn.execute(t.run_cases.insert(), chunk)
+            if insert is None:  # another dialect: SQLAlchemy statements
+                for part in _chunks(list(enumerate(cases)), 500):
+                    conn.execute(
+                        t.run_cases.insert(), [_case_row(run.id, i, c, graders, plan_items) for i, c in part]
+                    )
+                return
+            driver: Any = conn.connection.driver_connection
+            cur = driver.cursor()
+            chunk: list[tuple[Any, ...]] = []
+            for i, c in enumerate(cases):
+                chunk.append(row(i, c))
+                if len(chunk) == 500:
+                    cur.executemany(insert, chunk)
+                    chunk = []
+            if chunk:
+                cur.executemany(insert, chunk)
+            cur.close()
+
+    def _run_cases_sql(self) -> str | None:
+        if self.dialect == "sqlite":
+            mark, js = "?", "?"
+        elif self.dialect == "postgresql":
+            mark, js = "%s", "CAST(%s AS JSON)"
+        else:
+            return None
+        cols = "run_id, case_id, seq, bank, language, expected, plan_item, graders, data"
+        marks = ", ".join([mark] * 7 + [js, js])
+        return f"INSERT INTO run_cases ({cols}) VALUES ({marks})"
+
+    def run_case_pages(
+        self, run_id: str, *, page: int = 500, skip: Callable[[str], bool] | None = None
+    ) -> Iterator[list[Case]]:
+        """The run's cases in dispatch order, a page at a time (each page its own read): what
+        the engine draws from, so a run of any size holds only a page of cases. `skip(case
+        id)`: leave those out (a resume leaves out the answered ones)."""
+        after = -1
+        while True:
+            q = (
+                select(t.run_cases.c.seq, t.run_cases.c.case_id, t.run_cases.c.data)
+                .where((t.run_cases.c.run_id == run_id) & (t.run_cases.c.seq > after))
+                .order_by(t.run_cases.c.seq)
+                .limit(page)
+            )
+            with self.engine.connect() as conn:
+                rows = conn.execute(q).all()
+            if not rows:
+                return
+            after = rows[-1][0]
+            cases = [Case.model_validate(data) for _seq, cid, data in rows if skip is None or not skip(cid)]
+            if cases:
+                yield cases
 
     def save_run(self, run: Run) -> None:
         with self.engine.begin() as conn:
@@ -340,7 +398,11 @@ class Store:
                 if key not in place:
                     place[key] = _judgment_rank(0, key[0], grader)[1:]
                 rows.append(
-                    (seq if seq is not None else 1 << 30, place[key], JudgmentFacts(cid, grader, outcomes[outcome]))
+                    (
+                        seq if seq is not None else 1 << 30,
+                        place[key],
+                        JudgmentFacts(cid, grader, outcomes[outcome]),
+                    )
                 )
         rows.sort(key=lambda r: (r[0], r[1]))
         return [f for _, _, f in rows]
@@ -935,7 +997,9 @@ def _first_line(exc: BaseException) -> str:
     return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
 
 
-def _judgment_rank(seq: int | None, planned_graders: Sequence[str] | None, grader: str) -> tuple[int, int, str]:
+def _judgment_rank(
+    seq: int | None, planned_graders: Sequence[str] | None, grader: str
+) -> tuple[int, int, str]:
     """Where a judgment goes in `Store.judgments` order: its case's dispatch position, then
     its grader's place in the plan item's grader list."""
     planned = [g.partition("@")[0] for g in (planned_graders or ())]
@@ -990,6 +1054,27 @@ class _Sharer:
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _case_row(
+    run_id: str,
+    i: int,
+    c: Case | StoredCase,
+    graders: Mapping[str, Sequence[str]],
+    plan_items: Mapping[str, str],
+) -> dict[str, Any]:
+    s = c if isinstance(c, StoredCase) else StoredCase.of(c)
+    return {
+        "run_id": run_id,
+        "case_id": s.id,
+        "seq": i,
+        "bank": s.bank,
+        "language": s.language,
+        "expected": s.expected,
+        "plan_item": plan_items.get(s.id),
+        "graders": list(graders.get(s.id, ())),
+        "data": json.loads(s.data),
+    }
 
 
 def _run_row(run: Run) -> dict[str, Any]:
