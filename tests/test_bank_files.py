@@ -213,3 +213,24 @@ def test_unknown_category_is_rejected(tmp_path: Path) -> None:
 def test_default_bank_id() -> None:
     assert default_bank_id("/x/My Private Bank (v2).csv") == "my-private-bank-v2"
     assert default_bank_id("/x/___.csv") == "bank"
+
+
+def test_scanning_a_bank_file_gives_the_loaded_cases_as_stored_rows(tmp_path: Path) -> None:
+    """`scan_bank_file` (what a run of a large bank file holds) has the same cases, ids, bank
+    and content hash as `load_bank_file`, and fails on the same first error."""
+    from assay.banks.files import scan_bank_file
+    from assay.core.types import Case, StoredCase
+
+    for name, text in (("b.jsonl", GOOD_JSONL), ("rules.yaml", YAML_BANK.replace("extreme", "hard"))):
+        p = _write(tmp_path, name, text.replace("metadata: [not, a, mapping]", "persona: normal"))
+        loaded, scanned = load_bank_file(p, private=True), scan_bank_file(p, private=True)
+        assert scanned.cases == [StoredCase.of(c) for c in loaded.cases]
+        assert [Case.model_validate_json(s.data) for s in scanned.cases] == list(loaded.cases)
+        assert scanned.content_hash == loaded.content_hash
+        assert scanned.bank.model_copy(update={"cases": loaded.cases}) == loaded
+    bad = _write(tmp_path, "bad.jsonl", GOOD_JSONL + "\n{not json\n" + GOOD_JSONL.splitlines()[0])
+    with pytest.raises(InputError) as loaded_error:
+        load_bank_file(bad)
+    with pytest.raises(InputError) as scanned_error:
+        scan_bank_file(bad)
+    assert str(scanned_error.value) == str(loaded_error.value)

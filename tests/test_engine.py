@@ -84,6 +84,47 @@ def test_every_case_answered_once_and_graded(mock_server) -> None:
     assert engine.stats.sent == 60 and engine.stats.retries == 0
 
 
+def test_cases_drawn_lazily_are_all_sent_in_order_and_never_far_ahead(mock_server) -> None:
+    """An engine fed by an async iterator (a run's cases read page by page from the store)
+    sends every case once, starts them first in first out, and draws a case only when a
+    worker will soon be free: at most three per worker are drawn but not finished."""
+    server = mock_server(latency_ms=2)
+    cases = make_cases(120)
+    sink = ListSink()
+    engine = Engine(
+        openai_target(server.base_url), sink, GenerationParams(max_tokens=32), {}, EngineConfig(concurrency=4)
+    )
+    drawn: list[str] = []
+    started: list[str] = []
+    ahead: list[int] = []
+    real = engine._do_case
+
+    async def do_case(case: Case, grader_ids: Sequence[str]) -> str:
+        started.append(case.id)
+        return await real(case, grader_ids)
+
+    engine._do_case = do_case  # type: ignore[method-assign]
+
+    async def source():  # type: ignore[no-untyped-def]
+        for c in cases:
+            ahead.append(len(drawn) - len(sink.items))
+            drawn.append(c.id)
+            await asyncio.sleep(0)
+            yield c
+
+    async def go() -> None:
+        try:
+            await engine.run(source(), {}, total=len(cases))
+        finally:
+            await engine.target.aclose()
+
+    asyncio.run(go())
+    assert sorted(r.case_id for r in sink.responses) == sorted(c.id for c in cases)
+    assert started == [c.id for c in cases]
+    assert engine.stats.total == 120 and engine.stats.done == 120
+    assert max(ahead) <= 3 * 4
+
+
 def test_faults_are_retried_and_rate_limits_cut_concurrency(mock_server) -> None:
     server = mock_server(latency_ms=2, fault_rate=0.3, faults=("429", "500"), retry_after_s=0.01, seed=3)
     cases = make_cases(120)

@@ -172,11 +172,14 @@ def test_attempt_timeout_is_learnt_from_latencies_for_cancellable_targets(mock_s
     target = openai_target("http://127.0.0.1:9/v1")
     engine = Engine(target, ListSink(), GenerationParams(), {}, EngineConfig(request_timeout_s=None))
     assert engine.attempt_timeout() is None  # too few answers to learn from
-    engine._latencies.extend([0.05] * 30)
+    for latency in [0.05] * 30:
+        engine._learn(latency)
     assert engine.attempt_timeout() == 5.0  # twenty times the median, at least the floor
-    engine._latencies.extend([1.0] * 100)
+    for latency in [1.0] * 100:
+        engine._learn(latency)
     assert engine.attempt_timeout() == 20.0
-    engine._latencies.extend([30.0] * 20)  # answers that came only after a hang do not teach patience
+    for latency in [30.0] * 20:
+        engine._learn(latency)  # answers that came only after a hang do not teach patience
     assert engine.attempt_timeout() == 20.0
     engine.config.request_timeout_s = 3.0
     assert engine.attempt_timeout() == 3.0

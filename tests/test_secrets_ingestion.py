@@ -121,3 +121,34 @@ def test_scrub_and_redactor_use_what_is_registered() -> None:
     r = Redactor()
     assert r.obj({"a": [f"{KEY}!"], "n": 1}) == {"a": [f"{REDACTED}!"], "n": 1}
     assert r.optional(None) is None
+
+
+def test_redactors_quick_pass_misses_no_credential_shape() -> None:
+    """The Redactor returns a text untouched when no shape's marker is in it: that shortcut
+    must agree with the full pass on every shape, in any letter case, and on the Unicode
+    letters that case-insensitive matching reads as ASCII (İ ı ſ K)."""
+    r = Redactor()
+    shapes = [
+        "sk-" + "a1" * 10,
+        "Bearer abc123def456ghi",
+        "BEARER abc123def456ghi",
+        "Basic dXNlcjpwYXNzd29yZDE=",
+        "AKIA" + "A1B2C3D4E5F6G7H8",
+        "ghp_" + "x9" * 18,
+        "github_pat_" + "y8" * 16,
+        "xoxb-1234567890ab",
+        "AIza" + "z" * 35,
+        "hf_" + "q7" * 16,
+        "eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2QT4",
+        "postgresql://bob:hunter2@db/x",
+        "茶的历史 " + "sk-" + "b2" * 10,
+    ]
+    folded = ["BAſIC dXNlcjpwYXNzd29yZDE=", "BASİC dXNlcjpwYXNzd29yZDE=", "\u212aey sk-" + "c3" * 10]
+    plain = ["I'm sorry, I can't help with that.", "请介绍一下茶的历史", "benign_ask", "", "a_b c-d"]
+    for text in shapes + folded + plain:
+        for variant in (text, f"before {text} after"):
+            assert r(variant) == redact(variant, r.secrets), variant
+    for text in shapes:
+        assert REDACTED in r(text), text
+    for text in plain:
+        assert r(text) is text

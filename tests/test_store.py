@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from importlib import resources
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -10,7 +13,7 @@ from sqlalchemy import text
 from assay.core.errors import InputError
 from assay.core.types import Case, Judgment, Message, Outcome, Response, Run
 from assay.store import ResultWriter, Store
-from assay.store.db import HEAD_REVISION
+from assay.store.db import HEAD_REVISION, SQLITE_HEAD_FILE, sqlite_head_statements
 
 
 def _cases(n: int) -> list[Case]:
@@ -147,6 +150,33 @@ def test_migrations_reach_head_once(db_url: str) -> None:
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD_REVISION
     Store(db_url)  # reopening is a no-op
+
+
+def _schema(store: Store) -> tuple[list[tuple[str, str, str, str | None]], str]:
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT type, name, tbl_name, sql FROM sqlite_master").all()
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    return sorted((r[0], r[1], r[2], r[3]) for r in rows), version
+
+
+def test_fresh_sqlite_store_has_the_schema_the_migrations_make(tmp_path: Path) -> None:
+    """A new SQLite store is created from sqlite_head.json, not by replaying the migrations:
+    both give the same tables, indexes, search tables, triggers and revision (after adding a
+    migration, regenerate the file with `assay.store.db.write_sqlite_head()`)."""
+    fast = Store(f"sqlite:///{tmp_path}/fast.db")
+    migrated = Store(f"sqlite:///{tmp_path}/migrated.db", migrate=False)
+    migrated.migrate(head_script=False)
+    assert _schema(fast) == _schema(migrated)
+    # the file is current: a new migration without a regenerated file fails here
+    script = json.loads((resources.files("assay.store") / SQLITE_HEAD_FILE).read_text(encoding="utf-8"))
+    with migrated.engine.connect() as conn:
+        assert script == {"revision": HEAD_REVISION, "statements": sqlite_head_statements(conn)}
+    assert _schema(fast)[1] == HEAD_REVISION
+    # the search triggers work on the script's schema too
+    cases = _cases(2)
+    fast.create_run(_run(2), cases, {c.id: ["refusal"] for c in cases})
+    with fast.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM search_prompts").scalar_one() == 2
 
 
 def test_sqlite_uses_wal(sqlite_url: str) -> None:

@@ -13,19 +13,19 @@ import platform
 import secrets
 import signal
 import threading
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from assay import __version__
 from assay.attacks.adaptive import journal_keys
 from assay.core.errors import InputError, TargetError
 from assay.core.registry import default_grader_table, grader_needs_judge
 from assay.core.secrets import scrub
-from assay.core.types import Bank, Case, GenerationParams, Judgment, Response, Run
+from assay.core.types import Bank, Case, GenerationParams, Judgment, Response, Run, StoredCase
 from assay.engine import Engine, EngineConfig, EngineStats, cache_key
 from assay.engine.executor import Executor, ExecutorOptions, make_executor
 from assay.graders.base import Grader, get_grader, grader_ids
@@ -36,6 +36,11 @@ from assay.store import ResultWriter, RunLease, Store
 from assay.targets import Target, make_target
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from assay.banks.files import ScannedBank
+
+T = TypeVar("T")
 
 #: graders used for a case when the plan does not name them, by Case.expected: derived
 #: from the graders' own `judges_by_default` / `also_judges_by_default` declarations
@@ -172,8 +177,13 @@ def _load_bank_file(path: Path, bank_id: str | None = None, private: bool = Fals
 
 
 def default_graders_for(case: Case) -> tuple[str, ...]:
+    return default_graders_for_expected(case.expected)
+
+
+def default_graders_for_expected(expected: str) -> tuple[str, ...]:
+    """The graders a bank run uses for a case that expects `expected`."""
     known = set(grader_ids())
-    return tuple(g for g in default_grader_table().get(case.expected, ("refusal",)) if g in known)
+    return tuple(g for g in default_grader_table().get(expected, ("refusal",)) if g in known)
 
 
 def cases_from_banks(
@@ -201,6 +211,34 @@ def cases_from_banks(
     cases = _dedupe(cases)
     case_graders = {c.id: tuple(graders) or default_graders_for(c) for c in cases}
     return cases, case_graders, {c.id: c.bank for c in cases}
+
+
+def stored_cases_from_files(
+    scanned: Sequence[ScannedBank], languages: Sequence[str], graders: Sequence[str] = ()
+) -> tuple[list[StoredCase], dict[str, tuple[str, ...]]]:
+    """`cases_from_banks` (every case, no sample) for bank files read with `scan_bank_file`:
+    the cases as stored rows, with their graders."""
+    if languages:
+        present = {lang for s in scanned for lang in s.languages}
+        if present and not present & set(languages):
+            raise InputError(
+                f"no case in {', '.join(languages)}; the banks have {', '.join(sorted(present))}",
+                where="--case-lang",
+            )
+    seen: set[str] = set()
+    out: list[StoredCase] = []
+    by_expected: dict[str, tuple[str, ...]] = {}
+    case_graders: dict[str, tuple[str, ...]] = {}
+    for s in scanned:
+        for c in s.cases:
+            if c.id in seen or (languages and c.language not in languages):
+                continue
+            seen.add(c.id)
+            out.append(c)
+            if c.expected not in by_expected:
+                by_expected[c.expected] = tuple(graders) or default_graders_for_expected(c.expected)
+            case_graders[c.id] = by_expected[c.expected]
+    return out, case_graders
 
 
 def cases_from_plan(
@@ -262,7 +300,7 @@ def _dedupe(cases: Sequence[Case]) -> list[Case]:
     return out
 
 
-def interleave(cases: Sequence[Case], seed: int) -> list[Case]:
+def interleave(cases: Sequence[T], seed: int) -> list[T]:
     """A seeded shuffle, so every bank and language is sampled evenly from the start.
 
     Early stopping and interrupted runs both rely on this: whatever prefix of the run is
@@ -410,13 +448,14 @@ def check_target(spec: str, params: GenerationParams | None = None) -> TargetChe
 
 
 def start_run(
-    cases: Sequence[Case],
+    cases: Sequence[Case] | Sequence[StoredCase],
     case_graders: dict[str, tuple[str, ...]],
     options: RunOptions,
     *,
     plan: Plan | None = None,
     plan_items: dict[str, str] | None = None,
     banks: Sequence[Bank] = (),
+    bank_hashes: dict[str, str] | None = None,
     profile: dict[str, Any] | None = None,
     level: str | None = None,
     data_hashes: dict[str, str] | None = None,
@@ -431,7 +470,7 @@ def start_run(
     options.executor.check()
     store = store or Store(options.db)
     target_obj = target or make_target(options.target)
-    ordered = interleave(cases, options.seed)
+    ordered = cast("Sequence[Case] | Sequence[StoredCase]", interleave(cases, options.seed))
     all_graders = {g for gs in case_graders.values() for g in gs}
     executor = make_executor(options.executor)
     judge = judge_on(executor, open_judge(options.judge, all_graders))
@@ -447,7 +486,7 @@ def start_run(
         level=level,
         graders=tuple(sorted(g.key for g in graders.values())),
         software=software_versions(),
-        bank_hashes={b.id: b.content_hash for b in banks},
+        bank_hashes=bank_hashes if bank_hashes is not None else {b.id: b.content_hash for b in banks},
         data_hashes=dict(data_hashes or {}),
         case_count=len(ordered),
         early_stop=bool(options.early_stop and plan is not None),
@@ -458,7 +497,7 @@ def start_run(
         notes=list(notes),
     )
     stopper = (
-        make_stopper(plan, ordered, level, complete_minimums=run.complete_minimums)
+        make_stopper(plan, cast(Sequence[Case], ordered), level, complete_minimums=run.complete_minimums)
         if run.early_stop and plan is not None
         else None
     )
@@ -616,7 +655,7 @@ def judge_on(executor: Executor, judge: Target | None) -> Target | None:
 
 async def _execute(
     run: Run,
-    cases: Sequence[Case],
+    cases: Sequence[Case] | Sequence[StoredCase],
     case_graders: dict[str, tuple[str, ...]],
     graders: dict[str, Grader],
     options: RunOptions,
@@ -668,17 +707,11 @@ async def _execute(
         )
         cached: dict[str, Response] = {}
         identity = target.cache_identity()
-        # adaptive attacks' finished calls of this run (a resume replays them)
-        keys = {
-            k: c.id
-            for c in cases
-            if "adaptive" in c.metadata
-            for k in journal_keys(run.id, identity, c, run.params)
-        }
-        if options.use_cache:
-            keys.update({cache_key(identity, c, run.params): c.id for c in cases})
-        if keys:
-            cached = store.cache_get_many(keys)
+        # cases held as stored rows are drawn from the store page by page as the engine
+        # takes them (their cache entries with them); `Case` objects are sent as they are
+        lazy = bool(cases) and isinstance(cases[0], StoredCase)
+        if not lazy:
+            cached = store.cache_get_many(_lookup_keys(cast(Sequence[Case], cases), run, identity, options))
             log.info("cache: %d stored answers found for %d cases", len(cached), len(cases))
         writer = ResultWriter(store, run.id).start()
         engine = Engine(
@@ -714,9 +747,15 @@ async def _execute(
                 installed = True
             except (NotImplementedError, RuntimeError):
                 installed = False
+        drawn: Iterable[Case] | AsyncIterator[Case] = (
+            _drawn(store, run, engine, identity, options) if lazy else cast(Sequence[Case], cases)
+        )
         try:
             stats = await engine.run(
-                cases, case_graders, (lambda e: progress(e, 1, run.case_count)) if progress else None
+                drawn,
+                case_graders,
+                (lambda e: progress(e, 1, run.case_count)) if progress else None,
+                total=len(cases),
             )
         finally:
             if installed:
@@ -751,6 +790,44 @@ async def _execute(
     finally:
         if lease is not None:
             lease.release()
+
+
+def _lookup_keys(cases: Iterable[Case], run: Run, identity: str, options: RunOptions) -> dict[str, str]:
+    """Store keys worth reading before sending `cases`: adaptive attacks' finished calls of
+    this run (a resume replays them) and, with the cache on, each case's cache key."""
+    keys = {
+        k: c.id
+        for c in cases
+        if "adaptive" in c.metadata
+        for k in journal_keys(run.id, identity, c, run.params)
+    }
+    if options.use_cache:
+        keys.update({cache_key(identity, c, run.params): c.id for c in cases})
+    return keys
+
+
+async def _drawn(
+    store: Store, run: Run, engine: Engine, identity: str, options: RunOptions, page: int = 500
+) -> AsyncIterator[Case]:
+    """A run's stored cases in dispatch order, read a page at a time off the event loop, with
+    each page's cache entries put where the engine looks for them and dropped again once
+    the engine is three pages further: memory holds a few pages, whatever the run's size."""
+    pages = store.run_case_pages(run.id, page=page)
+    held: deque[list[str]] = deque()  # the cache keys each recent page added
+    while True:
+        batch = await asyncio.to_thread(next, pages, None)
+        if batch is None:
+            return
+        keys = _lookup_keys(batch, run, identity, options)
+        found = await asyncio.to_thread(store.cache_get_many, keys) if keys else {}
+        added = [k for k in found if k not in engine.cached]
+        engine.cached.update(found)
+        held.append(added)
+        if len(held) > 3:
+            for k in held.popleft():
+                engine.cached.pop(k, None)
+        for case in batch:
+            yield case
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, fn: Callable[[str], None], arg: str) -> None:

@@ -25,6 +25,7 @@ from assay._pipeline import (
     RunOptions,
     RunResult,
     TargetCheck,
+    _is_bank_file_ref,
     cases_from_banks,
     cases_from_plan,
     check_target,
@@ -32,6 +33,7 @@ from assay._pipeline import (
     load_bank,
     resume_run,
     start_run,
+    stored_cases_from_files,
 )
 from assay.core.config import Setting
 from assay.core.errors import InputError
@@ -240,6 +242,26 @@ def run(
     if cases is not None:
         case_graders = {c.id: tuple(graders) or default_graders_for(c) for c in cases}
         return start_run(list(cases), case_graders, options, progress=progress, store=store)
+    if limit is None and not chains and banks and all(_is_bank_file_ref(b) for b in banks):
+        # bank files, every case: read as stored rows, never all held as objects, and drawn
+        # from the store as the engine sends them (memory stays flat with the run's size)
+        from assay.banks.files import scan_bank_file
+
+        scanned = [scan_bank_file(Path(b).expanduser()) for b in banks]
+        rows, row_graders = stored_cases_from_files(scanned, languages, graders)
+        if not rows:
+            raise InputError(
+                "there are no cases to run (empty bank, or filters matched nothing)", where="--bank"
+            )
+        return start_run(
+            rows,
+            row_graders,
+            options,
+            plan_items={c.id: c.bank for c in rows},
+            bank_hashes={s.bank.id: s.content_hash for s in scanned},
+            progress=progress,
+            store=store,
+        )
     bank_list = [load_bank(b, store) for b in banks]
     chosen, case_graders, items = cases_from_banks(bank_list, limit, languages, seed, graders)
     if chains:
@@ -345,9 +367,11 @@ def summary(run_id: str, db: str | None = None, store: Store | None = None) -> l
 
     store = store or Store(db)
     run = store.get_run(run_id)
-    cases = {c.id: c for c in store.run_cases(run.id)}
+    cases = {c.id: c for c in store.case_facts(run.id)}
     records = [
-        JudgedRecord.from_case(cases[j.case_id], j) for j in store.judgments(run.id) if j.case_id in cases
+        JudgedRecord.from_case(cases[j.case_id], j)
+        for j in store.judgment_facts(run.id)
+        if j.case_id in cases
     ]
     rows = []
     for g in grader_table(records):
@@ -447,10 +471,13 @@ def run_details(run_id: str, db: str | None = None, store: Store | None = None) 
 
 
 def assessment(run_id: str, db: str | None = None, store: Store | None = None) -> Assessment:
-    """The assessment of a stored run (see `assessment_of`)."""
+    """The assessment of a stored run (see `assessment_of`), from the facts of its cases and
+    judgments (no texts are read)."""
     store = store or Store(db)
     run = store.get_run(run_id)
-    return assessment_of(run, store.run_cases(run.id), store.judgments(run.id), stored_references(store))
+    return assessment_of(
+        run, store.case_facts(run.id), store.judgment_facts(run.id), stored_references(store)
+    )
 
 
 def write_report(

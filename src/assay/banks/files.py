@@ -35,7 +35,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -46,7 +46,7 @@ from pydantic import ValidationError
 
 from assay.core.errors import InputError
 from assay.core.ids import sha256_hex
-from assay.core.types import EXPECTED_VALUES, LANGUAGES, Bank, Case, Message
+from assay.core.types import EXPECTED_VALUES, LANGUAGES, Bank, Case, Message, StoredCase, bank_content_hash
 
 TC260_RISK_RE = re.compile(r"^A\.[1-5]\.[a-i]$")
 CATEGORY_RE = re.compile(r"^(AS|TS)-\d\d$")
@@ -118,8 +118,13 @@ def detect_format(path: str | Path) -> str:
 
 
 def _read_jsonl(text: str, where: str) -> _Parsed:
-    records: list[_Record] = []
     errors: list[BankFileError] = []
+    records = list(_iter_jsonl(text, where, errors))
+    return _Parsed({}, records, errors)
+
+
+def _iter_jsonl(text: str, where: str, errors: list[BankFileError]) -> Iterator[_Record]:
+    """The records of a JSONL text, one line at a time; problems go to `errors`."""
     for n, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -134,8 +139,7 @@ def _read_jsonl(text: str, where: str) -> _Parsed:
                 BankFileError(where, n, None, f"each line must be a JSON object, got {type(obj).__name__}")
             )
             continue
-        records.append(_Record(n, obj))
-    return _Parsed({}, records, errors)
+        yield _Record(n, obj)
 
 
 def _split_list(value: str, commas: bool) -> list[str]:
@@ -403,6 +407,7 @@ def default_bank_id(path: str | Path) -> str:
 class _Built:
     bank: Bank | None
     errors: list[BankFileError]
+    content_hash: str = ""
 
 
 def _build(
@@ -413,10 +418,23 @@ def _build(
     private: bool,
     source: str,
     check_taxonomy: bool = True,
+    *,
+    keep: Callable[[Case], None] | None = None,
 ) -> _Built:
-    parsed = _parse(text, fmt, where)
-    errors = list(parsed.errors)
-    header = parsed.header
+    """The bank a file's text holds, or every problem in it.
+
+    `keep`: hand each case to `keep` as it is read instead of collecting them (a JSONL file
+    is then read a line at a time): the bank comes back without cases, with the content
+    hash of the ones handed over in `_Built.content_hash`."""
+    errors: list[BankFileError] = []
+    header: dict[str, Any] = {}
+    records: Iterable[_Record]
+    if keep is not None and fmt == "jsonl":
+        records = _iter_jsonl(text, where, errors)
+    else:
+        parsed = _parse(text, fmt, where)
+        errors.extend(parsed.errors)
+        header, records = parsed.header, parsed.records
     bid = bank_id or header.get("id") or default_bank_id(where)
     if not isinstance(bid, str) or not _BANK_ID.match(bid):
         errors.append(
@@ -429,12 +447,16 @@ def _build(
     if version is not None and not isinstance(version, (str, int, float)):
         errors.append(BankFileError(where, None, "version", "must be text"))
         version = None
-    known = _known_categories() if check_taxonomy else None
     cases: list[Case] = []
     first_line: dict[str, int] = {}
-    if not parsed.records and not errors:
-        errors.append(BankFileError(where, None, None, "the file holds no cases"))
-    for rec in parsed.records:
+    # the taxonomy is read only when a record names categories (most bank files name none)
+    known: frozenset[str] | None = None
+    looked = not check_taxonomy
+    seen_any = False
+    for rec in records:
+        seen_any = True
+        if not looked and isinstance(rec.data, dict) and "categories" in rec.data:
+            known, looked = _known_categories(), True
         rec_errors = list(_record_errors(rec, where, known))
         if rec_errors:
             errors.extend(rec_errors)
@@ -454,7 +476,13 @@ def _build(
             )
             continue
         first_line[case.id] = rec.line
-        cases.append(case)
+        if keep is not None:
+            if not errors:  # after the first error nothing is kept, only checked
+                keep(case)
+        else:
+            cases.append(case)
+    if not seen_any and not errors:
+        errors.append(BankFileError(where, None, None, "the file holds no cases"))
     if errors:
         return _Built(None, errors)
     bank = Bank(
@@ -467,7 +495,8 @@ def _build(
         source=source,
         cases=tuple(cases),
     )
-    return _Built(bank, [])
+    content = bank_content_hash(bank.id, bank.version, first_line) if keep is not None else bank.content_hash
+    return _Built(bank, [], content)
 
 
 def _read_text(path: Path) -> str:
@@ -491,6 +520,52 @@ def validate_bank_file(path: str | Path, fmt: str | None = None) -> list[BankFil
     return _build(text, fmt or detect_format(p), str(p), None, False, f"user:{p}").errors
 
 
+@dataclass
+class ScannedBank:
+    """A bank file read for a run without holding its cases as objects: the bank (no cases),
+    its content hash, and every case as the store keeps it (`StoredCase`)."""
+
+    bank: Bank
+    content_hash: str
+    cases: list[StoredCase]
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(sorted({c.language for c in self.cases}))
+
+
+def scan_bank_file(
+    path: str | Path, bank_id: str | None = None, private: bool = False, fmt: str | None = None
+) -> ScannedBank:
+    """`load_bank_file`, keeping each case as a `StoredCase` (its JSON text and the columns the
+    store indexes) instead of a `Case`: what a run of a large bank file holds until the cases
+    are stored. Same checks, same errors, same ids and content hash."""
+    p = Path(path)
+    text = _read_text(p)
+    kept: list[StoredCase] = []
+    built = _build(
+        text,
+        fmt or detect_format(p),
+        str(p),
+        bank_id,
+        private,
+        f"user:{p}",
+        keep=lambda c: kept.append(StoredCase.of(c)),
+    )
+    if built.errors or built.bank is None:
+        _raise_first(p, built.errors)
+    assert built.bank is not None
+    return ScannedBank(built.bank, built.content_hash, kept)
+
+
+def _raise_first(p: Path, errors: Sequence[BankFileError]) -> None:
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more; run `assay banks validate {p}`)" if len(errors) > 1 else ""
+    loc = p.as_posix() if first.line is None else f"{p.as_posix()}:{first.line}"
+    where = f"{loc}: {first.field}" if first.field else loc
+    raise InputError(first.message + more, where=where)
+
+
 def load_bank_file(
     path: str | Path, bank_id: str | None = None, private: bool = False, fmt: str | None = None
 ) -> Bank:
@@ -504,15 +579,8 @@ def load_bank_file(
     text = _read_text(p)
     built = _build(text, fmt or detect_format(p), str(p), bank_id, private, f"user:{p}")
     if built.errors or built.bank is None:
-        first = built.errors[0]
-        more = (
-            f" (and {len(built.errors) - 1} more; run `assay banks validate {p}`)"
-            if len(built.errors) > 1
-            else ""
-        )
-        loc = p.as_posix() if first.line is None else f"{p.as_posix()}:{first.line}"
-        where = f"{loc}: {first.field}" if first.field else loc
-        raise InputError(first.message + more, where=where)
+        _raise_first(p, built.errors)
+    assert built.bank is not None
     return built.bank
 
 

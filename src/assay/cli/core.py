@@ -300,7 +300,7 @@ def run_cmd(
     if result.interrupted:
         _resume_hint(run.id, db)
         raise typer.Exit(130)
-    _print_verdicts(run.id, db)  # a plan's requirements and regime decisions (banks alone have none)
+    _print_verdicts(run.id, db, store=reader)  # a plan's requirements and regime decisions
     nothing = result.incomplete and stats.done == 0 and not result.resumed
     if report and not nothing:  # a run in which every call failed has nothing to report
         path = api.write_report(run.id, fmt=report_format, lang=report_lang, out=out, db=db, store=reader)
@@ -545,9 +545,15 @@ def _resume_hint(run_id: str, db: str | None) -> None:
 
 
 def _print_verdicts(
-    run_id: str, db: str | None, views: tuple[str, ...] = (), correct_with: str | None = None
+    run_id: str,
+    db: str | None,
+    views: tuple[str, ...] = (),
+    correct_with: str | None = None,
+    store: Store | None = None,
 ) -> None:
-    assessment = api.assessment(run_id, db=db)
+    if not views and store is not None and not (store.get_run(run_id).plan or {}).get("requirements"):
+        return  # a run of banks alone has no requirements: nothing to decide
+    assessment = api.assessment(run_id, db=db, store=store)
     if not assessment.requirements and not views:
         return
     corrected = api.corrected(run_id, validation=correct_with, db=db) if correct_with else {}

@@ -50,6 +50,21 @@ _SHAPES: tuple[tuple[str, tuple[str, ...]], ...] = (
 CREDENTIAL_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p, _ in _SHAPES)
 _MARKERS = tuple(m for _, m in _SHAPES)
 
+
+#: every marker text at once: a lower-cased text none of them is in matches no shape
+_ANY_MARKER = re.compile("|".join(re.escape(m) for ms in _MARKERS for m in ms if m != "_") + r"|gh[pousr]_")
+#: characters that the case-insensitive shapes match as ASCII letters but that `lower()`
+#: does not turn into them (İ ı → i, ſ → s, K → k): a text holding one takes the full pass
+_FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
+def may_hold_credential(text: str) -> bool:
+    """False only when no credential shape can match `text` (a cheap test, for hot paths)."""
+    if _ANY_MARKER.search(text.lower()) is not None:
+        return True
+    return not text.isascii() and any(ch in text for ch in _FOLDS_TO_ASCII)
+
+
 _URL_PW = CREDENTIAL_PATTERNS[-1]
 
 
@@ -198,7 +213,10 @@ def scrub(text: str, extra: Iterable[str | None] = (), *, keep: Iterable[str] = 
 
 
 class Redactor:
-    """`redact` with a fixed list of secrets, for hot paths (one per run)."""
+    """`redact` with a fixed list of secrets, for hot paths (one per run).
+
+    A text that holds no known secret and no credential shape's marker (one search of the
+    lower-cased text) is returned as it is; only the others go through `redact`."""
 
     __slots__ = ("secrets",)
 
@@ -206,7 +224,9 @@ class Redactor:
         self.secrets = known_secrets(extra)
 
     def __call__(self, text: str, keep: Iterable[str] = ()) -> str:
-        return redact(text, self.secrets, keep=keep) if text else text
+        if not text or (not may_hold_credential(text) and not any(s in text for s in self.secrets)):
+            return text
+        return redact(text, self.secrets, keep=keep)
 
     def optional(self, text: str | None, keep: Iterable[str] = ()) -> str | None:
         return None if text is None else self(text, keep)

@@ -7,9 +7,11 @@ the same bank get the same ids, so runs, caches and bundles line up across them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -140,6 +142,29 @@ class Case(_Frozen):
         return self.messages[-1].content
 
 
+def bank_content_hash(bank_id: str, version: str, case_ids: Iterable[str]) -> str:
+    """A bank's content hash (`Bank.content_hash`) from its id, version and case ids."""
+    return sha256_hex(canonical_json({"id": bank_id, "version": version, "cases": sorted(case_ids)}))
+
+
+class StoredCase(NamedTuple):
+    """A case as a run stores it: the columns the store indexes and the case as JSON text.
+
+    What a large bank file is held as between reading it and storing the run (a few hundred
+    bytes, not a `Case` object's two kilobytes); the engine reads the `Case` back from the
+    store when it sends it."""
+
+    id: str
+    bank: str
+    language: str
+    expected: str
+    data: str  # Case.model_dump_json()
+
+    @classmethod
+    def of(cls, case: Case) -> StoredCase:
+        return cls(case.id, case.bank, case.language, case.expected, case.model_dump_json())
+
+
 class Bank(_Frozen):
     """A versioned set of cases. `content_hash` changes whenever any case or the version does."""
 
@@ -154,11 +179,7 @@ class Bank(_Frozen):
 
     @property
     def content_hash(self) -> str:
-        return sha256_hex(
-            canonical_json(
-                {"id": self.id, "version": self.version, "cases": sorted(c.id for c in self.cases)}
-            )
-        )
+        return bank_content_hash(self.id, self.version, (c.id for c in self.cases))
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -250,6 +271,78 @@ class Judgment(_Frozen):
     score: float | None = None  # grader confidence or continuous score in [0, 1]
     reason: str = ""
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+# -- what figures read: the fields of a case, an answer and a judgment that scoring, the
+# summary and a report's figures count, without texts. `Case`, `Response` and `Judgment`
+# have them; the store reads a finished run as these facts (`Store.case_facts` ...), so
+# runs of any size are scored in memory proportional to their counts, not their texts.
+
+
+class CaseFields(Protocol):
+    """What selection and breakdowns read of a case (`Case` and `CaseFacts` have it)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def bank(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def expected(self) -> str: ...
+    @property
+    def categories(self) -> tuple[str, ...]: ...
+    @property
+    def risks(self) -> tuple[str, ...]: ...
+    @property
+    def transforms(self) -> tuple[str, ...]: ...
+
+
+class JudgmentFields(Protocol):
+    """What counting reads of a judgment (`Judgment` and `JudgmentFacts` have it)."""
+
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def grader(self) -> str: ...
+    @property
+    def outcome(self) -> Outcome: ...
+
+
+class ResponseFields(Protocol):
+    """What counting reads of a response (`Response` and `ResponseFacts` have it)."""
+
+    @property
+    def error(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """A stored case's fields that figures read (no messages, no metadata)."""
+
+    id: str
+    bank: str
+    language: str
+    expected: str
+    categories: tuple[str, ...] = ()
+    risks: tuple[str, ...] = ()
+    transforms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class JudgmentFacts:
+    """A stored judgment's fields that figures read (no reason, no details)."""
+
+    case_id: str
+    grader: str
+    outcome: Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseFacts:
+    """A stored response's fields that figures read (no text)."""
+
+    error: str | None = None
 
 
 RunStatus = Literal["running", "completed", "incomplete", "interrupted", "failed", "stopped_early"]

@@ -17,7 +17,10 @@
 - every answer, error and judgment is redacted at ingestion (assay.core.secrets): the
   values of every secret the process knows (API keys, auth headers, database passwords)
   and credential-shaped strings never reach graders' reasons, the cache or the store;
-- results go to the group-commit writer as they arrive;
+- results go to the group-commit writer as they arrive; when every grader of the run is
+  synchronous and the sink can grade (the store's writer), a case is graded in the writer's
+  thread just before its commit, off the event loop (one grader call at a time: graders are
+  never called from two threads at once, `grading_lock`);
 - `stop()` (Ctrl-C) ends the run cleanly: nothing new is sent, in-flight calls are
   abandoned, everything already answered is committed, and the run can be resumed.
 """
@@ -25,15 +28,17 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import random
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from assay.core.concurrency import GRADING_LOCK
 from assay.core.errors import TargetError
 from assay.core.ids import canonical_json, sha256_hex
 from assay.core.secrets import Redactor
@@ -90,6 +95,18 @@ class Sink(Protocol):
     async def write_pending(self, response: Response) -> None:
         """Record why a case is still unanswered (nothing is judged)."""
         ...
+
+
+class GradingSink(Sink, Protocol):
+    """A sink that can also grade: `grade()` runs where the sink commits (the store's
+    writer thread), off the event loop, and returns the judgments it stored."""
+
+    async def write_graded(
+        self,
+        response: Response,
+        grade: Callable[[], Sequence[Judgment]],
+        cache: tuple[str, str, Response] | None = None,
+    ) -> list[Judgment]: ...
 
 
 @dataclass
@@ -191,7 +208,11 @@ class Engine:
         self._unreachable_streak = 0
         self.target_name = str(target.spec)
         self.cache_identity = target.cache_identity()
-        self._latencies: deque[float] = deque(maxlen=200)  # successful attempts: the learnt timeout
+        # the last 200 successful attempts' latencies (arrival order, and kept sorted beside it
+        # so the median is read, not sorted, on every attempt): the learnt timeout
+        self._latencies: deque[float] = deque()
+        self._sorted_latencies: list[float] = []
+        self._learnt: float | None = None  # the learnt timeout, None until 10 latencies
         # attempts in flight: their timeouts tighten as soon as a timeout has been learnt,
         # so requests that hung before there was anything to learn from are cut too
         self._inflight: dict[int, tuple[asyncio.Timeout, float]] = {}
@@ -199,6 +220,11 @@ class Engine:
         self.redact = Redactor()
         self._attackers: dict[str, Target] = {}
         self._attackers_lock = asyncio.Lock()
+        #: held around every synchronous grader call, wherever it runs (the event loop, the
+        #: writer thread, an adaptive attack's success test): graders keep one caller at a time
+        self.grading_lock = GRADING_LOCK
+        # grade in the sink's thread: only when no grader must be awaited on the event loop
+        self._grade_in_sink = hasattr(sink, "write_graded") and not any(g.is_async for g in graders.values())
 
     async def attacker_target(self, spec: str) -> Target:
         """The attacker model of adaptive attacks, built once per spec and closed with the run."""
@@ -249,24 +275,40 @@ class Engine:
 
     async def run(
         self,
-        cases: Sequence[Case],
+        cases: Iterable[Case] | AsyncIterable[Case],
         case_graders: Mapping[str, Sequence[str]],
         progress: Callable[[str], None] | None = None,
+        *,
+        total: int | None = None,
     ) -> EngineStats:
-        """Send every case. `progress(event)` is called once per case as it ends, with
-        event "answered" (the target answered it now), "cached", "skipped" (early
-        stopping) or "pending" (a transport failure left it unanswered)."""
-        self.stats.total = len(cases)
-        queue: asyncio.Queue[Case] = asyncio.Queue()
-        for c in cases:
-            queue.put_nowait(c)
-        n_workers = min(len(cases), self.limiter.maximum) or 1
+        """Send every case, first in first out. `progress(event)` is called once per case as
+        it ends, with event "answered" (the target answered it now), "cached", "skipped"
+        (early stopping) or "pending" (a transport failure left it unanswered).
+
+        `cases` may be drawn lazily (an iterator, or an async iterator that reads them from
+        the store page by page): the engine takes a case only when a worker is free, and
+        holds at most two per worker ahead, so a run's memory does not grow with its size.
+        `total`: how many there are, when `cases` has no length."""
+        if total is None and isinstance(cases, Sized):
+            total = len(cases)
+        self.stats.total = total or 0
+        n_workers = (self.limiter.maximum if total is None else min(total, self.limiter.maximum)) or 1
+        queue: asyncio.Queue[Case | None] = asyncio.Queue(maxsize=2 * n_workers)
+
+        async def feed() -> None:
+            if isinstance(cases, AsyncIterable):
+                async for c in cases:
+                    await queue.put(c)
+            else:
+                for c in cases:
+                    await queue.put(c)
+            for _ in range(n_workers):  # one end marker per worker
+                await queue.put(None)
 
         async def worker() -> None:
             while not self._stop.is_set():
-                try:
-                    case = queue.get_nowait()
-                except asyncio.QueueEmpty:
+                case = await queue.get()
+                if case is None:
                     return
                 if self.skip is not None and self.skip(case):
                     self.stats.skipped += 1
@@ -282,9 +324,10 @@ class Engine:
         switch = sys.getswitchinterval()
         sys.setswitchinterval(min(switch, 0.0005))
         workers = [asyncio.create_task(worker()) for _ in range(n_workers)]
+        feeder = asyncio.create_task(feed())
         stop_wait = asyncio.create_task(self._stop.wait())
         try:
-            pending: set[asyncio.Task[object]] = set(workers)  # type: ignore[arg-type]
+            pending: set[asyncio.Task[object]] = {*workers, feeder}  # type: ignore[arg-type]
             while pending:
                 done, pending = await asyncio.wait(pending | {stop_wait}, return_when=asyncio.FIRST_COMPLETED)  # type: ignore[arg-type]
                 for task in done:
@@ -299,6 +342,7 @@ class Engine:
         finally:
             sys.setswitchinterval(switch)
             stop_wait.cancel()
+            feeder.cancel()
             for w in workers:
                 w.cancel()
             for attacker in self._attackers.values():
@@ -335,8 +379,14 @@ class Engine:
             self.stats.errors += 1
             kind = response.error_kind or "error"
             self.stats.error_kinds[kind] = self.stats.error_kinds.get(kind, 0) + 1
-        judgments = [self.ingest_judgment(case, j) for j in await self._grade(case, response, grader_ids)]
-        await self.sink.write(response, judgments, cache_row)
+        if self._grade_in_sink:
+            sink: GradingSink = self.sink  # type: ignore[assignment]
+            judgments = await sink.write_graded(
+                response, lambda: self._grade_sync(case, response, grader_ids), cache_row
+            )
+        else:
+            judgments = [self.ingest_judgment(case, j) for j in await self._grade(case, response, grader_ids)]
+            await self.sink.write(response, judgments, cache_row)
         self.stats.done += 1
         if self.on_result is not None:
             self.on_result(case, response, judgments)
@@ -344,9 +394,22 @@ class Engine:
 
     def _learn(self, latency_s: float) -> None:
         """Record a successful attempt's latency and tighten the timeouts of those in flight."""
+        if not getattr(self.target, "cancellable", False):
+            return  # nothing is learnt for a target that cannot cancel a call
+        before = self.attempt_timeout()
         self._latencies.append(latency_s)
+        bisect.insort(self._sorted_latencies, latency_s)
+        if len(self._latencies) > 200:
+            old = self._latencies.popleft()
+            del self._sorted_latencies[bisect.bisect_left(self._sorted_latencies, old)]
+        if len(self._latencies) >= 10:
+            # the median, not a high percentile: answers that arrived only after hanging
+            # count as successes too, and must not teach the engine to wait for hangs
+            median = self._sorted_latencies[len(self._sorted_latencies) // 2]
+            self._learnt = max(self.config.min_request_timeout_s, 20.0 * median)
         limit = self.attempt_timeout()
-        if limit is None:
+        # attempts in flight started with at most the previous limit: only a tighter one cuts them
+        if limit is None or (before is not None and limit >= before):
             return
         for cut, started in list(self._inflight.values()):
             when = cut.when()
@@ -356,14 +419,9 @@ class Engine:
     def attempt_timeout(self) -> float | None:
         """Seconds one attempt may take before its slot is given back (None: no cap)."""
         cap = self.config.request_timeout_s
-        if not getattr(self.target, "cancellable", False) or len(self._latencies) < 10:
+        if self._learnt is None:
             return cap
-        recent = sorted(self._latencies)
-        # the median, not a high percentile: answers that arrived only after hanging
-        # count as successes too, and must not teach the engine to wait for hangs
-        median = recent[len(recent) // 2]
-        learnt = max(self.config.min_request_timeout_s, 20.0 * median)
-        return learnt if cap is None else min(cap, learnt)
+        return self._learnt if cap is None else min(cap, self._learnt)
 
     async def _converse(self, case: Case, grader_ids: tuple[str, ...] = ()) -> Response:
         token = CURRENT_CASE.set(case)
@@ -412,9 +470,9 @@ class Engine:
             actions.extend({**a, "turn": i + 1} if len(turns) > 1 else a for a in completion.actions)
             prompt_tokens += completion.usage.prompt_tokens
             completion_tokens += completion.usage.completion_tokens
-            reply = Message(role="assistant", content=completion.text)
-            messages.append(reply)
-            if len(turns) > 1:
+            if len(turns) > 1:  # a conversation: the answer is the next turn's context
+                reply = Message(role="assistant", content=completion.text)
+                messages.append(reply)
                 transcript.append(reply)
         assert completion is not None
         return Response(
@@ -529,12 +587,33 @@ class Engine:
                 # `agrade` keeps the event loop free (a blocking grader works on the grading thread)
                 j = grader.not_covered(case) or await grader.agrade(case, response)
             except Exception as exc:  # a grader bug must not lose the response
-                j = Judgment(
-                    case_id=case.id,
-                    grader=grader.key,
-                    outcome=Outcome.UNSCORABLE,
-                    label="grader_error",
-                    reason=f"grader failed: {type(exc).__name__}: {exc}",
-                )
+                j = _grader_error(grader.key, case, exc)
             out.append(j)
         return out
+
+    def _grade_sync(self, case: Case, response: Response, grader_ids: Sequence[str]) -> list[Judgment]:
+        """`_grade` for a run whose graders are all synchronous, run in the sink's thread;
+        the judgments come back redacted (ingestion)."""
+        out: list[Judgment] = []
+        with self.grading_lock:
+            for gid in grader_ids:
+                grader = self.graders.get(gid)
+                if grader is None or grader.group_level:
+                    continue
+                try:
+                    # a case whose risk the grader cannot see is not assessed, never judged safe
+                    j = grader.not_covered(case) or grader.grade(case, response)
+                except Exception as exc:  # a grader bug must not lose the response
+                    j = _grader_error(grader.key, case, exc)
+                out.append(self.ingest_judgment(case, j))
+        return out
+
+
+def _grader_error(key: str, case: Case, exc: Exception) -> Judgment:
+    return Judgment(
+        case_id=case.id,
+        grader=key,
+        outcome=Outcome.UNSCORABLE,
+        label="grader_error",
+        reason=f"grader failed: {type(exc).__name__}: {exc}",
+    )

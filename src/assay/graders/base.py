@@ -41,6 +41,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
 from assay.core import registry as _registry
+from assay.core.concurrency import GRADING_LOCK
 from assay.core.coverage import CoverageMethod, covering_method
 from assay.core.errors import InputError
 from assay.core.registry import Registry
@@ -52,6 +53,11 @@ _T = TypeVar("_T")
 _GRADING_THREAD = "assay-grading"
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+
+
+def _locked(fn: Callable[..., _T], *args: Any) -> _T:
+    with GRADING_LOCK:
+        return fn(*args)
 
 
 def _grading_pool() -> ThreadPoolExecutor:
@@ -68,10 +74,10 @@ async def off_loop(fn: Callable[..., _T], *args: Any) -> _T:
     concurrently; a call made on that thread already runs inline. The caller's context
     variables go along."""
     if threading.current_thread().name.startswith(_GRADING_THREAD):
-        return fn(*args)
+        return _locked(fn, *args)
     ctx = contextvars.copy_context()
     return await asyncio.get_running_loop().run_in_executor(
-        _grading_pool(), functools.partial(ctx.run, fn, *args)
+        _grading_pool(), functools.partial(ctx.run, _locked, fn, *args)
     )
 
 

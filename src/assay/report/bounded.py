@@ -14,10 +14,10 @@ This module only selects what to show: nothing here counts or estimates.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, cast
 
-from assay.core.types import Case, Judgment, Response
+from assay.core.types import Case, CaseFields, Judgment, Response
 from assay.report.build import _redacted, sample_views
 from assay.report.limits import SAMPLE_CAP
 from assay.report.model import ReportData, Sampling
@@ -45,9 +45,13 @@ def stratified(ids: Sequence[str], outcome: Mapping[str, str], cap: int) -> list
     return [cid for cid in ids if cid in picked]
 
 
+#: the full cases, responses and judgments of the given case ids (a store reads them)
+Details = Callable[[list[str]], tuple[Sequence[Case], Mapping[str, Response], Iterable[Judgment]]]
+
+
 def bound_report(
     data: ReportData,
-    cases: Sequence[Case],
+    cases: Sequence[CaseFields],
     responses: Mapping[str, Response],
     judgments: Iterable[Judgment],
     outcome: Mapping[str, str],
@@ -55,9 +59,14 @@ def bound_report(
     private_banks: Iterable[str] = (),
     cap: int = SAMPLE_CAP,
     secrets: Iterable[str] = (),
+    details: Details | None = None,
 ) -> ReportData:
     """`data` (built without samples) with capped id lists and the drill-down of the cases
-    they name. Figures are untouched: only which cases are shown changes."""
+    they name. Figures are untouched: only which cases are shown changes.
+
+    With `details`, `cases` may be facts (`Store.case_facts`), `responses` and `judgments`
+    are not read, and only the shown cases are read in full: a report of a run of any size
+    holds at most a few hundred cases' texts."""
     if cap < 1:
         raise ValueError("cap must be at least 1")
     shown: set[str] = set()
@@ -88,13 +97,18 @@ def bound_report(
     if data.tc260 is not None:
         update["tc260"] = data.tc260.model_copy(update={"risks": cut_rows(data.tc260.risks)})
     shown.update(stratified([c.id for c in cases], outcome, cap))
+    if details is not None:
+        order = [c.id for c in cases if c.id in shown]
+        full_cases, responses, judgments = details(order)
+        by_id = {c.id: c for c in full_cases}
+        shown_cases: Iterable[Case] = (by_id[cid] for cid in order if cid in by_id)
+    else:
+        shown_cases = (c for c in cast(Sequence[Case], cases) if c.id in shown)
     by_case: dict[str, list[Judgment]] = defaultdict(list)
     for j in judgments:
         if j.case_id in shown:
             by_case[j.case_id].append(j)
-    update["samples"] = sample_views(
-        (c for c in cases if c.id in shown), responses, by_case, outcome, private_banks
-    )
+    update["samples"] = sample_views(shown_cases, responses, by_case, outcome, private_banks)
     update["sampling"] = Sampling(cap=cap, cases=len(cases), shown=len(update["samples"]))
     # what is stored was redacted at ingestion; this safety net now sees a bounded report
     return _redacted(data.model_copy(update=update), secrets)

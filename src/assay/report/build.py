@@ -19,11 +19,22 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from assay.core.ids import canonical_json, sha256_hex
 from assay.core.secrets import known_secrets, redact_json_text
-from assay.core.types import Bank, Case, Judgment, Message, Outcome, Response, Run
+from assay.core.types import (
+    Bank,
+    Case,
+    CaseFields,
+    Judgment,
+    JudgmentFields,
+    Message,
+    Outcome,
+    Response,
+    ResponseFields,
+    Run,
+)
 from assay.regimes.loader import REGIME_IDS
 from assay.regimes.model import Requirement
 from assay.report.model import (
@@ -165,9 +176,9 @@ def _aggregate(verdicts: Sequence[str]) -> Decision:
 
 def build_report_data(
     run: Run,
-    cases: Sequence[Case],
-    responses: Mapping[str, Response],
-    judgments: Sequence[Judgment],
+    cases: Sequence[CaseFields],
+    responses: Mapping[str, ResponseFields],
+    judgments: Sequence[JudgmentFields],
     results: Assessment | None = None,
     *,
     requirements: Sequence[Requirement] | None = None,
@@ -182,7 +193,10 @@ def build_report_data(
     """Everything a report shows, from plain objects (no store access).
 
     `with_samples=False` leaves out the per-case drill-down (`samples`), for views that
-    page through cases themselves (the dashboard); every figure is the same."""
+    page through cases themselves (the dashboard) and for bounded reports; every figure is
+    the same. Figures read only the fields of `CaseFields`, `ResponseFields` and
+    `JudgmentFields` (a stored run's facts will do); the drill-down needs the full `Case`,
+    `Response` and `Judgment` objects."""
     lk = lookups or default_lookups()
     results = results or Assessment()
     if requirements is None:
@@ -190,15 +204,19 @@ def build_report_data(
     req_by_id = {r.id: r for r in requirements}
 
     private = set(private_banks) | {b.id for b in banks or () if b.private}
-    by_case: dict[str, list[Judgment]] = defaultdict(list)
-    for j in judgments:
-        by_case[j.case_id].append(j)
     outcome = {c.id: results.case_outcomes.get(c.id, "none") for c in cases}
     case_ids = {c.id for c in cases}
     sent = {c.id for c in cases if c.id in responses}
 
     # ---- samples (drill-down)
-    samples = sample_views(cases, responses, by_case, outcome, private) if with_samples else []
+    samples: list[SampleView] = []
+    if with_samples:
+        by_case: dict[str, list[Judgment]] = defaultdict(list)
+        for j in cast(Sequence[Judgment], judgments):
+            by_case[j.case_id].append(j)
+        samples = sample_views(
+            cast(Sequence[Case], cases), cast(Mapping[str, Response], responses), by_case, outcome, private
+        )
 
     # ---- requirements
     notes: list[str] = list(results.notes)
@@ -551,7 +569,7 @@ def _action_view(a: dict[str, Any], private: bool) -> dict[str, Any]:
 
 
 def planned_and_sent(
-    req: Requirement | None, cases: Sequence[Case], sent: set[str]
+    req: Requirement | None, cases: Sequence[CaseFields], sent: set[str]
 ) -> tuple[list[str], list[str]]:
     """(cases the requirement selects, those of them sent): planned and actual samples apart."""
     planned = [c.id for c in cases if selects_case(req.selector, c)] if req else []
@@ -559,7 +577,7 @@ def planned_and_sent(
 
 
 def _requirement_view(
-    rr: RequirementResult, req: Requirement | None, cases: Sequence[Case], sent: set[str]
+    rr: RequirementResult, req: Requirement | None, cases: Sequence[CaseFields], sent: set[str]
 ) -> RequirementView:
     planned_ids, _ = planned_and_sent(req, cases, sent)
     return RequirementView(
@@ -616,7 +634,7 @@ def _breakdown_rows(given: Sequence[GroupEstimate] | None, lk: Lookups) -> list[
 def _tc260_view(
     results: Assessment,
     rv: Mapping[str, RequirementView],
-    cases: Sequence[Case],
+    cases: Sequence[CaseFields],
     banks: Sequence[Bank] | None,
     lk: Lookups,
     run: Run,

@@ -15,7 +15,14 @@ import hashlib
 import re
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    BytecodeCache,
+    Environment,
+    FileSystemBytecodeCache,
+    PackageLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 from markupsafe import Markup, escape
 
 from assay.core.text import terminal_safe
@@ -31,9 +38,21 @@ LEVEL_COLOURS: dict[str, str] = {
 }
 
 
+def _bytecode_cache() -> BytecodeCache | None:
+    """Compiled templates kept between processes, as Python keeps compiled modules: Jinja's
+    own per-user cache folder (checked to be private), keyed by the template's path and
+    checked against its source. Compiling the report template costs a short run more than
+    rendering it. None (compile every time) where that folder cannot be used."""
+    try:
+        return FileSystemBytecodeCache(pattern="assay-%s.cache")
+    except (OSError, RuntimeError):
+        return None
+
+
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("assay.report", "templates"),
+        bytecode_cache=_bytecode_cache(),
         autoescape=select_autoescape(
             enabled_extensions=("html", "j2", "xml", "svg"), default=True, default_for_string=True
         ),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from assay.core.errors import InputError
 from assay.core.files import check_output_file, write_atomic
-from assay.core.types import Case, Judgment, Response, Run
+from assay.core.types import Case, CaseFacts, Judgment, JudgmentFacts, Response, ResponseFacts, Run
 from assay.report.bounded import SAMPLE_CAP, bound_report
 from assay.report.build import build_report_data
 from assay.report.model import ReportData
@@ -28,6 +29,21 @@ class RunSource(Protocol):
     def latest_validations(self) -> dict[str, dict[str, Any]]: ...
 
 
+@runtime_checkable
+class FactSource(RunSource, Protocol):
+    """A source that also reads a run's facts and some cases in full (assay.store.Store):
+    bounded reports of runs of any size are built from it without holding every text."""
+
+    def case_facts(self, run_id: str) -> list[CaseFacts]: ...
+    def response_facts(self, run_id: str) -> dict[str, ResponseFacts]: ...
+    def judgment_facts(self, run_id: str) -> list[JudgmentFacts]: ...
+    def run_cases(self, run_id: str, case_ids: Iterable[str] | None = None) -> list[Case]: ...
+    def responses(self, run_id: str, case_ids: Iterable[str] | None = None) -> dict[str, Response]: ...
+    def judgments(
+        self, run_id: str, grader: str | None = None, case_ids: Iterable[str] | None = None
+    ) -> list[Judgment]: ...
+
+
 def private_banks(source: Any) -> list[str]:
     fn = getattr(source, "user_banks", None)
     return [] if fn is None else [b["id"] for b in fn() if b.get("private")]
@@ -39,6 +55,8 @@ def report_data(
     """The ReportData of a stored run, the Assessment it was built from, and the raw pieces
     (`with_samples=False`: without the per-case drill-down, for the dashboard;
     `sample_cap=N`: a bounded report, see `assay.report.bounded`)."""
+    if with_samples and sample_cap is not None and isinstance(source, FactSource):
+        return _bounded_from_facts(source, run_id, sample_cap)
     run = source.get_run(run_id)
     cases = source.run_cases(run.id)
     responses = source.responses(run.id)
@@ -61,6 +79,36 @@ def report_data(
             data, cases, responses, judgments, outcome, private_banks=private, cap=sample_cap or 1
         )
     raw = {"run": run, "cases": cases, "responses": responses, "judgments": judgments, "private": private}
+    return data, results, raw
+
+
+def _bounded_from_facts(
+    source: FactSource, run_id: str, sample_cap: int
+) -> tuple[ReportData, Assessment, dict[str, Any]]:
+    """`report_data` of a bounded report, reading the run's facts and only the shown cases
+    in full (the same figures and the same drill-down as from every object)."""
+    run = source.get_run(run_id)
+    cases = source.case_facts(run.id)
+    answered = source.response_facts(run.id)
+    judgments = source.judgment_facts(run.id)
+    results = assessment_of(run, cases, judgments, stored_references(source))
+    private = private_banks(source)
+    data = build_report_data(
+        run, cases, answered, judgments, results, private_banks=private, with_samples=False
+    )
+    outcome = {c.id: results.case_outcomes.get(c.id, "none") for c in cases}
+
+    def details(ids: list[str]) -> tuple[list[Case], dict[str, Response], list[Judgment]]:
+        return (
+            source.run_cases(run.id, ids),
+            source.responses(run.id, ids),
+            source.judgments(run.id, case_ids=ids),
+        )
+
+    data = bound_report(
+        data, cases, {}, (), outcome, private_banks=private, cap=sample_cap or 1, details=details
+    )
+    raw = {"run": run, "cases": cases, "responses": answered, "judgments": judgments, "private": private}
     return data, results, raw
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from assay.core.design import CONFIDENCE, CS_SHARE
-from assay.core.types import Case, Judgment, Outcome
+from assay.core.types import CaseFields, JudgmentFields, Outcome
 from assay.regimes.model import Requirement, Selector
 from assay.scoring.estimates import make_estimate
 from assay.scoring.grades import grade_hazards
@@ -85,7 +85,7 @@ class JudgedRecord:
         return self.grader.partition("@")[0]
 
     @classmethod
-    def from_case(cls, case: Case, judgment: Judgment | None = None) -> JudgedRecord:
+    def from_case(cls, case: CaseFields, judgment: JudgmentFields | None = None) -> JudgedRecord:
         """The record of `judgment` of `case`. Without a judgment: a record with only the
         case's fields (grader "", outcome unscorable), for selector matching before judging."""
         if judgment is not None and judgment.case_id != case.id:
@@ -151,7 +151,7 @@ def matches(selector: Selector, record: JudgedRecord) -> bool:
     )
 
 
-def selects_case(selector: Selector, case: Case) -> bool:
+def selects_case(selector: Selector, case: CaseFields) -> bool:
     """True when `selector` picks `case` (the rule of `matches`, before any judgment).
 
     Read straight off the case (no intermediate record): views call this once per

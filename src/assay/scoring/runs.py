@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from assay.core.errors import InputError
-from assay.core.types import Case, Judgment, Run
+from assay.core.types import Case, CaseFields, JudgmentFields, Run
 from assay.regimes.model import Requirement
 from assay.scoring.correction import correct_estimate
 from assay.scoring.decide import JudgedRecord, assess, matches, selects_case
@@ -34,7 +34,7 @@ def requirements_of(run: Run) -> list[Requirement]:
     return out
 
 
-def planned_samples(requirements: Iterable[Requirement], cases: Sequence[Case]) -> dict[str, int]:
+def planned_samples(requirements: Iterable[Requirement], cases: Iterable[CaseFields]) -> dict[str, int]:
     """Requirement id -> how many of the run's cases it selects (the sample drawn without early stopping)."""
     reqs = list(requirements)
     planned: dict[str, int] = defaultdict(int)
@@ -90,13 +90,14 @@ def cap_to_supply(assessment: Assessment, supply: Mapping[str, int]) -> Assessme
 
 def assessment_of(
     run: Run,
-    cases: Sequence[Case],
-    judgments: Sequence[Judgment],
+    cases: Sequence[CaseFields],
+    judgments: Sequence[JudgmentFields],
     references: dict[str, float] | None = None,
 ) -> Assessment:
     """Estimates, verdicts, clause conclusions and regime decisions from a run's judgments.
 
-    `cases` in the run's order and `judgments` in dispatch order (as the store returns them).
+    `cases` in the run's order and `judgments` in dispatch order (as the store returns them;
+    their facts, `Store.case_facts` / `judgment_facts`, are all this reads).
     `references`: requirement id -> reference unsafe rate (from `assay calibrate`), which
     turns AILuminate-style requirements from report-only into graded verdicts.
     """

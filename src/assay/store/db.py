@@ -13,20 +13,32 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, inspect, select, update
+from sqlalchemy import Engine, String, create_engine, event, func, inspect, select, type_coerce, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from assay.core.config import default_db_url
 from assay.core.errors import InputError
 from assay.core.secrets import known_secrets, redact_obj, register_secret, url_secrets
-from assay.core.types import Case, Judgment, Message, Outcome, Response, Run, Usage
+from assay.core.types import (
+    Case,
+    CaseFacts,
+    Judgment,
+    JudgmentFacts,
+    Message,
+    Outcome,
+    Response,
+    ResponseFacts,
+    Run,
+    StoredCase,
+    Usage,
+)
 from assay.store import schema as t
 
 HEAD_REVISION = "0005"
@@ -64,14 +76,17 @@ class Store:
         return f"Store({masked(self.url)})"
 
     # -- schema ----------------------------------------------------------------------
-    def migrate(self) -> None:
+    def migrate(self, *, head_script: bool = True) -> None:
         """Create or upgrade the schema. Safe when several processes open a fresh store at
         once: the upgrade runs under a lock (SQLite: BEGIN IMMEDIATE, the database's write
         lock; PostgreSQL: an advisory lock) and re-checks the revision once it holds it.
         A database holding someone else's tables is refused, never altered; a revision this
-        Assay does not know is one clear error."""
-        from alembic.util.exc import CommandError
+        Assay does not know is one clear error.
 
+        An empty SQLite database gets the head schema from `sqlite_head.json` (the
+        statements the migrations leave in `sqlite_master`, checked against them by
+        tests/test_store.py) instead of importing Alembic and replaying every migration;
+        `head_script=False` always migrates."""
         try:
             with self.engine.connect() as conn:
                 if _current_revision(conn) == HEAD_REVISION:
@@ -86,8 +101,11 @@ class Store:
                     return  # another process migrated while we waited for the lock
                 if revision is None:
                     _refuse_foreign_database(conn, self.url)
+                    if head_script and self.dialect == "sqlite" and _create_sqlite_head(conn):
+                        return
                 from alembic import command
                 from alembic.config import Config
+                from alembic.util.exc import CommandError
 
                 cfg = Config()
                 cfg.set_main_option("script_location", str(resources.files("assay.store") / "migrations"))
@@ -165,30 +183,87 @@ class Store:
     def create_run(
         self,
         run: Run,
-        cases: Sequence[Case],
+        cases: Iterable[Case | StoredCase],
         graders: Mapping[str, Sequence[str]],
         plan_items: dict[str, str] | None = None,
     ) -> None:
-        """Store a new run and the cases it will send, in one transaction."""
+        """Store a new run and the cases it will send (in that order), in one transaction:
+        one prepared insert per 500 cases, each chunk's rows made only when it is written."""
         plan_items = plan_items or {}
-        rows = [
-            {
-                "run_id": run.id,
-                "case_id": c.id,
-                "seq": i,
-                "bank": c.bank,
-                "language": c.language,
-                "expected": c.expected,
-                "plan_item": plan_items.get(c.id),
-                "graders": list(graders.get(c.id, ())),
-                "data": c.model_dump(mode="json"),
-            }
-            for i, c in enumerate(cases)
-        ]
+        dumps = json.dumps
+        insert = self._run_cases_sql()
+        graders_json: dict[tuple[str, ...], str] = {}  # most cases share their grader list
+
+        def row(i: int, c: Case | StoredCase) -> tuple[Any, ...]:
+            s = c if isinstance(c, StoredCase) else StoredCase.of(c)
+            names = tuple(graders.get(s.id, ()))
+            if names not in graders_json:
+                graders_json[names] = dumps(list(names))
+            return (
+                run.id,
+                s.id,
+                i,
+                s.bank,
+                s.language,
+                s.expected,
+                plan_items.get(s.id),
+                graders_json[names],
+                s.data,
+            )
+
         with self.engine.begin() as conn:
             conn.execute(t.runs.insert().values(**_run_row(run)))
-            for chunk in _chunks(rows, 500):
-                conn.execute(t.run_cases.insert(), chunk)
+            if insert is None:  # another dialect: SQLAlchemy statements
+                for part in _chunks(list(enumerate(cases)), 500):
+                    conn.execute(
+                        t.run_cases.insert(), [_case_row(run.id, i, c, graders, plan_items) for i, c in part]
+                    )
+                return
+            driver: Any = conn.connection.driver_connection
+            cur = driver.cursor()
+            chunk: list[tuple[Any, ...]] = []
+            for i, c in enumerate(cases):
+                chunk.append(row(i, c))
+                if len(chunk) == 500:
+                    cur.executemany(insert, chunk)
+                    chunk = []
+            if chunk:
+                cur.executemany(insert, chunk)
+            cur.close()
+
+    def _run_cases_sql(self) -> str | None:
+        if self.dialect == "sqlite":
+            mark, js = "?", "?"
+        elif self.dialect == "postgresql":
+            mark, js = "%s", "CAST(%s AS JSON)"
+        else:
+            return None
+        cols = "run_id, case_id, seq, bank, language, expected, plan_item, graders, data"
+        marks = ", ".join([mark] * 7 + [js, js])
+        return f"INSERT INTO run_cases ({cols}) VALUES ({marks})"
+
+    def run_case_pages(
+        self, run_id: str, *, page: int = 500, skip: Callable[[str], bool] | None = None
+    ) -> Iterator[list[Case]]:
+        """The run's cases in dispatch order, a page at a time (each page its own read): what
+        the engine draws from, so a run of any size holds only a page of cases. `skip(case
+        id)`: leave those out (a resume leaves out the answered ones)."""
+        after = -1
+        while True:
+            q = (
+                select(t.run_cases.c.seq, t.run_cases.c.case_id, t.run_cases.c.data)
+                .where((t.run_cases.c.run_id == run_id) & (t.run_cases.c.seq > after))
+                .order_by(t.run_cases.c.seq)
+                .limit(page)
+            )
+            with self.engine.connect() as conn:
+                rows = conn.execute(q).all()
+            if not rows:
+                return
+            after = rows[-1][0]
+            cases = [Case.model_validate(data) for _seq, cid, data in rows if skip is None or not skip(cid)]
+            if cases:
+                yield cases
 
     def save_run(self, run: Run) -> None:
         with self.engine.begin() as conn:
@@ -225,12 +300,109 @@ class Store:
         with self.engine.connect() as conn:
             return [Run.model_validate(r[0]) for r in conn.execute(q)]
 
-    def run_cases(self, run_id: str) -> list[Case]:
+    def run_cases(self, run_id: str, case_ids: Iterable[str] | None = None) -> list[Case]:
+        """The run's cases in dispatch order (`case_ids`: only those)."""
+        q = (
+            select(t.run_cases.c.data, t.run_cases.c.seq)
+            .where(t.run_cases.c.run_id == run_id)
+            .order_by(t.run_cases.c.seq)
+        )
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(t.run_cases.c.data).where(t.run_cases.c.run_id == run_id).order_by(t.run_cases.c.seq)
+            rows = _rows_for(conn, q, t.run_cases.c.case_id, case_ids)
+        if case_ids is not None:
+            rows.sort(key=lambda r: r[1])
+        return [Case.model_validate(r[0]) for r in rows]
+
+    def case_facts(self, run_id: str) -> list[CaseFacts]:
+        """The run's cases in dispatch order as the facts figures read, without their texts:
+        what the summary, the assessment and a bounded report of a run of any size read."""
+        q = (
+            select(
+                t.run_cases.c.case_id,
+                t.run_cases.c.bank,
+                t.run_cases.c.language,
+                t.run_cases.c.expected,
+                self._json_field(t.run_cases.c.data, "categories"),
+                self._json_field(t.run_cases.c.data, "risks"),
+                self._json_field(t.run_cases.c.data, "transforms"),
             )
-            return [Case.model_validate(r[0]) for r in rows]
+            .where(t.run_cases.c.run_id == run_id)
+            .order_by(t.run_cases.c.seq)
+        )
+        share = _Sharer()
+        with self.engine.connect() as conn:
+            return [
+                CaseFacts(
+                    cid,
+                    share(bank),
+                    share(lang),
+                    share(expected),
+                    share.seq(cats),
+                    share.seq(risks),
+                    share.seq(chain),
+                )
+                for cid, bank, lang, expected, cats, risks, chain in conn.execute(q)
+            ]
+
+    def _json_field(self, column: Any, key: str) -> Any:
+        """`column`'s `key` as the driver returns it cheapest: JSON text on SQLite, a decoded
+        value on PostgreSQL (`_Sharer.seq` takes both)."""
+        if self.dialect == "sqlite":
+            return func.json_extract(column, f"$.{key}", type_=String)
+        return column[key]
+
+    def response_facts(self, run_id: str) -> dict[str, ResponseFacts]:
+        """case id -> what figures read of its response (whether it failed), in dispatch order."""
+        q = (
+            select(t.responses.c.case_id, t.responses.c.error)
+            .join(
+                t.run_cases,
+                (t.run_cases.c.run_id == t.responses.c.run_id)
+                & (t.run_cases.c.case_id == t.responses.c.case_id),
+            )
+            .where(t.responses.c.run_id == run_id)
+            .order_by(t.run_cases.c.seq)
+        )
+        ok = ResponseFacts()
+        with self.engine.connect() as conn:
+            return {cid: ok if error is None else ResponseFacts(error) for cid, error in conn.execute(q)}
+
+    def judgment_facts(self, run_id: str) -> list[JudgmentFacts]:
+        """`judgments` (same order) as the facts figures read, without reasons or details."""
+        q = (
+            select(
+                t.judgments.c.case_id,
+                t.judgments.c.grader,
+                t.judgments.c.outcome,
+                t.run_cases.c.seq,
+                type_coerce(t.run_cases.c.graders, String),  # JSON text: decoded once per distinct list
+            )
+            .outerjoin(
+                t.run_cases,
+                (t.run_cases.c.run_id == t.judgments.c.run_id)
+                & (t.run_cases.c.case_id == t.judgments.c.case_id),
+            )
+            .where(t.judgments.c.run_id == run_id)
+        )
+        share = _Sharer()
+        outcomes = {o.value: o for o in Outcome}
+        place: dict[tuple[tuple[str, ...], str], tuple[int, str]] = {}  # (plan's graders, grader) -> rank
+        rows: list[tuple[int, tuple[int, str], JudgmentFacts]] = []
+        with self.engine.connect() as conn:
+            for cid, grader, outcome, seq, planned in conn.execute(q):
+                grader = share(grader)
+                key = (share.seq(planned), grader)
+                if key not in place:
+                    place[key] = _judgment_rank(0, key[0], grader)[1:]
+                rows.append(
+                    (
+                        seq if seq is not None else 1 << 30,
+                        place[key],
+                        JudgmentFacts(cid, grader, outcomes[outcome]),
+                    )
+                )
+        rows.sort(key=lambda r: (r[0], r[1]))
+        return [f for _, _, f in rows]
 
     def case_plan(self, run_id: str) -> dict[str, tuple[list[str], str | None]]:
         """case id → (grader ids, plan item id)."""
@@ -300,8 +472,8 @@ class Store:
                 ).scalar_one()
             )
 
-    def responses(self, run_id: str) -> dict[str, Response]:
-        """case id -> response, in dispatch order (the run's case order)."""
+    def responses(self, run_id: str, case_ids: Iterable[str] | None = None) -> dict[str, Response]:
+        """case id -> response, in dispatch order (the run's case order); `case_ids`: only those."""
         q = (
             select(t.responses)
             .join(
@@ -311,15 +483,21 @@ class Store:
             )
             .where(t.responses.c.run_id == run_id)
             .order_by(t.run_cases.c.seq)
+            .add_columns(t.run_cases.c.seq.label("dispatch_seq"))
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(q).mappings()
-            return {r["case_id"]: _response_from_row(r) for r in rows}
+            rows = _rows_for(conn, q, t.responses.c.case_id, case_ids, mappings=True)
+        if case_ids is not None:
+            rows.sort(key=lambda r: r["dispatch_seq"])
+        return {r["case_id"]: _response_from_row(r) for r in rows}
 
-    def judgments(self, run_id: str, grader: str | None = None) -> list[Judgment]:
+    def judgments(
+        self, run_id: str, grader: str | None = None, case_ids: Iterable[str] | None = None
+    ) -> list[Judgment]:
         """Judgments in dispatch order (the run's case order), and per case in the order the
         plan lists its graders: the order the engine produced them, which sequential
-        analysis replays and whose first grader a requirement without one counts."""
+        analysis replays and whose first grader a requirement without one counts.
+        `case_ids`: only those cases' judgments."""
         q = (
             select(t.judgments, t.run_cases.c.seq, t.run_cases.c.graders.label("planned_graders"))
             .outerjoin(
@@ -332,16 +510,10 @@ class Store:
         if grader:
             q = q.where(t.judgments.c.grader == grader)
         with self.engine.connect() as conn:
-            rows = list(conn.execute(q).mappings())
+            rows = list(_rows_for(conn, q, t.judgments.c.case_id, case_ids, mappings=True))
 
         def order(r: Any) -> tuple[int, int, str]:
-            planned = [g.partition("@")[0] for g in (r["planned_graders"] or ())]
-            gid = r["grader"].partition("@")[0]
-            return (
-                r["seq"] if r["seq"] is not None else 1 << 30,
-                planned.index(gid) if gid in planned else len(planned),
-                r["grader"],
-            )
+            return _judgment_rank(r["seq"], r["planned_graders"], r["grader"])
 
         return [judgment_from_row(r) for r in sorted(rows, key=order)]
 
@@ -687,6 +859,60 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+#: the head schema of an empty SQLite store, as `sqlite_head_statements` lists it
+SQLITE_HEAD_FILE = "sqlite_head.json"
+
+
+def sqlite_head_statements(conn: Any) -> list[str]:
+    """The statements that rebuild a migrated SQLite store's schema, in creation order:
+    every `sqlite_master` entry with SQL of its own (not the automatic indexes, nor the
+    shadow tables a virtual table makes itself), then the revision row."""
+    rows = conn.exec_driver_sql("SELECT type, name, sql FROM sqlite_master ORDER BY rowid").all()
+    virtual = [n for kind, n, sql in rows if kind == "table" and str(sql or "").startswith("CREATE VIRTUAL")]
+    out = []
+    for kind, name, sql in rows:
+        if sql is None or (kind == "table" and any(name.startswith(v + "_") for v in virtual)):
+            continue
+        out.append(str(sql))
+    revision = _current_revision(conn)
+    out.append(f"INSERT INTO alembic_version (version_num) VALUES ('{revision}')")
+    return out
+
+
+def write_sqlite_head(path: Path | None = None) -> Path:
+    """Write `sqlite_head.json` from the migrations (run after adding a migration)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(f"sqlite:///{tmp}/head.db", migrate=False)
+        store.migrate(head_script=False)
+        with store.engine.connect() as conn:
+            statements = sqlite_head_statements(conn)
+        store.engine.dispose()
+    out = path or Path(str(resources.files("assay.store") / SQLITE_HEAD_FILE))
+    text = json.dumps({"revision": HEAD_REVISION, "statements": statements}, indent=1, ensure_ascii=False)
+    out.write_text(text + "\n", encoding="utf-8")
+    return out
+
+
+def _create_sqlite_head(conn: Any) -> bool:
+    """Create the head schema in an empty SQLite database (in the caller's transaction).
+    False, with nothing changed, when the script is not for this revision or a statement
+    fails (SQLite without FTS5 or its trigram tokenizer): the migrations run instead."""
+    if inspect(conn).get_table_names():
+        return False
+    script = json.loads((resources.files("assay.store") / SQLITE_HEAD_FILE).read_text(encoding="utf-8"))
+    if script.get("revision") != HEAD_REVISION:
+        return False
+    try:
+        with conn.begin_nested():
+            for statement in script["statements"]:
+                conn.exec_driver_sql(statement)
+    except SQLAlchemyError:
+        return False
+    return True
+
+
 def _current_revision(conn: Any) -> str | None:
     if not inspect(conn).has_table("alembic_version"):
         return None
@@ -768,9 +994,84 @@ def _first_line(exc: BaseException) -> str:
     return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
 
 
+def _judgment_rank(
+    seq: int | None, planned_graders: Sequence[str] | None, grader: str
+) -> tuple[int, int, str]:
+    """Where a judgment goes in `Store.judgments` order: its case's dispatch position, then
+    its grader's place in the plan item's grader list."""
+    planned = [g.partition("@")[0] for g in (planned_graders or ())]
+    gid = grader.partition("@")[0]
+    return (
+        seq if seq is not None else 1 << 30,
+        planned.index(gid) if gid in planned else len(planned),
+        grader,
+    )
+
+
+def _rows_for(
+    conn: Any, q: Any, column: Any, case_ids: Iterable[str] | None, *, mappings: bool = False
+) -> list[Any]:
+    """The rows of `q`, or only those whose `column` is one of `case_ids` (read in chunks:
+    the caller restores the order it needs)."""
+    if case_ids is None:
+        res = conn.execute(q)
+        return list(res.mappings() if mappings else res)
+    out: list[Any] = []
+    for chunk in _chunks(sorted(set(case_ids)), 500):
+        res = conn.execute(q.where(column.in_(chunk)))
+        out.extend(res.mappings() if mappings else res)
+    return out
+
+
+class _Sharer:
+    """One object per distinct value read (bank names, grader keys, category lists): a run of
+    100k cases holds a handful of strings and tuples, not 100k copies of each."""
+
+    __slots__ = ("_seen",)
+
+    def __init__(self) -> None:
+        self._seen: dict[Any, Any] = {}
+
+    def __call__(self, value: str) -> str:
+        return self._seen.setdefault(value, value)  # type: ignore[no-any-return]
+
+    def seq(self, value: Sequence[str] | str | None) -> tuple[str, ...]:
+        """A list of strings (or its JSON text) as one shared tuple."""
+        if not value or value == "[]":
+            return ()
+        if isinstance(value, str):
+            hit = self._seen.get(("json", value))
+            if hit is None:
+                hit = self._seen[("json", value)] = self.seq(json.loads(value))
+            return hit  # type: ignore[no-any-return]
+        key = tuple(value)
+        return self._seen.setdefault(key, key)  # type: ignore[no-any-return]
+
+
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _case_row(
+    run_id: str,
+    i: int,
+    c: Case | StoredCase,
+    graders: Mapping[str, Sequence[str]],
+    plan_items: Mapping[str, str],
+) -> dict[str, Any]:
+    s = c if isinstance(c, StoredCase) else StoredCase.of(c)
+    return {
+        "run_id": run_id,
+        "case_id": s.id,
+        "seq": i,
+        "bank": s.bank,
+        "language": s.language,
+        "expected": s.expected,
+        "plan_item": plan_items.get(s.id),
+        "graders": list(graders.get(s.id, ())),
+        "data": json.loads(s.data),
+    }
 
 
 def _run_row(run: Run) -> dict[str, Any]:
