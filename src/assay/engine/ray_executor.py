@@ -44,6 +44,7 @@ import secrets
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -226,12 +227,13 @@ class EndpointLimit:
 
     Slots are held by (owner, ticket): an owner is one run's driver; one that stops
     heartbeating for OWNER_TIMEOUT_S loses what it held, so a killed driver cannot starve
-    the others."""
+    the others. Once no run uses it, the next run to come sets the limit again."""
 
     def __init__(self, key: str, maximum: int) -> None:
         self.key = key
         self.limiter = AdaptiveLimiter(maximum)
         self.pending: dict[tuple[str, int], asyncio.Task[None]] = {}
+        self.waiting: Counter[str] = Counter()
         self.held: dict[tuple[str, int], float] = {}
         self.cancelled: set[tuple[str, int]] = set()
         self.seen: dict[str, float] = {}
@@ -244,49 +246,70 @@ class EndpointLimit:
         if self._reaper is None:
             self._reaper = asyncio.get_running_loop().create_task(self._reap())
 
+    def _idle_but(self, owner: str) -> bool:
+        return set(self.seen) <= {owner} and not self.pending and all(k[0] == owner for k in self.held)
+
+    def _crowded(self, owner: str) -> bool:
+        """Whether `owner` must give slots back now: another run waits, or the limit was cut
+        below what is held."""
+        lim = self.limiter
+        return lim.active > lim.current or sum(self.waiting.values()) > self.waiting[owner]
+
+    def _set(self, maximum: int) -> None:
+        lim = self.limiter
+        lim.maximum = maximum
+        lim.limit = float(maximum)
+        lim.minimum = min(lim.minimum, maximum)
+        lim._wake()
+
     async def configure(self, owner: str, explicit: int | None, default: int) -> tuple[int, bool]:
         """(the limit now, whether this run set it). An explicit limit is the endpoint's
-        budget and replaces the one before; without one a run keeps what is there."""
+        budget and replaces the one before; without one, a run that finds no other run
+        using the endpoint sets its own (`default`), else it keeps what the others use."""
+        fresh = self._idle_but(owner)
         self._touch(owner)
-        if explicit is None:
-            # nobody used it yet: this run created it, with its own limit
-            fresh = self.granted == 0 and not self.pending and set(self.seen) == {owner}
-            return self.limiter.maximum, fresh
-        lim = self.limiter
-        lim.maximum = explicit
-        lim.limit = float(explicit)
-        lim.minimum = min(lim.minimum, explicit)
-        lim._wake()
-        return explicit, True
+        if explicit is not None:
+            self._set(explicit)
+            return explicit, True
+        if fresh:
+            self._set(default)
+        return self.limiter.maximum, fresh
 
-    async def acquire(self, owner: str, ticket: int) -> bool:
+    async def acquire(self, owner: str, ticket: int) -> tuple[bool, bool]:
+        """(granted, crowded): waits for a slot; False when the wait was cancelled."""
         self._touch(owner)
         key = (owner, ticket)
         if key in self.cancelled:
             self.cancelled.discard(key)
-            return False
+            return False, self._crowded(owner)
         task = asyncio.ensure_future(self.limiter.acquire())
         self.pending[key] = task
+        self.waiting[owner] += 1
         try:
             await task
         except asyncio.CancelledError:
-            return False
+            return False, self._crowded(owner)
         finally:
             self.pending.pop(key, None)
+            self.waiting[owner] -= 1
         self.held[key] = time.monotonic()
         self.granted += 1
         self.peak = max(self.peak, self.limiter.active)
-        return True
+        return True, self._crowded(owner)
 
-    async def release(self, owner: str, ticket: int, outcome: str) -> None:
+    async def settle(self, owner: str, returned: list[int], ok: int, overloads: int) -> bool:
+        """What a run's calls came to since it last settled (`ok` answers, `overloads`
+        429/503s: the limit grows by 1/limit per answer and halves on an overload burst) and
+        the slots it gives back; returns whether it is crowded (must give back the rest)."""
         self._touch(owner)
-        if self.held.pop((owner, ticket), None) is None:
-            return
-        if outcome == "ok":
+        for _ in range(ok):
             self.limiter.on_success()
-        elif outcome in ("rate_limit", "overload"):
+        if overloads:
             self.limiter.on_overload()
-        self.limiter.release()
+        for ticket in returned:
+            if self.held.pop((owner, ticket), None) is not None:
+                self.limiter.release()
+        return self._crowded(owner)
 
     async def cancel(self, owner: str, ticket: int) -> None:
         """The caller gave up waiting (or got the slot too late to use it)."""
@@ -381,24 +404,43 @@ def endpoint_limit_actor(key: str, maximum: int) -> Any:
 
 
 class EndpointSlots:
-    """This run's side of an endpoint's shared limit (satisfies targets.base.SharedSlots)."""
+    """This run's side of an endpoint's shared limit (satisfies targets.base.SharedSlots).
+
+    A slot the run gives back is kept for its next call for a moment (`GRACE_S`) instead of
+    going back to the limit actor, unless another run waits or the limit was cut: a busy
+    run then pays no round trip per call, and what it holds still counts against the
+    limit, so the endpoint never sees more than the limit. Outcomes and returned slots go
+    to the actor together, at most every `FLUSH_S`."""
+
+    GRACE_S = 0.05
+    FLUSH_S = 0.005
 
     def __init__(self, actor: Any, key: str, owner: str) -> None:
         self.actor = actor
         self.key = key
         self.owner = owner
         self._tickets = itertools.count(1)
+        self.idle: list[tuple[int, float]] = []
+        self.crowded = False
+        self._returned: list[int] = []
+        self._ok = 0
+        self._overloads = 0
+        self._flush_at: asyncio.Handle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self.overloads = 0
-        self.waited_s = 0.0
+        self.reused = 0
+        self.fetched = 0
 
     async def acquire(self) -> int:
+        if self.idle and not self.crowded:
+            self.reused += 1
+            return self.idle.pop()[0]
         ticket = next(self._tickets)
-        t0 = time.perf_counter()
         gone_since: float | None = None
         while True:
             ref = self.actor.acquire.remote(self.owner, ticket)
             try:
-                granted = await ref
+                granted, crowded = await ref
             except asyncio.CancelledError:
                 with contextlib.suppress(Exception):
                     self.actor.cancel.remote(self.owner, ticket)
@@ -412,16 +454,65 @@ class EndpointSlots:
                     ) from None
                 await asyncio.sleep(0.5)
                 continue
+            self.crowded = crowded
             if granted:
-                self.waited_s += time.perf_counter() - t0
+                self.fetched += 1
                 return ticket
             ticket = next(self._tickets)
 
     def release(self, token: Any, outcome: str) -> None:
-        if outcome in ("rate_limit", "overload"):
+        if outcome == "ok":
+            self._ok += 1
+        elif outcome in ("rate_limit", "overload"):
+            self._overloads += 1
             self.overloads += 1
+            self.crowded = True  # give back what is held: the limit is being cut
+        if self.crowded:
+            self._returned.append(token)
+        else:
+            self.idle.append((token, time.monotonic()))
+        if self._flush_at is None:
+            with contextlib.suppress(RuntimeError):  # no loop: flushed on close
+                self._flush_at = asyncio.get_running_loop().call_later(self.FLUSH_S, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_at = None
+        now = time.monotonic()
+        keep: list[tuple[int, float]] = []
+        for ticket, since in self.idle:
+            if not self.crowded and now - since < self.GRACE_S:
+                keep.append((ticket, since))
+            else:
+                self._returned.append(ticket)
+        self.idle = keep
+        if self._returned or self._ok or self._overloads:
+            ref = self.actor.settle.remote(self.owner, self._returned, self._ok, self._overloads)
+            self._returned, self._ok, self._overloads = [], 0, 0
+            task = asyncio.get_running_loop().create_task(self._learn(ref))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        if self.idle:  # give them back once their grace is over
+            self._flush_at = asyncio.get_running_loop().call_later(self.FLUSH_S, self._flush)
+
+    async def _learn(self, ref: Any) -> None:
+        with contextlib.suppress(Exception):  # a lost answer only delays what it says
+            self.crowded = bool(await ref)
+            if self.crowded and self.idle and self._flush_at is None:
+                self._flush_at = asyncio.get_running_loop().call_soon(self._flush)
+
+    async def close(self) -> None:
+        """Report what is left, give back every slot and leave the limit."""
+        if self._flush_at is not None:
+            self._flush_at.cancel()
+            self._flush_at = None
+        returned = self._returned + [t for t, _ in self.idle]
+        self.idle, self._returned = [], []
         with contextlib.suppress(Exception):
-            self.actor.release.remote(self.owner, token, outcome)
+            await asyncio.wait_for(
+                self.actor.settle.remote(self.owner, returned, self._ok, self._overloads), 10
+            )
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.actor.leave.remote(self.owner), 10)
 
 
 # -- pools of actors ------------------------------------------------------------------------
@@ -945,8 +1036,7 @@ class RayExecutor(Executor):
             await pool.close()
         _kill_all(self.spares)
         for slots in self.endpoints.values():
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(slots.actor.leave.remote(self.owner), 10)
+            await slots.close()
         self.pools.clear()
         self.endpoints.clear()
         if self._joined:

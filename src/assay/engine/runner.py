@@ -458,7 +458,7 @@ class Engine:
                 per_attempt = self.attempt_timeout()
                 self.stats.sent += 1
                 allowed = remaining if per_attempt is None else min(remaining, per_attempt)
-                held = SLOT_HELD.set(shared is not None)
+                held = SLOT_HELD.set(True) if shared is not None else None
                 try:
                     async with asyncio.timeout(allowed) as cut:
                         slot = id(cut)
@@ -468,7 +468,8 @@ class Engine:
                         finally:
                             self._inflight.pop(slot, None)
                 finally:
-                    SLOT_HELD.reset(held)
+                    if held is not None:
+                        SLOT_HELD.reset(held)
                 spent += time.perf_counter() - t0
                 self._learn(time.perf_counter() - t0)
                 self.limiter.on_success()
