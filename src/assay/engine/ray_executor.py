@@ -12,18 +12,21 @@ writer. This module gives it proxies whose work goes to actors:
   own ceiling). The judge of `llm-judge` / `ensemble:*` graders gets its own actors
   (`--ray-judge-replicas`, and the resources each reserves);
 - **graders that run a learned model** (`RayGrader`, graders declaring `uses_model`:
-  embeddings and trained heads): each grader actor builds the grader once and grades
-  batches (`grade_many`); the driver sends what arrives together as one batch, and the
-  next one while a batch is being graded (`--ray-grader-replicas`, resources). A grader
-  whose rules decide (keywords, PII, leaks) stays in the driver: a round trip would cost
-  more than grading;
+  embeddings and trained heads): one pool of grader actors per run, each actor building
+  all of the run's model graders once (the embedding model loaded once for them) and
+  grading batches (`grade_many`); the driver sends what arrives together as one batch, and
+  the next one while a batch is being graded (`--ray-grader-replicas`, resources). A
+  grader whose rules decide (keywords, PII, leaks) stays in the driver: a round trip would
+  cost more than grading;
 - **one limit per endpoint across the cluster** (`EndpointLimit`): a detached named actor
   per endpoint (host and model) holds the calls in flight to it, for every worker and every
   run on the cluster (`--ray-endpoint-limit`, default the first run's `--concurrency`). The
   engine takes a slot before an attempt starts its clock (`Target.shared_slots`); a 429 or
   503 halves the shared limit once for everybody (AIMD, as the run's own limit), so more
-  workers or more runs never mean more load or more 429s on the endpoint. A run that dies
-  without giving its slots back loses them after `OWNER_TIMEOUT_S` without a heartbeat;
+  workers or more runs never mean more load or more 429s on the endpoint. A run reuses the
+  slots it gives back for a moment (no round trip per call) unless another run waits; a
+  run that dies without giving its slots back loses them after `OWNER_TIMEOUT_S` without
+  a heartbeat;
 - an actor that dies (its process or its node) loses nothing: each call or batch it had
   in flight moves to another actor of its pool, at most `max_moves` times, after which a
   call is a transport fault (the case stays pending, a resume sends it again) and a batch
