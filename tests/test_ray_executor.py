@@ -27,6 +27,7 @@ import importlib.util
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -168,6 +169,7 @@ class RayNodes:
             for child in family:
                 with _gone():
                     child.kill()
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
 def _children(pid: int) -> list[Any]:
