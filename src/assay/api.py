@@ -38,6 +38,7 @@ from assay._pipeline import (
 from assay.core.config import Setting
 from assay.core.errors import InputError
 from assay.core.types import Case, GenerationParams, Judgment, Response, Run
+from assay.engine.executor import API_NAMES as EXECUTOR_API_NAMES
 from assay.engine.executor import ExecutorOptions
 from assay.graders.validation import ValidationReport
 from assay.levels import BankStats, Classification
@@ -160,6 +161,15 @@ def run(
     ray_gpus: float = 0.0,
     ray_memory_gb: float | None = None,
     ray_worker_concurrency: int | None = None,
+    ray_judge_replicas: int | None = None,
+    ray_judge_cpus: float | None = None,
+    ray_judge_gpus: float = 0.0,
+    ray_judge_memory_gb: float | None = None,
+    ray_grader_replicas: int | None = None,
+    ray_grader_cpus: float | None = None,
+    ray_grader_gpus: float = 0.0,
+    ray_grader_memory_gb: float | None = None,
+    ray_endpoint_limit: int | None = None,
 ) -> RunResult:
     """Run banks (or a plan, or explicit cases) against a target and store everything.
 
@@ -185,7 +195,11 @@ def run(
     `executor="ray"` answers the target's calls on a Ray cluster (docs/ray.md):
     `ray_address` (None: start or join a local cluster), `ray_workers` replicas (None: one
     per node) each reserving `ray_cpus` / `ray_gpus` / `ray_memory_gb`, at most
-    `ray_worker_concurrency` calls each. The store, cache, retries and verdicts are the same.
+    `ray_worker_concurrency` calls each; the judge on `ray_judge_replicas` actors (0: in
+    this process) reserving `ray_judge_cpus` / `ray_judge_gpus` / `ray_judge_memory_gb`;
+    graders that run a learned model on `ray_grader_replicas` actors (0: in this process)
+    reserving `ray_grader_*`; at most `ray_endpoint_limit` calls in flight to an endpoint
+    across every run on the cluster. The store, cache, retries and verdicts are the same.
 
     `target`, `concurrency` and `judge` left as None take the configured defaults
     (`ASSAY_TARGET`, … or the config file; `assay.core.config`), else local:smollm2 and 16.
@@ -209,9 +223,7 @@ def run(
         graders=tuple(graders),
         judge=judge,
         request_timeout_s=request_timeout_s,
-        executor=ExecutorOptions(
-            executor, ray_address, ray_workers, ray_cpus, ray_gpus, ray_memory_gb, ray_worker_concurrency
-        ),
+        executor=ExecutorOptions.of(**_passed_on(locals(), _EXECUTOR_OPTIONS)),
     )
     if chains:
         from assay.transforms import parse_chain
@@ -298,6 +310,15 @@ def resume(
     ray_gpus: float = 0.0,
     ray_memory_gb: float | None = None,
     ray_worker_concurrency: int | None = None,
+    ray_judge_replicas: int | None = None,
+    ray_judge_cpus: float | None = None,
+    ray_judge_gpus: float = 0.0,
+    ray_judge_memory_gb: float | None = None,
+    ray_grader_replicas: int | None = None,
+    ray_grader_cpus: float | None = None,
+    ray_grader_gpus: float = 0.0,
+    ray_grader_memory_gb: float | None = None,
+    ray_endpoint_limit: int | None = None,
 ) -> RunResult:
     """Continue an interrupted or incomplete run: only cases without a stored response are
     sent (those left pending by transport failures included).
@@ -321,9 +342,7 @@ def resume(
         retry_errors=retry_errors,
         force_target=force_target,
         request_timeout_s=request_timeout_s,
-        executor=ExecutorOptions(
-            executor, ray_address, ray_workers, ray_cpus, ray_gpus, ray_memory_gb, ray_worker_concurrency
-        ),
+        executor=ExecutorOptions.of(**_passed_on(locals(), _EXECUTOR_OPTIONS)),
     )
     return resume_run(run_id, options, progress=progress, store=store)
 
@@ -669,16 +688,8 @@ _RUN_OPTIONS = (
     "request_timeout_s",
     "progress",
 )
-#: the executor options (docs/ray.md) that `assess` passes on to `run` unchanged
-_EXECUTOR_OPTIONS = (
-    "executor",
-    "ray_address",
-    "ray_workers",
-    "ray_cpus",
-    "ray_gpus",
-    "ray_memory_gb",
-    "ray_worker_concurrency",
-)
+#: the executor options (docs/ray.md) that `run` and `resume` take and `assess` passes on
+_EXECUTOR_OPTIONS = EXECUTOR_API_NAMES
 
 
 def _passed_on(scope: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
@@ -719,6 +730,15 @@ def assess(
     ray_gpus: float = 0.0,
     ray_memory_gb: float | None = None,
     ray_worker_concurrency: int | None = None,
+    ray_judge_replicas: int | None = None,
+    ray_judge_cpus: float | None = None,
+    ray_judge_gpus: float = 0.0,
+    ray_judge_memory_gb: float | None = None,
+    ray_grader_replicas: int | None = None,
+    ray_grader_cpus: float | None = None,
+    ray_grader_gpus: float = 0.0,
+    ray_grader_memory_gb: float | None = None,
+    ray_endpoint_limit: int | None = None,
     progress: Progress | None = None,
     on_plan: Callable[[Classification, Plan], None] | None = None,
     store: Store | None = None,

@@ -49,28 +49,85 @@ RayConcurrencyOpt = Annotated[
 ]
 
 
-def executor_kwargs(
-    executor: str,
-    ray_address: str | None,
-    ray_workers: int | None,
-    ray_cpus: float | None,
-    ray_gpus: float,
-    ray_memory_gb: float | None,
-    ray_worker_concurrency: int | None,
-) -> dict[str, Any]:
-    """The keyword arguments `api.run` / `api.resume` take for these options, checked now
-    (exit 2 before any work: an unknown executor, --ray-* without --executor ray, no ray)."""
-    from assay.engine.executor import ExecutorOptions
+RayJudgeReplicasOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--ray-judge-replicas",
+        metavar="N",
+        help="With --executor ray: judge actors (a local model loaded once per replica, or an endpoint "
+        "judge's workers; default: one per node; 0: the judge is called from this process).",
+    ),
+]
+RayJudgeCpusOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--ray-judge-cpus",
+        metavar="X",
+        help="With --executor ray: CPUs each judge actor reserves (default: 1 for local:, 0.25 for endpoints).",
+    ),
+]
+RayJudgeGpusOpt = Annotated[
+    float,
+    typer.Option(
+        "--ray-judge-gpus", metavar="X", help="With --executor ray: GPUs each judge actor reserves."
+    ),
+]
+RayJudgeMemoryOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--ray-judge-memory-gb",
+        metavar="GIB",
+        help="With --executor ray: memory (GiB) each judge actor reserves.",
+    ),
+]
+RayGraderReplicasOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--ray-grader-replicas",
+        metavar="N",
+        help="With --executor ray: actors for each grader that runs a learned model (refusal head, "
+        "harmful-compliance embeddings; default: one per node; 0: they grade in this process).",
+    ),
+]
+RayGraderCpusOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--ray-grader-cpus",
+        metavar="X",
+        help="With --executor ray: CPUs each grader actor reserves (default: 0.5).",
+    ),
+]
+RayGraderGpusOpt = Annotated[
+    float,
+    typer.Option(
+        "--ray-grader-gpus", metavar="X", help="With --executor ray: GPUs each grader actor reserves."
+    ),
+]
+RayGraderMemoryOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--ray-grader-memory-gb",
+        metavar="GIB",
+        help="With --executor ray: memory (GiB) each grader actor reserves.",
+    ),
+]
+RayEndpointLimitOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--ray-endpoint-limit",
+        metavar="N",
+        help="With --executor ray: most calls in flight to one endpoint (host and model) across every "
+        "worker and every run on the cluster (default: the first run's --concurrency; later runs keep it).",
+    ),
+]
 
-    ExecutorOptions(
-        executor, ray_address, ray_workers, ray_cpus, ray_gpus, ray_memory_gb, ray_worker_concurrency
-    ).check()
-    return {
-        "executor": executor,
-        "ray_address": ray_address,
-        "ray_workers": ray_workers,
-        "ray_cpus": ray_cpus,
-        "ray_gpus": ray_gpus,
-        "ray_memory_gb": ray_memory_gb,
-        "ray_worker_concurrency": ray_worker_concurrency,
-    }
+
+def executor_kwargs(scope: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments `api.run` / `api.resume` / `api.assess` take for these options,
+    read from the command's parameters (`locals()`) and checked now (exit 2 before any
+    work: an unknown executor, --ray-* without --executor ray, a bad count, no ray)."""
+    from assay.engine.executor import API_NAMES, ExecutorOptions
+
+    kwargs = {name: scope[name] for name in API_NAMES}
+    ExecutorOptions.of(**kwargs).check()
+    return kwargs

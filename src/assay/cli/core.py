@@ -16,7 +16,16 @@ from assay.cli._ray import (
     RayAddressOpt,
     RayConcurrencyOpt,
     RayCpusOpt,
+    RayEndpointLimitOpt,
     RayGpusOpt,
+    RayGraderCpusOpt,
+    RayGraderGpusOpt,
+    RayGraderMemoryOpt,
+    RayGraderReplicasOpt,
+    RayJudgeCpusOpt,
+    RayJudgeGpusOpt,
+    RayJudgeMemoryOpt,
+    RayJudgeReplicasOpt,
     RayMemoryOpt,
     RayWorkersOpt,
     executor_kwargs,
@@ -209,6 +218,15 @@ def run_cmd(
     ray_gpus: RayGpusOpt = 0.0,
     ray_memory_gb: RayMemoryOpt = None,
     ray_worker_concurrency: RayConcurrencyOpt = None,
+    ray_judge_replicas: RayJudgeReplicasOpt = None,
+    ray_judge_cpus: RayJudgeCpusOpt = None,
+    ray_judge_gpus: RayJudgeGpusOpt = 0.0,
+    ray_judge_memory_gb: RayJudgeMemoryOpt = None,
+    ray_grader_replicas: RayGraderReplicasOpt = None,
+    ray_grader_cpus: RayGraderCpusOpt = None,
+    ray_grader_gpus: RayGraderGpusOpt = 0.0,
+    ray_grader_memory_gb: RayGraderMemoryOpt = None,
+    ray_endpoint_limit: RayEndpointLimitOpt = None,
 ) -> None:
     """Send a bank (or plan) of cases to a target, grade and store every answer, print a summary."""
     from assay.regimes.dates import parse_as_of
@@ -217,9 +235,7 @@ def run_cmd(
     bank, grader = split_list(bank), split_list(grader)
     report_lang = report_lang or legacy_report_lang
 
-    ray_opts = executor_kwargs(
-        executor, ray_address, ray_workers, ray_cpus, ray_gpus, ray_memory_gb, ray_worker_concurrency
-    )
+    ray_opts = executor_kwargs(locals())
 
     day = parse_as_of(as_of) if as_of is not None else None
     if day is not None and plan is None:
@@ -389,13 +405,20 @@ def assess_cmd(
     ray_gpus: RayGpusOpt = 0.0,
     ray_memory_gb: RayMemoryOpt = None,
     ray_worker_concurrency: RayConcurrencyOpt = None,
+    ray_judge_replicas: RayJudgeReplicasOpt = None,
+    ray_judge_cpus: RayJudgeCpusOpt = None,
+    ray_judge_gpus: RayJudgeGpusOpt = 0.0,
+    ray_judge_memory_gb: RayJudgeMemoryOpt = None,
+    ray_grader_replicas: RayGraderReplicasOpt = None,
+    ray_grader_cpus: RayGraderCpusOpt = None,
+    ray_grader_gpus: RayGraderGpusOpt = 0.0,
+    ray_grader_memory_gb: RayGraderMemoryOpt = None,
+    ray_endpoint_limit: RayEndpointLimitOpt = None,
 ) -> None:
     """Classify a profile, plan for its level and regimes, run the plan and write the report."""
     from assay.regimes.dates import parse_as_of
 
-    ray_opts = executor_kwargs(
-        executor, ray_address, ray_workers, ray_cpus, ray_gpus, ray_memory_gb, ray_worker_concurrency
-    )
+    ray_opts = executor_kwargs(locals())
 
     day = parse_as_of(as_of)
     lang = split_list(case_lang)

@@ -1,6 +1,8 @@
 """The engine: sends cases to a target, grades the answers and hands them to the store.
 
-- bounded, adaptive concurrency (engine.limiter);
+- bounded, adaptive concurrency (engine.limiter), and a target's slots shared with other
+  processes when it has them (`Target.shared_slots`: the Ray executor's per-endpoint limit),
+  taken before an attempt's clock starts;
 - bounded attempts and a deadline per case, exponential backoff with full jitter,
   Retry-After honoured;
 - a transport failure (timeout, 429, 5xx, connection error, refused credentials) that
@@ -36,7 +38,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from assay.core.concurrency import GRADING_LOCK
 from assay.core.errors import TargetError
@@ -44,7 +46,7 @@ from assay.core.ids import canonical_json, sha256_hex
 from assay.core.secrets import Redactor
 from assay.core.types import Case, GenerationParams, Judgment, Message, Outcome, Response, Usage
 from assay.engine.limiter import AdaptiveLimiter
-from assay.targets.base import CURRENT_CASE, Completion, Target
+from assay.targets.base import CURRENT_CASE, SLOT_HELD, Completion, Target
 
 log = logging.getLogger(__name__)
 
@@ -495,6 +497,10 @@ class Engine:
         cfg = self.config
         attempts = 0
         spent = 0.0
+        # a limit shared with other processes (the Ray executor's per-endpoint slots): taken
+        # after the run's own slot, before the attempt's clock starts, so the time spent
+        # waiting for it is neither latency nor a reason to cut the attempt short
+        shared = self.target.shared_slots
         while True:
             attempts += 1
             if attempts > 1:
@@ -502,27 +508,41 @@ class Engine:
             await self.limiter.acquire()
             t0 = time.perf_counter()
             err: TargetError
-            per_attempt = self.attempt_timeout()
+            token: Any = None
+            outcome = "error"
             try:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     raise TimeoutError
+                if shared is not None:
+                    async with asyncio.timeout(remaining):
+                        token = await shared.acquire()
+                    t0 = time.perf_counter()
+                    remaining = deadline - loop.time()
+                per_attempt = self.attempt_timeout()
                 self.stats.sent += 1
                 allowed = remaining if per_attempt is None else min(remaining, per_attempt)
-                async with asyncio.timeout(allowed) as cut:
-                    slot = id(cut)
-                    self._inflight[slot] = (cut, loop.time())
-                    try:
-                        completion = await self.target.complete_for(case_id, messages, self.params)
-                    finally:
-                        self._inflight.pop(slot, None)
+                held = SLOT_HELD.set(True) if shared is not None else None
+                try:
+                    async with asyncio.timeout(allowed) as cut:
+                        slot = id(cut)
+                        self._inflight[slot] = (cut, loop.time())
+                        try:
+                            completion = await self.target.complete_for(case_id, messages, self.params)
+                        finally:
+                            self._inflight.pop(slot, None)
+                finally:
+                    if held is not None:
+                        SLOT_HELD.reset(held)
                 spent += time.perf_counter() - t0
                 self._learn(time.perf_counter() - t0)
                 self.limiter.on_success()
                 self._unreachable_streak = 0
+                outcome = "ok"
                 return completion, attempts, spent
             except TargetError as exc:
                 err = exc
+                outcome = exc.kind
             except TimeoutError:
                 if loop.time() < deadline - 1e-3:
                     # a hung request: give the slot back and try again (not a rate-limit signal)
@@ -537,6 +557,8 @@ class Engine:
                     )
             finally:
                 self.limiter.release()
+                if token is not None and shared is not None:
+                    shared.release(token, outcome)
             spent += time.perf_counter() - t0
             if err.kind in ("rate_limit", "overload"):
                 # only an explicit "slow down" (429, 503/529) shrinks concurrency; timeouts

@@ -127,6 +127,9 @@ class Grader(ABC):
     is_async: ClassVar[bool] = False
     #: True when the grader calls an LLM judge: a run needs `--judge` and builds it with `judge=`
     needs_judge: ClassVar[bool] = False
+    #: True when grading runs a learned model (embeddings, a trained head): with
+    #: `--executor ray` the grader runs on grader actors that load it once and grade batches
+    uses_model: ClassVar[bool] = False
     #: expected behaviours (Case.expected) this grader judges when nothing names a grader: a
     #: plan item names it, a bank run runs it first. One grader per behaviour; the single
     #: table every default (`assay.core.registry.default_grader_table`) is derived from
@@ -178,6 +181,10 @@ class Grader(ABC):
             reason=f"no grader covers risk {', '.join(missing)}: {self.id} cannot judge it, so the case is not assessed",
             details={"uncovered": list(missing)},
         )
+
+    def load(self) -> None:  # noqa: B027 - optional hook
+        """Load the grader's model now (a grader actor does when it starts); otherwise a
+        grader loads what it needs when it first needs it."""
 
     def grade(self, case: Case, response: Response) -> Judgment:
         """Judge one response (template method): nothing to judge → unscorable

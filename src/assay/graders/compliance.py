@@ -485,6 +485,16 @@ class HarmfulComplianceGrader(Grader):
             label = "vague"
         return p, label, feats
 
+    #: version 3 embeds the harmful asks' answers (and consults the refusal detector)
+    uses_model = True
+
+    def load(self) -> None:
+        """Load the embedding model now (a grader actor does when it starts)."""
+        if self._version != "2":
+            from assay.graders.harm import similarities
+
+            similarities(["warm up"], ["warm up"])
+
     def grade(self, case: Case, response: Response) -> Judgment:
         return self.grade_many([case], [response])[0]
 

@@ -667,6 +667,13 @@ class RefusalGrader(Grader):
             self._embedder = default_embedder()
         return self._embedder
 
+    #: the head embeds the answers its rules leave unsure
+    uses_model = True
+
+    def load(self) -> None:
+        """Load the head and the embedding model now (a grader actor does when it starts)."""
+        self._head_probs(["warm up"])
+
     def _head_ready(self) -> bool:
         if not self.use_head:
             return False

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from assay.core import registry as _registry
 from assay.core.registry import Registry
@@ -20,6 +20,20 @@ from assay.core.types import Case, GenerationParams, Message, TargetSpec, Usage
 #: the case the engine is answering (set per case): targets that act on a case's own
 #: environment (the agent harness, adaptive attacks) read it; plain targets ignore it
 CURRENT_CASE: ContextVar[Case | None] = ContextVar("assay_current_case", default=None)
+#: set while the engine holds the shared slot of the call it is making (see SharedSlots):
+#: a target that takes a slot itself (for callers other than the engine) must not take another
+SLOT_HELD: ContextVar[bool] = ContextVar("assay_slot_held", default=False)
+
+
+class SharedSlots(Protocol):
+    """Calls in flight to one endpoint, shared with other processes (the Ray executor's
+    per-endpoint limit across workers and runs). The engine takes a slot before an attempt
+    starts its clock and gives it back with the attempt's outcome ("ok" or an error kind:
+    "rate_limit" / "overload" shrink the shared limit, as they shrink the run's)."""
+
+    async def acquire(self) -> Any: ...
+
+    def release(self, token: Any, outcome: str) -> None: ...
 
 
 @dataclass(slots=True)
@@ -43,6 +57,8 @@ class Target(ABC):
     #: model or function in a thread: no). Only then may the engine cut a slow attempt
     #: short with a timeout learnt from observed latencies, and try it again.
     cancellable: bool = False
+    #: calls in flight shared with other processes (None: only the run's own limit)
+    shared_slots: SharedSlots | None = None
 
     def __init__(self, spec: TargetSpec) -> None:
         self.spec = spec

@@ -9,6 +9,9 @@ Faults (drawn per request from a seeded RNG, so a run is repeatable):
 - `500` (server error),
 - `hang`: the request sleeps for `--hang-s` seconds (longer than the client's timeout),
 - `400`: the request is rejected (a permanent error, not retried).
+A concurrency cap: `--max-inflight N` answers a request that arrives while N are being
+served with `429` (`Retry-After`), as a rate-limited endpoint does; `over_cap` counts them
+and `peak_inflight` is the most served at once (tests of shared limits).
 Outages: `--outage-after-s A --outage-s D` answers every request in [A, A+D) seconds after
 the server started with `--outage-status` (503 by default; `0` drops the connection);
 `outage_requests=(first, count)` (tests) does the same for request numbers
@@ -39,6 +42,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -62,6 +66,7 @@ class MockConfig:
     outage_requests: tuple[int, int] | None = None  # (first request number, how many)
     outage_status: int = 503  # 0: drop the connection
     echo_auth: bool = False  # repeat the Authorization header in answers and error bodies
+    max_inflight: int | None = None  # more requests at once than this are answered 429
 
 
 @dataclass
@@ -74,6 +79,9 @@ class MockState:
     auth_headers: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     outage_hits: int = 0
+    inflight: int = 0
+    peak_inflight: int = 0
+    over_cap: int = 0
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.config.seed)
@@ -167,6 +175,29 @@ def build_app(state: MockState) -> web.Application:
             prompt = str(messages[-1]["content"])
         except (ValueError, KeyError, IndexError, TypeError):
             return error("invalid request body", 400)
+        if cfg.max_inflight is not None and state.inflight >= cfg.max_inflight:
+            state.over_cap += 1
+            state.faults_sent["429"] += 1
+            return error(
+                "Rate limit reached: too many requests in flight",
+                429,
+                code="rate_limit_exceeded",
+                headers={"Retry-After": f"{cfg.retry_after_s:g}"},
+            )
+        state.inflight += 1
+        state.peak_inflight = max(state.peak_inflight, state.inflight)
+        try:
+            return await answer(body, messages, prompt, echo, error)
+        finally:
+            state.inflight -= 1
+
+    async def answer(
+        body: dict[str, object],
+        messages: list[dict[str, object]],
+        prompt: str,
+        echo: str,
+        error: Callable[..., web.Response],
+    ) -> web.Response:
         state.counts[hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()[:16]] += 1
         if cfg.latency_ms:
             await asyncio.sleep(cfg.latency_ms / 1000.0)
@@ -218,6 +249,8 @@ def build_app(state: MockState) -> web.Application:
                 "max_per_prompt": max(state.counts.values(), default=0),
                 "faults": dict(state.faults_sent),
                 "outage_hits": state.outage_hits,
+                "over_cap": state.over_cap,
+                "peak_inflight": state.peak_inflight,
             }
         )
 
@@ -313,6 +346,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--outage-s", type=float, default=0.0)
     p.add_argument("--outage-status", type=int, default=503)
     p.add_argument("--echo-auth", action="store_true", help="Repeat the Authorization header in replies.")
+    p.add_argument(
+        "--max-inflight", type=int, default=None, help="Answer 429 above this many requests at once."
+    )
     a = p.parse_args(argv)
     cfg = MockConfig(
         latency_ms=a.latency_ms,
@@ -327,6 +363,7 @@ def main(argv: list[str] | None = None) -> None:
         outage_s=a.outage_s,
         outage_status=a.outage_status,
         echo_auth=a.echo_auth,
+        max_inflight=a.max_inflight,
     )
     web.run_app(build_app(MockState(cfg)), host="127.0.0.1", port=a.port, access_log=None, print=None)
 
