@@ -505,9 +505,12 @@ def steer_attacks(
     items = {renamed.get(cid, cid): i for cid, i in plan_items.items()} if plan_items is not None else None
     judged = [c for c in stamped if attack_judge_of(c.metadata.get("adaptive") or {})]
     if not judged:
-        return stamped, graders, items, [
-            f"--attack-judge {spec}: no adaptive attack in this run; the judge was not called"
-        ]
+        return (
+            stamped,
+            graders,
+            items,
+            [f"--attack-judge {spec}: no adaptive attack in this run; the judge was not called"],
+        )
     notes = [
         f"adaptive attacks steered by the attack judge {spec} (success at a rating of {threshold}/10 "
         "or more); it only decides when an attack stops: the run's graders judge every outcome"

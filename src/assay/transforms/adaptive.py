@@ -56,9 +56,7 @@ def check_attack_judge(spec: str, threshold: int = DEFAULT_JUDGE_THRESHOLD) -> s
     if parsed.kind in ("replay", "agent"):
         raise InputError(f"the attack judge must be a model or function, not {spec}", where="--attack-judge")
     if not 1 <= threshold <= 10:
-        raise InputError(
-            f"a rating from 1 to 10 (got {threshold})", where="--attack-judge-threshold"
-        )
+        raise InputError(f"a rating from 1 to 10 (got {threshold})", where="--attack-judge-threshold")
     return spec
 
 
