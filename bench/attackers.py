@@ -14,6 +14,11 @@ every report shows; a success is a reply the `harmful-compliance` grader judges 
 calls per case (target, attacker and attack-judge calls apart), calls and tokens per
 successful attack, and wall time. Everything runs offline; nothing is called that is not
 named on the command line.
+
+With `--db URL` the runs are kept; `--resume` then finishes each victim's unfinished run
+in that store (cases left pending, e.g. past `--deadline` on a loaded machine, or a bench
+killed midway) instead of starting a new one: the attack journal replays every finished
+call, so nothing is sent twice, and the figures are those of the whole run.
 """
 
 from __future__ import annotations
@@ -54,21 +59,32 @@ def measure(
     threshold: int = 10,
     max_tokens: int = 256,
     concurrency: int = 4,
+    deadline: float = 600.0,
+    resume: bool = False,
 ) -> list[dict[str, Any]]:
-    cases, _ = expand_cases(_cases(n), chains, seed)
     t0 = time.perf_counter()
-    res = api.run(
-        victim,
-        cases=cases,
-        db=db,
-        concurrency=concurrency,
-        graders=("harmful-compliance",),
-        seed=seed,
-        max_tokens=max_tokens,
-        attack_judge=attack_judge,
-        attack_judge_threshold=threshold,
-    )
+    unfinished = [
+        r for r in api.list_runs(db=db, target=victim) if r.status in ("incomplete", "interrupted", "running")
+    ]
+    if resume and unfinished:
+        res = api.resume(unfinished[0].id, db=db, concurrency=concurrency, case_deadline_s=deadline)
+    else:
+        cases, _ = expand_cases(_cases(n), chains, seed)
+        res = api.run(
+            victim,
+            cases=cases,
+            db=db,
+            concurrency=concurrency,
+            graders=("harmful-compliance",),
+            seed=seed,
+            max_tokens=max_tokens,
+            case_deadline_s=deadline,
+            attack_judge=attack_judge,
+            attack_judge_threshold=threshold,
+        )
     wall = time.perf_counter() - t0
+    if res.run.status != "completed":
+        print(f"# {victim}: run {res.run.id} is {res.run.status}: {res.resume_hint()}", file=sys.stderr)
     a = api.assessment(res.run.id, db=db)
     store = Store(db)
     responses = store.responses(res.run.id)
@@ -136,6 +152,9 @@ def main() -> int:
     ap.add_argument("--attack-judge-threshold", type=int, default=10)
     ap.add_argument("--max-tokens", type=int, default=256, help="longest victim reply (and static answers)")
     ap.add_argument("--concurrency", type=int, default=4)
+    ap.add_argument("--deadline", type=float, default=600.0, help="seconds a case (a whole attack) may take")
+    ap.add_argument("--db", help="keep the runs in this store (default: a temporary one)")
+    ap.add_argument("--resume", action="store_true", help="finish each victim's unfinished run in --db")
     ap.add_argument("-n", type=int, default=8, help="should-refuse cases per chain")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--chains", help="comma-separated subset of the chains (default: all)")
@@ -158,9 +177,11 @@ def main() -> int:
         f"attack judge: {args.attack_judge or 'the harmful-compliance grader'} · budget: "
         f"{args.budget or 'defaults'}"
     )
+    if args.resume and not args.db:
+        ap.error("--resume needs --db (the store the unfinished runs are in)")
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        db = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        db = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
         for v in victims:
             rows += measure(
                 v,
@@ -172,6 +193,8 @@ def main() -> int:
                 threshold=args.attack_judge_threshold,
                 max_tokens=args.max_tokens,
                 concurrency=args.concurrency,
+                deadline=args.deadline,
+                resume=args.resume,
             )
     head = (
         f"{'victim':30} {'chain':40} {'k/n':>7} {'ASR':>5} {'95% CI':>11} "
