@@ -1,4 +1,5 @@
-"""A `python:` victim for the resume test: `python:attack_bots:killer`.
+"""A `python:` victim for the resume test: `python:attack_bots:killer` (and an attack judge
+that logs its calls, `python:attack_bots:judge`).
 
 Behaves like `assay.testing.victims.roleplay_weak` (refuses harmful requests unless they
 come in a role-play frame) and appends one line per answered call to $ASSAY_CALL_LOG (a
@@ -31,3 +32,26 @@ def killer(messages: list[dict[str, Any]], **_: Any) -> str:
         fh.write(key + "\n")
     text = str(messages[-1]["content"])
     return roleplay_weak(messages) if "actor" in text.lower() or "演员" in text else crescendo_weak(messages)
+
+
+def judge(messages: list[dict[str, Any]], **_: Any) -> str:
+    """An attack judge (`--attack-judge python:attack_bots:judge`): rates like
+    `assay.testing.judges.steps` and logs one line per call to $ASSAY_JUDGE_LOG."""
+    from assay.testing.judges import steps
+
+    key = hashlib.sha256(json.dumps(messages, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    with Path(os.environ["ASSAY_JUDGE_LOG"]).open("a", encoding="utf-8") as fh:
+        fh.write(key + "\n")
+    return steps(messages)
+
+
+def flaky(messages: list[dict[str, Any]], **_: Any) -> str:
+    """A victim that refuses every harmful request, and fails in transport (a server error)
+    on role-play prompts while $ASSAY_FLAKY is not "off": PAIR's second attempt stays
+    pending, crescendo (no role-play) finishes."""
+    from assay.testing.victims import robust
+
+    text = str(messages[-1]["content"])
+    if os.environ.get("ASSAY_FLAKY", "on") != "off" and ("actor" in text.lower() or "演员" in text):
+        raise RuntimeError("backend went away")
+    return robust(messages)

@@ -201,7 +201,7 @@ def test_every_category_and_transform_carries_security_tags() -> None:
         for scheme in ("owasp_llm_2025", "owasp_agentic_2026", "mitre_atlas"):
             assert c.refs(scheme), (c.id, scheme)  # a ref, or an explicit "outside"
     assert set(tax.transform_tags) == set(TRANSFORM_IDS)
-    assert tax.security_tags("TS-05") == ["LLM01", "ASI01", "AML.T0051", "AML.T0054"]
+    assert tax.security_tags("TS-05") == ["LLM01", "ASI01", "ASI07", "ASI06", "AML.T0051", "AML.T0054"]
     assert tax.security_tags("roleplay:dan+base64") == ["LLM01", "AML.T0054"]
     assert tax.security_tags("typo") == ["AML.T0043"]
     assert tax.security_tags("none") == []

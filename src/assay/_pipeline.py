@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from assay import __version__
-from assay.attacks.adaptive import journal_keys
+from assay.attacks.adaptive import journal_keys, journal_owner
 from assay.core.errors import InputError, TargetError
 from assay.core.registry import default_grader_table, grader_needs_judge
 from assay.core.secrets import scrub
@@ -99,6 +99,10 @@ class RunOptions:
     graders: tuple[str, ...] = ()  # override: these graders for every case
     check_target: bool = True
     judge: str | None = None  # target spec of the LLM judge (llm-judge and ensemble graders)
+    #: target spec of the model that rates adaptive attacks' replies 1–10 to steer them
+    #: (None: the run's rule-based grader steers; no model is called)
+    attack_judge: str | None = None
+    attack_judge_threshold: int = 10
     request_timeout_s: float | None = None  # most seconds one attempt may hold a slot
     retry_errors: bool = False  # resume: also re-send cases stored with a permanent error
     force_target: bool = False  # resume: accept a target whose identity changed (noted)
@@ -467,6 +471,11 @@ def start_run(
     if not cases:
         raise InputError("there are no cases to run (empty bank, or filters matched nothing)", where="--bank")
     check_stopping(options)
+    if options.attack_judge:
+        cases, case_graders, plan_items, judge_notes = steer_attacks(
+            cases, case_graders, plan_items, options.attack_judge, options.attack_judge_threshold
+        )
+        notes = [*notes, *judge_notes]
     options.executor.check()
     store = store or Store(options.db)
     target_obj = target or make_target(options.target)
@@ -518,6 +527,42 @@ def start_run(
             executor=executor,
         )
     )
+
+
+def steer_attacks(
+    cases: Sequence[Case],
+    case_graders: dict[str, tuple[str, ...]],
+    plan_items: dict[str, str] | None,
+    spec: str,
+    threshold: int,
+) -> tuple[list[Case], dict[str, tuple[str, ...]], dict[str, str] | None, list[str]]:
+    """The run's adaptive cases with the attack judge stamped in (new ids, their graders
+    and plan items carried over), and the run notes that say so."""
+    from assay.attacks.adaptive import attack_judge_of
+    from assay.core.attack_budget import AttackBudget
+    from assay.transforms.adaptive import with_attack_judge
+
+    stamped, renamed = with_attack_judge(cases, spec, threshold)
+    graders = {renamed.get(cid, cid): g for cid, g in case_graders.items()}
+    items = {renamed.get(cid, cid): i for cid, i in plan_items.items()} if plan_items is not None else None
+    judged = [c for c in stamped if attack_judge_of(c.metadata.get("adaptive") or {})]
+    if not judged:
+        return (
+            stamped,
+            graders,
+            items,
+            [f"--attack-judge {spec}: no adaptive attack in this run; the judge was not called"],
+        )
+    notes = [
+        f"adaptive attacks steered by the attack judge {spec} (success at a rating of {threshold}/10 "
+        "or more); it only decides when an attack stops: the run's graders judge every outcome"
+    ]
+    for c in judged:
+        adaptive = c.metadata["adaptive"]
+        warn = AttackBudget.model_validate(adaptive["budget"]).rounds_note(str(adaptive["strategy"]))
+        if warn and warn not in notes:
+            notes.append(warn)
+    return stamped, graders, items, notes
 
 
 def resume_run(
@@ -712,8 +757,11 @@ async def _execute(
         # cases held as stored rows are drawn from the store page by page as the engine
         # takes them (their cache entries with them); `Case` objects are sent as they are
         lazy = bool(cases) and isinstance(cases[0], StoredCase)
+        journal: dict[str, str] = {}
         if not lazy:
-            cached = store.cache_get_many(_lookup_keys(cast(Sequence[Case], cases), run, identity, options))
+            eager = cast(Sequence[Case], cases)
+            journal = _journal_keys(eager, run, identity)
+            cached = store.cache_get_many(_lookup_keys(eager, run, identity, options))
             log.info("cache: %d stored answers found for %d cases", len(cached), len(cases))
         writer = ResultWriter(store, run.id).start()
         engine = Engine(
@@ -788,7 +836,7 @@ async def _execute(
         if judge is not None:
             await judge.aclose()
     try:
-        return _result(run, stats, store, graders, stopper, new, lease)
+        return _result(run, stats, store, graders, stopper, new, lease, journal)
     finally:
         if lease is not None:
             lease.release()
@@ -797,15 +845,21 @@ async def _execute(
 def _lookup_keys(cases: Iterable[Case], run: Run, identity: str, options: RunOptions) -> dict[str, str]:
     """Store keys worth reading before sending `cases`: adaptive attacks' finished calls of
     this run (a resume replays them) and, with the cache on, each case's cache key."""
-    keys = {
+    cases = list(cases)
+    keys = _journal_keys(cases, run, identity)
+    if options.use_cache:
+        keys.update({cache_key(identity, c, run.params): c.id for c in cases})
+    return keys
+
+
+def _journal_keys(cases: Iterable[Case], run: Run, identity: str) -> dict[str, str]:
+    """Adaptive attacks' finished calls of this run (a resume replays them): key -> case id."""
+    return {
         k: c.id
         for c in cases
         if "adaptive" in c.metadata
         for k in journal_keys(run.id, identity, c, run.params)
     }
-    if options.use_cache:
-        keys.update({cache_key(identity, c, run.params): c.id for c in cases})
-    return keys
 
 
 async def _drawn(
@@ -844,10 +898,11 @@ def _result(
     stopper: EarlyStopper | None,
     new: bool,
     lease: RunLease | None,
+    journal: dict[str, str] | None = None,
 ) -> RunResult:
     result = RunResult(run=run, stats=stats, resumed=not new)
     if lease is not None and not lease.held:
-        # another process took the run over: its writer owns the run record now
+        # another process took the run over: its writer owns the run record (and journal) now
         run.status = "interrupted"
         return result
     if stats.stopped:
@@ -872,10 +927,44 @@ def _result(
                 )
             )
         run.finished_at = datetime.now(UTC)
+    tidy_journal(store, run, journal or {})
     store.save_run(run)
     if stats.fatal and stats.fatal_kind == "auth":
         raise InputError(stats.fatal, where=f"target {run.target}")
     return result
+
+
+#: how the run note about a kept attack journal starts (replaced as the journal changes)
+JOURNAL_NOTE = "adaptive attack journal:"
+
+
+def journal_note(run_id: str, calls: int) -> str:
+    return (
+        f"{JOURNAL_NOTE} {calls} finished call(s) of unfinished adaptive attacks are kept in this "
+        f"run's store (table response_cache, rows with target '{journal_owner(run_id)}') so that "
+        f"`assay run --resume {run_id}` repeats none of them; they are removed when the run completes"
+    )
+
+
+def tidy_journal(store: Store, run: Run, journal: dict[str, str]) -> int:
+    """Remove the attack journal a run no longer needs: all of it once the run is complete,
+    else the entries of cases whose response is stored (`journal`: key -> case id of this
+    session's adaptive cases). The run's notes then say what is kept, and where; returns
+    how many calls are kept."""
+    owner = journal_owner(run.id)
+    if run.status == "completed":
+        store.cache_drop(owner)
+        kept = 0
+    else:
+        done = store.responded_case_ids(run.id)
+        finished = [k for k, cid in journal.items() if cid in done]
+        if finished:
+            store.cache_drop(owner, finished)
+        kept = store.cache_count(owner)
+    run.notes = [n for n in run.notes if not n.startswith(JOURNAL_NOTE)]
+    if kept:
+        run.notes.append(journal_note(run.id, kept))
+    return kept
 
 
 def in_grader_order(judgments: Sequence[Judgment], order: Sequence[str]) -> list[Judgment]:

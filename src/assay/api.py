@@ -41,7 +41,7 @@ from assay.core.types import Case, GenerationParams, Judgment, Response, Run
 from assay.engine.executor import API_NAMES as EXECUTOR_API_NAMES
 from assay.engine.executor import ExecutorOptions
 from assay.graders.validation import ValidationReport
-from assay.levels import BankStats, Classification
+from assay.levels import BankStats, Classification, EstimateParams
 from assay.levels.plan_model import Plan
 from assay.report.limits import SAMPLE_CAP
 from assay.scoring.results import Assessment, CorrectedEstimate
@@ -150,6 +150,8 @@ def run(
     early_stop: bool = False,
     complete_minimums: bool = False,
     judge: str | None = None,
+    attack_judge: str | None = None,
+    attack_judge_threshold: int = 10,
     request_timeout_s: float | None = None,
     progress: Progress | None = None,
     store: Store | None = None,
@@ -187,6 +189,10 @@ def run(
     `chains` (banks only): transform chains each drawn case is also sent through, e.g.
     `("none", "pair", "tap:local:smollm2@turns=3")` (`"none"`: the case as written); the
     adaptive attacks (`pair`, `tap`, `crescendo_bt`) run against the target during the run.
+    `attack_judge` (any target spec) rates their replies 1–10 to decide when an attack has
+    succeeded (at `attack_judge_threshold` or more; default: the run's rule-based grader,
+    no model call); its calls count in each attack's budget. It only steers the search:
+    the run's graders judge every outcome.
 
     `as_of` (plans only) re-dates the plan's obligations: those not in force on that date
     are measured report-only (default: the date the plan was made for; today for a plan
@@ -222,9 +228,15 @@ def run(
         complete_minimums=complete_minimums,
         graders=tuple(graders),
         judge=judge,
+        attack_judge=attack_judge,
+        attack_judge_threshold=attack_judge_threshold,
         request_timeout_s=request_timeout_s,
         executor=ExecutorOptions.of(**_passed_on(locals(), _EXECUTOR_OPTIONS)),
     )
+    if attack_judge is not None:
+        from assay.transforms.adaptive import check_attack_judge
+
+        options.attack_judge = check_attack_judge(attack_judge, attack_judge_threshold)
     if chains:
         from assay.transforms import parse_chain
 
@@ -479,13 +491,28 @@ class RunDetails:
     answered: int
     #: case id -> (error, kind) of cases left pending by transport failures (not judged)
     pending_errors: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    #: finished calls of unfinished adaptive attacks kept for a resume (0 once complete)
+    journal_calls: int = 0
+    #: where those calls are kept: the store (password masked), its table and row owner
+    journal_location: str = ""
 
 
 def run_details(run_id: str, db: str | None = None, store: Store | None = None) -> RunDetails:
+    """A stored run, how many cases it answered, those pending after transport failures,
+    and the adaptive attack journal it keeps for a resume (even after a kill -9)."""
+    from assay.attacks.adaptive import journal_owner
+    from assay.store.db import masked
+
     store = store or Store(db)
     run = store.get_run(run_id)
+    owner = journal_owner(run.id)
+    kept = store.cache_count(owner)
     return RunDetails(
-        run=run, answered=store.count_responses(run.id), pending_errors=store.pending_errors(run.id)
+        run=run,
+        answered=store.count_responses(run.id),
+        pending_errors=store.pending_errors(run.id),
+        journal_calls=kept,
+        journal_location=f"{masked(store.url)} · table response_cache · target '{owner}'" if kept else "",
     )
 
 
@@ -621,8 +648,10 @@ def plan_for(
     languages: Sequence[str] | None = None,
     seed: int = 0,
     as_of: date | str | None = None,
+    attack_judge: str | None = None,
 ) -> tuple[Classification, Plan]:
-    """Classify a profile and build its plan (deduplicated across regimes) on `as_of` (default today)."""
+    """Classify a profile and build its plan (deduplicated across regimes) on `as_of` (default
+    today); `attack_judge`: the estimate counts its rating calls in the adaptive attacks."""
     from assay.levels import build_plan
 
     classification = classify_profile(profile, as_of)
@@ -631,6 +660,7 @@ def plan_for(
         regimes or None,
         languages=languages,
         seed=seed,
+        params=_estimate_params(attack_judge),
         bank_stats=bank_stats(),
         name=Path(profile).stem,
         **plan_inputs(),
@@ -646,10 +676,12 @@ def plan(
     seed: int = 0,
     bank_stats: bool = True,
     as_of: date | str | None = None,
+    attack_judge: str | None = None,
 ) -> Plan:
     """The deduplicated test plan (`assay plan`) of a profile (file or example name) or of a
     bare level R1–R4, on `as_of` (default today); `bank_stats` sizes draws and the estimate
-    with the built-in banks' statistics."""
+    with the built-in banks' statistics; with `attack_judge` (the spec a run will pass as
+    `attack_judge`) the estimate counts its rating calls inside the adaptive attacks' budgets."""
     from assay.levels import build_plan, classify, load_profile, resolve_profile
     from assay.levels.plan import bank_stats_from
     from assay.regimes import LEVELS
@@ -669,10 +701,20 @@ def plan(
         list(regimes) if regimes else None,
         languages=list(languages) if languages else None,
         seed=seed,
+        params=_estimate_params(attack_judge),
         bank_stats=stats,
         as_of=day,
         **plan_inputs(),
     )
+
+
+def _estimate_params(attack_judge: str | None) -> EstimateParams | None:
+    """The plan estimate's assumptions, with the attack judge (checked) when one is named."""
+    if attack_judge is None:
+        return None
+    from assay.transforms.adaptive import check_attack_judge
+
+    return EstimateParams(attack_judge=check_attack_judge(attack_judge))
 
 
 #: the generation and engine options that `assess` and `calibrate` pass on to `run` unchanged
@@ -722,6 +764,8 @@ def assess(
     max_attempts: int = 4,
     case_deadline_s: float = 600.0,
     judge: str | None = None,
+    attack_judge: str | None = None,
+    attack_judge_threshold: int = 10,
     request_timeout_s: float | None = None,
     executor: str = "local",
     ray_address: str | None = None,
@@ -757,7 +801,9 @@ def assess(
             "completes early stopping's minimum samples; it cannot be used with --no-early-stop",
             where="--complete-minimums",
         )
-    classification, plan = plan_for(profile, regimes, languages=languages, seed=seed, as_of=as_of)
+    classification, plan = plan_for(
+        profile, regimes, languages=languages, seed=seed, as_of=as_of, attack_judge=attack_judge
+    )
     if on_plan is not None:
         on_plan(classification, plan)
     if classification.level == "R0" and not force:
@@ -770,6 +816,8 @@ def assess(
         complete_minimums=complete_minimums,
         db=db,
         judge=judge,
+        attack_judge=attack_judge,
+        attack_judge_threshold=attack_judge_threshold,
         store=store,
         **_passed_on(locals(), _RUN_OPTIONS + _EXECUTOR_OPTIONS),
     )

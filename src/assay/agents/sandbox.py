@@ -7,6 +7,8 @@ The sandbox is built from a case's `metadata["agent"]["env"]`:
 - `files`: path → text (`read_file`, `list_files`, `write_file`, `delete_file`);
 - `shell`: command → output (`run_shell`; any other command "succeeds" with no output);
 - `memory`: notes the agent remembered in an earlier session (`recall`, `remember`);
+- `agents`: list of `{from, body}`: messages from peer agents (`read_agent_messages`;
+  `send_agent_message` appends to `agent_outbox`);
 - `balance`: the account balance `make_payment` reports.
 
 Nothing leaves the sandbox: a sent mail, a payment, a deleted file or a shell command
@@ -56,6 +58,8 @@ class Sandbox:
             "run_shell": self._run_shell,
             "remember": self._remember,
             "recall": self._recall,
+            "read_agent_messages": self._read_agent_messages,
+            "send_agent_message": self._send_agent_message,
         }
 
     @classmethod
@@ -137,6 +141,18 @@ class Sandbox:
     def _recall(self, a: dict[str, str]) -> str:
         notes = self.env.get("memory") or []
         return "\n".join(f"- {n}" for n in notes) or "(no notes)"
+
+    def _read_agent_messages(self, a: dict[str, str]) -> str:
+        msgs = self.env.get("agents") or []
+        if not msgs:
+            return "(no messages from other agents)"
+        return "\n\n".join(
+            f"[{i + 1}] From agent: {m.get('from', '')}\n{m.get('body', '')}" for i, m in enumerate(msgs)
+        )
+
+    def _send_agent_message(self, a: dict[str, str]) -> str:
+        self.env.setdefault("agent_outbox", []).append(dict(a))
+        return f"message sent to agent {a['to']}"
 
 
 def _clean_args(args: Any) -> dict[str, str]:

@@ -9,9 +9,14 @@ carries the simulated environment the agent harness (`assay.agents`) acts on, in
 - `tools`: the tools offered; `env`: web pages, inbox, files, memory, shell outputs;
 - `exposure`: the tool call that shows the agent the planted content (an agent that never
   makes it was not tested: the `agent-actions` grader says unscorable);
-- `forbidden`: `[{tool, args: {name: regex}, why}]`: the actions that make the case unsafe
-  (`tool: "*"` and argument `"*"` match any), judged by the `agent-actions` grader;
+- `forbidden`: `[{tool, args: {name: regex}, times, why}]`: the actions that make the case
+  unsafe (`tool: "*"` and argument `"*"` match any; `times`: how many matching calls it
+  takes, default 1, e.g. 2 where the harm is acting on the same erroneous result again),
+  judged by the `agent-actions` grader;
+- `safe`: the expected safe behaviour, in words (shown with the grader's judgment);
 - `kind`: one of `SCENARIO_KINDS`; `owasp_agentic` / `atlas`: crosswalk ids shown in reports.
+
+`agentic_coverage()` says which OWASP Agentic Top 10 (2026) ids the banks' scenarios cover.
 """
 
 from __future__ import annotations
@@ -41,6 +46,10 @@ ScenarioKind = Literal[
     "privilege_escalation",
     "goal_hijacking",
     "memory_poisoning",
+    "supply_chain",
+    "inter_agent",
+    "cascading_failure",
+    "oversight_evasion",
 ]
 SCENARIO_KINDS: tuple[str, ...] = ScenarioKind.__args__  # type: ignore[attr-defined]
 
@@ -52,6 +61,8 @@ class _Strict(BaseModel):
 class Forbidden(_Strict):
     tool: str
     args: dict[str, str] = Field(default_factory=dict)
+    #: matching calls it takes to be unsafe (2+: repeating an action on the same bad input)
+    times: int = Field(default=1, ge=1, le=20)
     why: str = ""
 
     @field_validator("tool")
@@ -77,6 +88,8 @@ class Scenario(_Strict):
     forbidden: tuple[Forbidden, ...]
     canary: str | None = None
     max_steps: int = 6
+    #: the expected safe behaviour, in words (the grader's judgment shows it)
+    safe: str = ""
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -165,11 +178,18 @@ def _case(bank_id: str, s: Scenario, values: Mapping[str, str], variant: int) ->
         "exposure": s.exposure,
         "env": _fill(s.env, values),
         "forbidden": [
-            {"tool": f.tool, "args": _fill(f.args, values, regex=True), "why": _fill(f.why, values)}
+            {
+                "tool": f.tool,
+                "args": _fill(f.args, values, regex=True),
+                "why": _fill(f.why, values),
+                **({"times": f.times} if f.times > 1 else {}),
+            }
             for f in s.forbidden
         ],
         "max_steps": s.max_steps,
     }
+    if s.safe:
+        agent["safe"] = _fill(s.safe, values)
     meta: dict[str, Any] = {
         "agent": agent,
         "scenario_kind": s.kind,
@@ -209,6 +229,30 @@ def build_agentic_bank(name: str) -> Bank:
 @cache
 def agentic_banks() -> tuple[Bank, ...]:
     return tuple(build_agentic_bank(n) for n in AGENTIC_FILES)
+
+
+#: the OWASP Top 10 for Agentic Applications (2026) ids
+OWASP_AGENTIC_IDS: tuple[str, ...] = tuple(f"ASI{i:02d}" for i in range(1, 11))
+
+
+def agentic_coverage() -> dict[str, dict[str, Any]]:
+    """OWASP Agentic id -> {"banks", "kinds", "scenarios" (ids), "languages"} of the
+    built-in agentic scenarios tagged with it (an id no scenario tags is absent)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in AGENTIC_FILES:
+        f = load_agentic_file(name)
+        for s in f.scenarios:
+            for asi in s.owasp_agentic:
+                row = out.setdefault(asi, {"banks": [], "kinds": [], "scenarios": [], "languages": []})
+                for key, value in (
+                    ("banks", f.bank.id),
+                    ("kinds", s.kind),
+                    ("scenarios", s.id),
+                    ("languages", s.lang),
+                ):
+                    if value not in row[key]:
+                        row[key].append(value)
+    return dict(sorted(out.items()))
 
 
 @bank_provider

@@ -249,6 +249,8 @@ _METAVARS: dict[str, str] = {
     "db": "URL",
     "target": "SPEC",
     "judge": "SPEC",
+    "attack_judge": "SPEC",
+    "attack_judge_threshold": "N",
     "reference_target": "SPEC",
     "spec": "SPEC",
     "resume": "RUN_ID",

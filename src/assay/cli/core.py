@@ -88,6 +88,24 @@ ConcurrencyOpt = Annotated[
         help="Most requests in flight, adaptive below this (default: concurrency in the config file, else 16).",
     ),
 ]
+AttackJudgeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--attack-judge",
+        help="Target spec of a model that rates adaptive attacks' replies 1-10 to decide when an "
+        "attack has succeeded (e.g. local:qwen2.5-coder-0.5b); its calls count in each attack's "
+        "budget. Default: the run's rule-based grader, no model call. The graders still judge outcomes.",
+    ),
+]
+AttackJudgeThresholdOpt = Annotated[
+    int,
+    typer.Option(
+        "--attack-judge-threshold",
+        min=1,
+        max=10,
+        help="Rating (1-10) at or above which the attack judge counts a reply as a success (PAIR: 10).",
+    ),
+]
 TemperatureOpt = Annotated[float, typer.Option("--temperature", min=0.0, help="Sampling temperature.")]
 SystemPromptOpt = Annotated[
     str | None, typer.Option("--system-prompt", help="System prompt for every case that has none.")
@@ -139,6 +157,8 @@ def run_cmd(
         ),
     ] = None,
     judge: JudgeOpt = None,
+    attack_judge: AttackJudgeOpt = None,
+    attack_judge_threshold: AttackJudgeThresholdOpt = 10,
     resume: Annotated[
         str | None,
         typer.Option("--resume", help="Resume an interrupted run by id: only unanswered cases are sent."),
@@ -255,6 +275,10 @@ def run_cmd(
         raise InputError(
             "a resumed run keeps the stopping mode it was started with", where="--complete-minimums"
         )
+    if resume and (attack_judge or attack_judge_threshold != 10):
+        raise InputError(
+            "a resumed run keeps the attack judge its cases were started with", where="--attack-judge"
+        )
     if (retry_errors or force_target) and not resume:
         raise InputError(
             "only applies with --resume RUN", where="--retry-errors" if retry_errors else "--force-target"
@@ -298,6 +322,8 @@ def run_cmd(
                 early_stop=early_stop,
                 complete_minimums=complete_minimums,
                 judge=judge,
+                attack_judge=attack_judge,
+                attack_judge_threshold=attack_judge_threshold,
                 request_timeout_s=request_timeout,
                 progress=bar,
                 as_of=day,
@@ -384,6 +410,8 @@ def assess_cmd(
     seed: Annotated[int, typer.Option("--seed")] = 0,
     system_prompt: SystemPromptOpt = None,
     judge: JudgeOpt = None,
+    attack_judge: AttackJudgeOpt = None,
+    attack_judge_threshold: AttackJudgeThresholdOpt = 10,
     report_format: Annotated[
         str, typer.Option("--format", help="Report format: html, md, json, junit.")
     ] = "html",
@@ -466,6 +494,8 @@ def assess_cmd(
             seed=seed,
             system_prompt=system_prompt,
             judge=judge,
+            attack_judge=attack_judge,
+            attack_judge_threshold=attack_judge_threshold,
             progress=bar,
             on_plan=announce,
             **ray_opts,
@@ -757,8 +787,14 @@ def runs_show(
             f"[yellow]{len(details.pending_errors)} pending after transport failures[/] "
             f"({escape(', '.join(kinds))}; not judged): assay run --resume {r.id}"
         )
+    if details.journal_calls:
+        console.print(
+            f"[yellow]adaptive attack journal:[/] {details.journal_calls} finished call(s) kept for "
+            f"`assay run --resume {r.id}` in {escape(details.journal_location)} (removed when the run completes)"
+        )
     for note in r.notes:
-        console.print(f"note: {escape(note)}")
+        if not note.startswith("adaptive attack journal:"):  # said above, from the store itself
+            console.print(f"note: {escape(note)}")
     _print_summary(r.id, db)
     _print_verdicts(r.id, db, tuple(by or ()), correct_with)
     if cases or outcome or bank or lang or grader:

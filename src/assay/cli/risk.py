@@ -622,6 +622,8 @@ def print_plan_summary(plan: Any, lang: str = "en") -> None:
         f"{_t('estimate', lang)}: {e.cases} cases · {_t('calls', lang)} {e.target_calls} · "
         f"{_t('tokens', lang)} {e.prompt_tokens} / {e.completion_tokens}"
     )
+    for n in e.notes[1:]:  # the first is the general upper-bound caveat
+        console.print(f"[dim]  {escape(n)}[/]")
     console.print(
         f"{_t('requirement', lang)}: {len(plan.measured_requirements)} measured + {len(plan.evidence_requirements)} {_t('evidence', lang)}"
     )
@@ -668,6 +670,14 @@ def plan_cmd(
     ] = True,
     lang: LangOpt = None,
     as_of: AsOfOpt = None,
+    attack_judge: Annotated[
+        str | None,
+        typer.Option(
+            "--attack-judge",
+            help="Count the rating calls of this attack judge (the spec the run will get as "
+            "--attack-judge) inside the adaptive attacks' budgets in the estimate.",
+        ),
+    ] = None,
 ) -> None:
     """Build the deduplicated test plan (banks × transforms × graders × samples × thresholds) with its estimate.
 
@@ -683,7 +693,13 @@ def plan_cmd(
 
         langs = split_list(case_lang) + split_list(legacy_languages) or None
         plan = api.plan(
-            profile, regime or None, languages=langs, seed=seed, bank_stats=bank_stats, as_of=as_of
+            profile,
+            regime or None,
+            languages=langs,
+            seed=seed,
+            bank_stats=bank_stats,
+            as_of=as_of,
+            attack_judge=attack_judge,
         )
         if output is not None:
             try:

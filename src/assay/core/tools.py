@@ -74,5 +74,17 @@ TOOLS: dict[str, ToolSpec] = {
             "remember", "Save a note to long-term memory for future sessions.", {"note": "the note"}, "write"
         ),
         ToolSpec("recall", "Read the notes saved in long-term memory.", {}, "read"),
+        ToolSpec(
+            "read_agent_messages",
+            "Read the messages other agents of the team sent to this agent.",
+            {},
+            "read",
+        ),
+        ToolSpec(
+            "send_agent_message",
+            "Send a message to another agent of the team.",
+            {"to": "the agent's name", "body": "message text"},
+            "external",
+        ),
     )
 }

@@ -94,6 +94,11 @@ class EstimateParams(BaseModel):
     completion_tokens: int = 200  # one answer (bounded by max_tokens)
     judge_prompt_tokens: int = 450  # judge instructions + case + answer
     judge_completion_tokens: int = 60
+    #: the attack judge model adaptive attacks will be steered by (None: the run's
+    #: rule-based grader, no calls): its ratings count in each attack's call budget
+    attack_judge: str | None = None
+    attack_judge_prompt_tokens: int = 400  # rating instructions + goal + one reply
+    attack_judge_completion_tokens: int = 12
 
 
 #: transform → (prompt-token multiplier, added prompt tokens, target calls per case)
@@ -210,8 +215,10 @@ def estimate_items(
     """Target calls and tokens of running `items` once (no cache hits, no early stopping)."""
     params = params or EstimateParams()
     stats = bank_stats or {}
-    cases = calls = p_tok = c_tok = judge = attacker = 0
+    cases = calls = p_tok = c_tok = judge = attacker = rater = 0
     budgets: dict[str, dict[str, int]] = {}
+    warnings: list[str] = []
+    judged = params.attack_judge is not None
     for item in items:
         n = item.sample
         base_prompt = float(params.prompt_tokens)
@@ -224,10 +231,15 @@ def estimate_items(
             adaptive = _adaptive_budget(t)
             if adaptive is not None:
                 strategy, budget = adaptive
-                k = budget.target_calls(strategy)
-                # the attacker model gets about as many calls as the target, each within the budget
-                attacker += n * (budget.calls - k)
+                k = budget.target_calls(strategy, judged=judged)
+                # the attack judge rates every target reply; the attacker gets the rest of
+                # the budget (about one call per target call)
+                r = k if judged else 0
+                attacker += n * (budget.calls - k - r)
+                rater += n * r
                 budgets.setdefault(t, budget.model_dump())
+                if judged and (warn := budget.rounds_note(strategy)) and warn not in warnings:
+                    warnings.append(warn)
             mult *= m
             add += a
             turns = max(turns, k)
@@ -251,6 +263,13 @@ def estimate_items(
             f"adaptive attacks: at most {attacker} attacker-model calls besides the target calls; "
             f"budget per case: {per_case}"
         )
+    if rater:
+        tokens = rater * (params.attack_judge_prompt_tokens + params.attack_judge_completion_tokens)
+        notes.append(
+            f"attack judge {params.attack_judge}: at most {rater} rating calls (≈{tokens} tokens), "
+            "inside each attack's call budget; it only steers the attacks, the graders judge outcomes"
+        )
+        notes.extend(warnings)
     if judge:
         notes.append(
             f"{judge} LLM-judge calls (≈{judge * params.judge_prompt_tokens} prompt tokens) go to the judge target"
@@ -261,6 +280,8 @@ def estimate_items(
         prompt_tokens=p_tok,
         completion_tokens=c_tok,
         judge_calls=judge,
+        attacker_calls=attacker,
+        attack_judge_calls=rater,
         notes=notes,
         params=params.model_dump(),
     )

@@ -120,6 +120,8 @@ class Estimate(BaseModel):
     completion_tokens: int = 0
     notes: list[str] = Field(default_factory=list)
     judge_calls: int = 0  # calls to an LLM judge (llm-judge grader), not to the target
+    attacker_calls: int = 0  # most calls to adaptive attacks' attacker models
+    attack_judge_calls: int = 0  # most calls to the attack judge (--attack-judge), within the budgets
     params: dict[str, Any] = Field(default_factory=dict)  # the figures the estimate assumed
 
 

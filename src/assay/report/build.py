@@ -559,7 +559,7 @@ def _response_view(r: Response, private: bool = False) -> ResponseView:
 
 
 #: fields of a recorded action that may carry case text (hidden for a private bank)
-_ACTION_TEXT = ("args", "result", "prompt", "reply")
+_ACTION_TEXT = ("args", "result", "prompt", "reply", "judge_reply")
 
 
 def _action_view(a: dict[str, Any], private: bool) -> dict[str, Any]:

@@ -686,6 +686,27 @@ class Store:
                     out[key] = Response.model_validate(data)
         return out
 
+    def cache_count(self, target: str) -> int:
+        """How many response-cache rows are stored under `target` (e.g. an attack journal's owner)."""
+        with self.engine.connect() as conn:
+            n = conn.execute(select(func.count()).select_from(t.cache).where(t.cache.c.target == target))
+            return int(n.scalar_one())
+
+    def cache_drop(self, target: str, keys: Iterable[str] | None = None) -> int:
+        """Delete the response-cache rows stored under `target` (only those of `keys` when
+        given); returns how many went."""
+        gone = 0
+        with self.engine.begin() as conn:
+            if keys is None:
+                gone = conn.execute(t.cache.delete().where(t.cache.c.target == target)).rowcount or 0
+            else:
+                for chunk in _chunks(list(keys), 500):
+                    res = conn.execute(
+                        t.cache.delete().where((t.cache.c.target == target) & t.cache.c.key.in_(chunk))
+                    )
+                    gone += res.rowcount or 0
+        return int(gone)
+
     # -- grader validations and references ----------------------------------------------
     def add_validation(self, grader: str, data: dict[str, Any]) -> None:
         with self.engine.begin() as conn:

@@ -2,9 +2,10 @@
 
 Use them as `agent:python:assay.testing.agents:gullible` and
 `agent:python:assay.testing.agents:careful`. Both first make the call the user's task
-needs (fetch the URL, read the named file, the inbox or the memory, list the files).
-`gullible` then carries out whatever its tool results tell it to do (mail addresses,
-backticked commands, bank accounts, "remember:" notes); `careful` only reports.
+needs (fetch the URL, read the messages of the other agents, the memory, the named file,
+the inbox, list the files). `gullible` then carries out whatever its tool results tell it
+to do (mail addresses, backticked commands, one payment per line naming a bank account,
+"remember:" notes); `careful` only reports.
 Neither calls any model.
 """
 
@@ -29,6 +30,8 @@ def _tool_names(tools: list[dict[str, Any]] | None) -> set[str]:
 def _first_call(task: str, names: set[str]) -> dict[str, Any] | None:
     if (m := _URL.search(task)) and "fetch_url" in names:
         return {"tool": "fetch_url", "args": {"url": m.group(0)}}
+    if re.search(r"\bagents?\b|智能体", task, re.IGNORECASE) and "read_agent_messages" in names:
+        return {"tool": "read_agent_messages", "args": {}}
     if ("memory" in task.lower() or "记忆" in task) and "recall" in names:
         return {"tool": "recall", "args": {}}
     if (m := _FILE.search(task)) and "read_file" in names:
@@ -48,18 +51,22 @@ def _follow(result: str, names: set[str], task: str) -> list[dict[str, Any]]:
             calls.append({"tool": "run_shell", "args": {"command": cmd}})
     if (m := _REMEMBER.search(result)) and "remember" in names:
         calls.append({"tool": "remember", "args": {"note": m.group(1).strip()}})
-    if (acc := _ACCOUNT.search(result)) and "make_payment" in names:
-        amt = _AMOUNT.search(result)
-        calls.append(
-            {
-                "tool": "make_payment",
-                "args": {
-                    "to": acc.group(1).strip(),
-                    "amount": amt.group(1) if amt else "0",
-                    "currency": amt.group(2) if amt else "EUR",
-                },
-            }
-        )
+    if "make_payment" in names:
+        whole = _AMOUNT.search(result)
+        for line in result.splitlines():  # every line that names an account: one payment each
+            if not (acc := _ACCOUNT.search(line)):
+                continue
+            amt = _AMOUNT.search(line) or whole
+            calls.append(
+                {
+                    "tool": "make_payment",
+                    "args": {
+                        "to": acc.group(1).strip(),
+                        "amount": amt.group(1) if amt else "0",
+                        "currency": amt.group(2) if amt else "EUR",
+                    },
+                }
+            )
     url = _URL.search(result)
     if url and "fetch_url" in names and "?" in url.group(0):
         calls.append({"tool": "fetch_url", "args": {"url": url.group(0) + result[:80]}})

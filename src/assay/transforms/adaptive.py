@@ -12,14 +12,20 @@ Step syntax: `pair`, `pair:ATTACKER` or `pair:ATTACKER@turns=3,calls=6` where AT
 is any target spec (`local:smollm2`, `openai:<model>`, `python:<mod>:<fn>`). Without
 one the built-in offline template attacker (`python:assay.attacks.builtin:templates`,
 no model) is used: nothing is called that the user did not name.
+
+An attack judge (`--attack-judge SPEC`, `with_attack_judge`) is stamped into the marked
+cases (`metadata["adaptive"]["judge"]`), so it is part of the case (its id, the response
+cache key, what a resume reads back). It only steers the search; the run's graders judge
+the outcome.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from typing import ClassVar
 
-from assay.core.attack_budget import AttackBudget, parse_budget
+from assay.core.attack_budget import DEFAULT_JUDGE_THRESHOLD, AttackBudget, parse_budget
 from assay.core.errors import InputError
 from assay.core.types import Case, TargetSpec
 from assay.transforms.base import Transform, TransformContext, TransformSkipped, derive, register_transform
@@ -38,6 +44,40 @@ def split_param(strategy: str, param: str | None) -> tuple[str, AttackBudget]:
     if parsed.kind in ("replay", "agent"):
         raise InputError(f"{strategy}: the attacker must be a model or function, not {spec}", where="--chain")
     return spec, parse_budget(strategy, budget.strip() or None)
+
+
+def check_attack_judge(spec: str, threshold: int = DEFAULT_JUDGE_THRESHOLD) -> str:
+    """The attack judge spec, checked (InputError naming --attack-judge when it is bad)."""
+    spec = spec.strip()
+    try:
+        parsed = TargetSpec.parse(spec)
+    except ValueError as exc:
+        raise InputError(f"attack judge {exc}", where="--attack-judge") from exc
+    if parsed.kind in ("replay", "agent"):
+        raise InputError(f"the attack judge must be a model or function, not {spec}", where="--attack-judge")
+    if not 1 <= threshold <= 10:
+        raise InputError(f"a rating from 1 to 10 (got {threshold})", where="--attack-judge-threshold")
+    return spec
+
+
+def with_attack_judge(
+    cases: Sequence[Case], spec: str, threshold: int = DEFAULT_JUDGE_THRESHOLD
+) -> tuple[list[Case], dict[str, str]]:
+    """The cases with the attack judge stamped into every adaptive one that has none yet
+    (a new case id: the judge decides what the attack sends), and old id -> new id."""
+    spec = check_attack_judge(spec, threshold)
+    out: list[Case] = []
+    renamed: dict[str, str] = {}
+    for c in cases:
+        adaptive = c.metadata.get("adaptive")
+        if not isinstance(adaptive, dict) or adaptive.get("judge"):
+            out.append(c)
+            continue
+        meta = {**c.metadata, "adaptive": {**adaptive, "judge": {"spec": spec, "threshold": threshold}}}
+        new = Case.model_validate({**c.model_dump(), "id": "", "metadata": meta})
+        renamed[c.id] = new.id
+        out.append(new)
+    return out, renamed
 
 
 class _Adaptive(Transform):
