@@ -161,6 +161,8 @@ _KNOWN = {
     "note",
     "kind",
     "family",
+    # how an ambiguous label was decided (the shipped corpus): informational, not reported as unused
+    "adjudication",
 }
 
 
