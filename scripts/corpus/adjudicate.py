@@ -69,9 +69,7 @@ def apply(
                     row["category"] = banks[str(row["id"])]
                 row["label"] = new
         # the other file's change is recorded on both rows, so each file tells the whole decision
-        other = [
-            f"{k} →{v}" for k, v in changes.items() if k in ("refusal", "harm") and k != kind and v
-        ]
+        other = [f"{k} →{v}" for k, v in changes.items() if k in ("refusal", "harm") and k != kind and v]
         verb = "changed " + ", ".join(done) if done else "kept"
         if other and not done:
             verb = "kept (other label changed: " + ", ".join(other) + ")"
