@@ -309,6 +309,8 @@ class ValidationReport(BaseModel):
     per_category: dict[str, BinaryMetrics]
     #: per model family that wrote the answers (rows with a `family` column)
     per_family: dict[str, BinaryMetrics] = Field(default_factory=dict)
+    #: per TC260-003 Appendix A risk of the rows (a row counts under each risk it names)
+    per_risk: dict[str, BinaryMetrics] = Field(default_factory=dict)
     classes: tuple[str, ...]
     #: confusion[gold][predicted] counts over `classes` (+ "unscorable" as a predicted column)
     confusion: dict[str, dict[str, int]]
@@ -468,7 +470,10 @@ def measure(
     by_lang: dict[str, list[int]] = {}
     by_cat: dict[str, list[int]] = {}
     by_family: dict[str, list[int]] = {}
+    by_risk: dict[str, list[int]] = {}
     for i, r in enumerate(rows):
+        for risk in dict.fromkeys(r.risks):
+            by_risk.setdefault(risk, []).append(i)
         by_lang.setdefault(r.language, []).append(i)
         by_cat.setdefault(r.category, []).append(i)
         if r.family:
@@ -503,6 +508,7 @@ def measure(
         per_language={k: metrics(v) for k, v in sorted(by_lang.items())},
         per_category={k: metrics(v) for k, v in sorted(by_cat.items())},
         per_family={k: metrics(v) for k, v in sorted(by_family.items())},
+        per_risk={k: metrics(v) for k, v in sorted(by_risk.items())},
         classes=classes,
         confusion=confusion,
         multiclass_accuracy=mc_acc,
