@@ -1212,9 +1212,14 @@ def register_bank(
 
 def list_graders() -> list[dict[str, Any]]:
     """Metadata of every registered grader (`assay graders list`); a grader that cannot be
-    built is listed with its error, not hidden."""
+    built is listed with its error, not hidden. `real_answers`: its figures on the frozen test
+    split of the shipped real-answer corpus (overall, per language, per model family and, for
+    the TC260 §9.3 content graders, per Appendix A risk), when they were measured for this
+    version; `replaces`: the same figures of the version it replaced, on the same labels."""
     from assay.graders import GRADERS, get_grader, grader_ids
+    from assay.graders.validation import shipped_figures
 
+    shipped = shipped_figures()
     rows: list[dict[str, Any]] = []
     for gid in grader_ids():
         source = GRADERS.entry(gid).source
@@ -1241,7 +1246,29 @@ def list_graders() -> list[dict[str, Any]]:
                 "covers": dict(type(g).covers),
             }
         )
+        if fig := shipped.get(g.key):
+            rows[-1]["real_answers"] = _real_answers(fig)
+            earlier = [k for k in shipped if k.startswith(f"{g.id}@") and k != g.key]
+            if earlier:
+                rows[-1]["replaces"] = {k: _real_answers(shipped[k]) for k in sorted(earlier)}
     return rows
+
+
+def _real_answers(fig: dict[str, Any]) -> dict[str, Any]:
+    """The shown part of one grader's shipped figures (bench/graders.py writes them)."""
+    out: dict[str, Any] = {
+        "file": fig["file"],
+        "n": fig["n"],
+        "f1": fig["overall"]["f1"],
+        "precision": fig["overall"]["precision"],
+        "recall": fig["overall"]["recall"],
+        "per_language_f1": {k: m["f1"] for k, m in fig["per_language"].items()},
+        "per_family_f1": {k: m["f1"] for k, m in fig["per_family"].items()},
+        "cpu_ms_per_answer": fig.get("cpu_ms_per_answer"),
+    }
+    if "per_risk" in fig:
+        out["per_risk"] = fig["per_risk"]
+    return out
 
 
 def list_transforms() -> list[TransformMeta]:
