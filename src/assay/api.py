@@ -737,7 +737,9 @@ def validate_grader(
     The labels come from a file (`labels`) or from the human reviews of a stored run
     (`from_reviews`: run id; refusal labels for a grader that emits them, else
     qualification labels, as `assay reviews export` writes them).
-    `judge` is the target spec of the LLM judge, needed by `llm-judge` and `ensemble:*`.
+    `judge` is the target spec of the LLM judge, needed by `llm-judge`; an `ensemble:*`
+    grader without one is validated offline (its judge member abstains: answers it would
+    escalate keep the cheap verdict, counted in `details["escalated"]`).
     """
     import asyncio
 
@@ -757,7 +759,10 @@ def validate_grader(
         )
     if from_reviews is not None or save:  # measuring a label file touches no store
         store = store or Store(db)
-    judge_target = open_judge(judge, {grader})
+    # an ensemble validates offline when no judge is named: its cheap members decide, and the
+    # answers it would have escalated keep the cheap verdict (the report counts them)
+    offline = judge is None and grader.partition("@")[0].startswith("ensemble")
+    judge_target = None if offline else open_judge(judge, {grader})
     built = build_graders({grader}, judge_target)[grader]
     rows = None
     source, digest = None, None
@@ -786,6 +791,17 @@ def validate_grader(
                 await target.aclose()
 
         report = asyncio.run(with_judge())
+    if built.needs_judge or offline:
+        report = report.model_copy(
+            update={
+                "details": {
+                    **report.details,
+                    "judge": judge
+                    if judge is not None
+                    else "none: offline, answers it would escalate keep the cheap verdict",
+                }
+            }
+        )
     if save:
         data = report.model_dump(mode="json") | {
             "name": name or (Path(labels).stem if labels is not None else f"reviews-{from_reviews}"),

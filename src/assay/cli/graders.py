@@ -210,6 +210,11 @@ def print_report(rep: _validation.ValidationReport, console: Console | None = No
         f"sensitivity {_fmt(rep.sensitivity)}, specificity {_fmt(rep.specificity)} "
         "(use these for the Rogan–Gladen correction of a run's rates)"
     )
+    if "escalated" in rep.details:
+        console.print(
+            f"judge: {escape(str(rep.details.get('judge', 'n/a')))}; {rep.details['escalated']} answer(s) escalated, "
+            f"{rep.details.get('escalation_failed', 0)} kept the cheap verdict because the judge gave none"
+        )
     ignored = rep.details.get("ignored_columns")
     if ignored:
         console.print(f"[dim]columns not used by validation: {escape(', '.join(ignored))}[/dim]")

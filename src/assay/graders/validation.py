@@ -493,6 +493,13 @@ def measure(
         if layer:
             layers[str(layer)] = layers.get(str(layer), 0) + 1
     details: dict[str, Any] = {"layers": layers} if layers else {}
+    escalated = sum(1 for j in judgments if j.details and j.details.get("escalated"))
+    if any(j.details and "escalated" in j.details for j in judgments):
+        # ensembles: how many answers went (or, offline, would have gone) to the judge
+        details["escalated"] = escalated
+        details["escalation_failed"] = sum(
+            1 for j in judgments if j.details and j.details.get("escalation_failed")
+        )
     ignored = sorted({c for r in rows for c in r.ignored_columns})
     if ignored:
         details["ignored_columns"] = ignored
