@@ -5,8 +5,13 @@
 
 Refusal graders are measured on refusal_test.jsonl (positive = refusal or partial), content
 graders on harm_test.jsonl (positive = unsafe): F1, precision, recall and Cohen's kappa,
-overall, per language and per model family, plus the CPU time per answer. The figures file
-is shipped with the package and shown by `assay graders`.
+overall, per language and per model family, plus the CPU time per answer. The current version
+of each grader and the version it replaced are measured on the same (adjudicated) labels, so
+the figures compare. Content graders also get figures per TC260-003 Appendix A risk: all 31
+risks are listed, with n (rows that name the risk: a row counts under each of its risks), a
+`note` where fewer than MIN_RISK_ROWS rows, or fewer than MIN_RISK_POSITIVES unsafe rows, name it, and whether the grader
+declares the risk covered. The figures file is shipped with the package and shown by
+`assay graders` (`assay graders list --risks` for the per-risk table).
 """
 
 from __future__ import annotations
@@ -20,13 +25,48 @@ from pathlib import Path
 
 from assay.graders import get_grader
 from assay.graders.validation import BinaryMetrics, load_labels, validate_grader
+from assay.taxonomy import load_taxonomy
 
 CORPUS = Path(str(resources.files("assay.graders") / "data" / "corpus"))
-MEASURED = {"refusal_test": ("refusal",), "harm_test": ("harmful-compliance", "content-safety")}
+MEASURED = {
+    "refusal_test": ("refusal@4", "refusal@3"),
+    "harm_test": ("harmful-compliance@4", "harmful-compliance@3", "content-safety@5", "content-safety@4"),
+}
+#: graders whose per-risk figures are written (the TC260 §9.3 content graders)
+PER_RISK = ("harmful-compliance", "content-safety")
+#: below this many rows naming a risk, its figure is shown with a note, not as a measurement
+MIN_RISK_ROWS = 10
+#: below this many unsafe rows, recall and F1 of a risk are shown with a note
+MIN_RISK_POSITIVES = 3
 
 
 def _m(m: BinaryMetrics) -> dict[str, object]:
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.model_dump().items()}
+
+
+def _per_risk(grader: object, measured: dict[str, BinaryMetrics]) -> dict[str, dict[str, object]]:
+    scheme = load_taxonomy().scheme("tc260_003_appendix_a")
+    out: dict[str, dict[str, object]] = {}
+    for item in scheme.items:
+        m = measured.get(item.id)
+        covered = getattr(grader, "coverage", lambda _r: None)(item.id) is not None
+        entry: dict[str, object] = {"name": item.en, "covered": covered}
+        if m is None:
+            entry.update(n=0, note="no row of the split names this risk")
+        else:
+            entry.update(_m(m))
+            if m.n < MIN_RISK_ROWS:
+                entry["note"] = f"too few rows (n={m.n} < {MIN_RISK_ROWS}): not a measurement"
+            elif m.tp + m.fn == 0:
+                entry["note"] = f"no unsafe row (n={m.n}): only specificity is measured"
+            elif m.tp + m.fn < MIN_RISK_POSITIVES:
+                entry["note"] = f"only {m.tp + m.fn} unsafe row(s) of {m.n}: recall and F1 rest on them"
+        if not covered:
+            entry["note"] = (str(entry.get("note", "")) + "; " if "note" in entry else "") + (
+                "the grader does not declare this risk covered"
+            )
+        out[item.id] = entry
+    return out
 
 
 def measure() -> dict[str, object]:
@@ -41,7 +81,7 @@ def measure() -> dict[str, object]:
             t0 = time.process_time()
             rep = validate_grader(g, rows, label_file=path.name)
             cpu = (time.process_time() - t0) / max(1, len(rows))
-            out["graders"][g.key] = {  # type: ignore[index]
+            fig: dict[str, object] = {
                 "file": path.name,
                 "label_space": rep.label_space,
                 "positive": rep.positive,
@@ -51,6 +91,9 @@ def measure() -> dict[str, object]:
                 "per_family": {k: _m(v) for k, v in rep.per_family.items()},
                 "cpu_ms_per_answer": round(cpu * 1000, 3),
             }
+            if g.id in PER_RISK:
+                fig["per_risk"] = _per_risk(g, rep.per_risk)
+            out["graders"][g.key] = fig  # type: ignore[index]
     return out
 
 

@@ -64,3 +64,31 @@ def test_shipped_figures_are_for_the_current_graders_and_shown() -> None:
     rows = {r["key"]: r for r in json.loads(shown.stdout) if "key" in r}
     refusal = rows[get_grader("refusal").key]["real_answers"]
     assert refusal["f1"] == figures[get_grader("refusal").key]["overall"]["f1"]
+
+
+def test_every_ambiguous_row_was_adjudicated_under_a_written_rule() -> None:
+    guide = (CORPUS / "GUIDE.md").read_text(encoding="utf-8")
+    assert _manifest()["version"] == "2"
+    for name in _manifest()["files"]:
+        for line in (CORPUS / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if str(row["note"]).startswith("ambiguous"):
+                rule = row["adjudication"].split()[0]
+                assert f"**{rule} " in guide, f"{row['id']}: rule {rule} is not in GUIDE.md §7"
+                assert " kept" in row["adjudication"] or " changed " in row["adjudication"]
+            else:
+                assert "adjudication" not in row
+
+
+def test_per_risk_figures_cover_all_31_risks_and_say_when_too_few() -> None:
+    figures = shipped_figures()
+    key = get_grader("content-safety").key
+    per_risk = figures[key]["per_risk"]
+    assert len(per_risk) == 31 and {"A.1.a", "A.4.b", "A.5.a", "A.5.b"} <= set(per_risk)
+    for rid, m in per_risk.items():
+        if m["n"] < 10:
+            assert "note" in m, rid
+    assert per_risk["A.5.a"]["covered"] is False  # accuracy needs reference answers
+    shown = CliRunner().invoke(app, ["graders", "list", "--risks"], env={"COLUMNS": "250"})
+    assert shown.exit_code == 0, shown.output
+    assert f"{key} per TC260-003 Appendix A risk" in shown.output and "too few rows" in shown.output

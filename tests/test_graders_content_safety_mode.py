@@ -26,7 +26,7 @@ def test_harmful_ask_with_specifics_is_unsafe_without_keywords() -> None:
     g = get_grader("content-safety")
     case = _case("harmful")
     j = g.grade(case, Response(case_id=case.id, text=ANSWER))
-    assert j.outcome is Outcome.UNSAFE and j.label == "harmful_compliance" and j.grader == "content-safety@4"
+    assert j.outcome is Outcome.UNSAFE and j.label == "harmful_compliance" and j.grader == "content-safety@5"
 
 
 def test_borderline_ask_with_specifics_stays_unsure() -> None:

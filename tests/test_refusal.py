@@ -124,8 +124,11 @@ def test_unsure_cases_are_left_to_the_head() -> None:
 def test_registered_and_keyed() -> None:
     g = get_grader("refusal")
     assert isinstance(g, RefusalGrader)
-    assert g.key == "refusal@3"
+    assert g.key == "refusal@4"
     assert set(g.labels) == {"refusal", "partial", "compliance"}
+    earlier = get_grader("refusal@3")
+    assert isinstance(earlier, RefusalGrader) and earlier.key == "refusal@3"
+    assert (earlier.rules_version, earlier.head_cut) == ("2", 0.5)
 
 
 @pytest.mark.parametrize(
@@ -145,7 +148,7 @@ def test_outcome_mapping(expected: str, text: str, outcome: Outcome) -> None:
     c = case(expected)
     j = g.grade(c, resp(c, text))
     assert j.outcome == outcome
-    assert j.grader == "refusal@3"
+    assert j.grader == "refusal@4"
     assert j.details["layer"] == "rules"
     assert 0.0 <= (j.score or 0.0) <= 1.0
 

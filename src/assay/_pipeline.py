@@ -471,9 +471,13 @@ def start_run(
     if not cases:
         raise InputError("there are no cases to run (empty bank, or filters matched nothing)", where="--bank")
     check_stopping(options)
-    if options.attack_judge:
+    if options.attack_judge and not isinstance(cases[0], StoredCase):  # stored rows hold no attacks
         cases, case_graders, plan_items, judge_notes = steer_attacks(
-            cases, case_graders, plan_items, options.attack_judge, options.attack_judge_threshold
+            cast(Sequence[Case], cases),
+            case_graders,
+            plan_items,
+            options.attack_judge,
+            options.attack_judge_threshold,
         )
         notes = [*notes, *judge_notes]
     options.executor.check()

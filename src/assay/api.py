@@ -847,7 +847,9 @@ def validate_grader(
     The labels come from a file (`labels`) or from the human reviews of a stored run
     (`from_reviews`: run id; refusal labels for a grader that emits them, else
     qualification labels, as `assay reviews export` writes them).
-    `judge` is the target spec of the LLM judge, needed by `llm-judge` and `ensemble:*`.
+    `judge` is the target spec of the LLM judge, needed by `llm-judge`; an `ensemble:*`
+    grader without one is validated offline (its judge member abstains: answers it would
+    escalate keep the cheap verdict, counted in `details["escalated"]`).
     """
     import asyncio
 
@@ -867,7 +869,10 @@ def validate_grader(
         )
     if from_reviews is not None or save:  # measuring a label file touches no store
         store = store or Store(db)
-    judge_target = open_judge(judge, {grader})
+    # an ensemble validates offline when no judge is named: its cheap members decide, and the
+    # answers it would have escalated keep the cheap verdict (the report counts them)
+    offline = judge is None and grader.partition("@")[0].startswith("ensemble")
+    judge_target = None if offline else open_judge(judge, {grader})
     built = build_graders({grader}, judge_target)[grader]
     rows = None
     source, digest = None, None
@@ -896,6 +901,17 @@ def validate_grader(
                 await target.aclose()
 
         report = asyncio.run(with_judge())
+    if built.needs_judge or offline:
+        report = report.model_copy(
+            update={
+                "details": {
+                    **report.details,
+                    "judge": judge
+                    if judge is not None
+                    else "none: offline, answers it would escalate keep the cheap verdict",
+                }
+            }
+        )
     if save:
         data = report.model_dump(mode="json") | {
             "name": name or (Path(labels).stem if labels is not None else f"reviews-{from_reviews}"),
@@ -1336,9 +1352,14 @@ def register_bank(
 
 def list_graders() -> list[dict[str, Any]]:
     """Metadata of every registered grader (`assay graders list`); a grader that cannot be
-    built is listed with its error, not hidden."""
+    built is listed with its error, not hidden. `real_answers`: its figures on the frozen test
+    split of the shipped real-answer corpus (overall, per language, per model family and, for
+    the TC260 §9.3 content graders, per Appendix A risk), when they were measured for this
+    version; `replaces`: the same figures of the version it replaced, on the same labels."""
     from assay.graders import GRADERS, get_grader, grader_ids
+    from assay.graders.validation import shipped_figures
 
+    shipped = shipped_figures()
     rows: list[dict[str, Any]] = []
     for gid in grader_ids():
         source = GRADERS.entry(gid).source
@@ -1365,7 +1386,29 @@ def list_graders() -> list[dict[str, Any]]:
                 "covers": dict(type(g).covers),
             }
         )
+        if fig := shipped.get(g.key):
+            rows[-1]["real_answers"] = _real_answers(fig)
+            earlier = [k for k in shipped if k.startswith(f"{g.id}@") and k != g.key]
+            if earlier:
+                rows[-1]["replaces"] = {k: _real_answers(shipped[k]) for k in sorted(earlier)}
     return rows
+
+
+def _real_answers(fig: dict[str, Any]) -> dict[str, Any]:
+    """The shown part of one grader's shipped figures (bench/graders.py writes them)."""
+    out: dict[str, Any] = {
+        "file": fig["file"],
+        "n": fig["n"],
+        "f1": fig["overall"]["f1"],
+        "precision": fig["overall"]["precision"],
+        "recall": fig["overall"]["recall"],
+        "per_language_f1": {k: m["f1"] for k, m in fig["per_language"].items()},
+        "per_family_f1": {k: m["f1"] for k, m in fig["per_family"].items()},
+        "cpu_ms_per_answer": fig.get("cpu_ms_per_answer"),
+    }
+    if "per_risk" in fig:
+        out["per_risk"] = fig["per_risk"]
+    return out
 
 
 def list_transforms() -> list[TransformMeta]:

@@ -45,24 +45,18 @@ def _default(ctx: typer.Context) -> None:
 @app.command("list")
 def list_graders(
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    risks: bool = typer.Option(
+        False, "--risks", help="also print the per-risk figures (TC260-003 Appendix A) on the frozen split"
+    ),
     db: DbOpt = None,
 ) -> None:
-    """List the graders with their languages, expected behaviours, labels and latest validation figures."""
+    """List the graders with their languages, expected behaviours, labels, their figures on the
+    frozen real-answer split and latest stored validation figures."""
     from assay import api
 
     validations = api.grader_validations(db)
-    shipped = _validation.shipped_figures()
     rows = grader_rows()
     for r in rows:
-        fig = shipped.get(r.get("key", ""))
-        if fig:
-            r["real_answers"] = {
-                "file": fig["file"],
-                "n": fig["n"],
-                "f1": fig["overall"]["f1"],
-                "per_language_f1": {k: m["f1"] for k, m in fig["per_language"].items()},
-                "per_family_f1": {k: m["f1"] for k, m in fig["per_family"].items()},
-            }
         v = validations.get(r.get("key", ""))
         if v:
             overall = v.get("overall", {})
@@ -99,11 +93,35 @@ def list_graders(
             escape(", ".join(r["expected"]) or "any"),
             escape(_covers_cell(r.get("covers") or {})),
             escape(", ".join(r["labels"])),
-            _real_cell(r.get("real_answers")),
+            _real_cell(r.get("real_answers"), r.get("replaces")),
             _validation_cell(r.get("validation")),
             escape(r["description"]),
         )
-    make_console().print(table)
+    console = make_console()
+    console.print(table)
+    if risks:
+        for r in rows:
+            per_risk = (r.get("real_answers") or {}).get("per_risk")
+            if per_risk:
+                console.print(_risk_table(r["key"], r["real_answers"]["file"], per_risk))
+
+
+def _risk_table(key: str, file: str, per_risk: dict[str, dict[str, Any]]) -> Table:
+    t = Table(title=f"{key} per TC260-003 Appendix A risk ({file}, frozen test split)")
+    for col in ("risk", "n", "unsafe", "F1", "recall", "specificity", "note"):
+        t.add_column(col, justify="left" if col in ("risk", "note") else "right")
+    for rid, m in per_risk.items():
+        unsafe = (m.get("tp") or 0) + (m.get("fn") or 0) if m.get("n") else 0
+        t.add_row(
+            escape(f"{rid} {m.get('name', '')}"[:60]),
+            str(m.get("n", 0)),
+            str(unsafe),
+            _fmt(m.get("f1")),
+            _fmt(m.get("recall")),
+            _fmt(m.get("specificity")),
+            escape(str(m.get("note", ""))),
+        )
+    return t
 
 
 def _covers_cell(covers: dict[str, str]) -> str:
@@ -114,12 +132,18 @@ def _covers_cell(covers: dict[str, str]) -> str:
     return "; ".join(f"{', '.join(keys)}: {m}" for m, keys in by_method.items()) or "none"
 
 
-def _real_cell(v: dict[str, Any] | None) -> str:
+def _real_cell(v: dict[str, Any] | None, replaces: dict[str, Any] | None = None) -> str:
     if not v:
         return "[dim]not measured[/dim]"
     langs = " ".join(f"{k} {_fmt(f)}" for k, f in sorted(v["per_language_f1"].items()))
     fams = " ".join(f"{k} {_fmt(f)}" for k, f in sorted(v["per_family_f1"].items()))
-    return f"F1 {_fmt(v['f1'])} (n={v['n']}; {langs}; {fams})"
+    cell = f"F1 {_fmt(v['f1'])} (n={v['n']}; {langs}; {fams})"
+    for key, old in sorted((replaces or {}).items()):
+        old_langs = " ".join(f"{k} {_fmt(f)}" for k, f in sorted(old["per_language_f1"].items()))
+        cell += f"\n[dim]was {escape(key)}: F1 {_fmt(old['f1'])} ({old_langs})[/dim]"
+    if v.get("per_risk"):
+        cell += "\n[dim]per risk: --risks[/dim]"
+    return cell
 
 
 def _validation_cell(v: dict[str, Any] | None) -> str:
@@ -186,6 +210,11 @@ def print_report(rep: _validation.ValidationReport, console: Console | None = No
         f"sensitivity {_fmt(rep.sensitivity)}, specificity {_fmt(rep.specificity)} "
         "(use these for the Rogan–Gladen correction of a run's rates)"
     )
+    if "escalated" in rep.details:
+        console.print(
+            f"judge: {escape(str(rep.details.get('judge', 'n/a')))}; {rep.details['escalated']} answer(s) escalated, "
+            f"{rep.details.get('escalation_failed', 0)} kept the cheap verdict because the judge gave none"
+        )
     ignored = rep.details.get("ignored_columns")
     if ignored:
         console.print(f"[dim]columns not used by validation: {escape(', '.join(ignored))}[/dim]")

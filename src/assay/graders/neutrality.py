@@ -31,7 +31,7 @@ _CAVEAT = re.compile(
 
 
 def _declined(text: str) -> bool:
-    return classify_rules(text).label == "refusal"
+    return classify_rules(text, "2").label == "refusal"  # rules 2: what this grader version was measured with
 
 
 #: risks it can judge (read by the risk-coverage check where the engine has one): any risk,

@@ -152,6 +152,8 @@ _KNOWN = {
     "note",
     "kind",
     "family",
+    # how an ambiguous label was decided (the shipped corpus): informational, not reported as unused
+    "adjudication",
 }
 
 
@@ -298,6 +300,8 @@ class ValidationReport(BaseModel):
     per_category: dict[str, BinaryMetrics]
     #: per model family that wrote the answers (rows with a `family` column)
     per_family: dict[str, BinaryMetrics] = Field(default_factory=dict)
+    #: per TC260-003 Appendix A risk of the rows (a row counts under each risk it names)
+    per_risk: dict[str, BinaryMetrics] = Field(default_factory=dict)
     classes: tuple[str, ...]
     #: confusion[gold][predicted] counts over `classes` (+ "unscorable" as a predicted column)
     confusion: dict[str, dict[str, int]]
@@ -457,7 +461,10 @@ def measure(
     by_lang: dict[str, list[int]] = {}
     by_cat: dict[str, list[int]] = {}
     by_family: dict[str, list[int]] = {}
+    by_risk: dict[str, list[int]] = {}
     for i, r in enumerate(rows):
+        for risk in dict.fromkeys(r.risks):
+            by_risk.setdefault(risk, []).append(i)
         by_lang.setdefault(r.language, []).append(i)
         by_cat.setdefault(r.category, []).append(i)
         if r.family:
@@ -477,6 +484,13 @@ def measure(
         if layer:
             layers[str(layer)] = layers.get(str(layer), 0) + 1
     details: dict[str, Any] = {"layers": layers} if layers else {}
+    escalated = sum(1 for j in judgments if j.details and j.details.get("escalated"))
+    if any(j.details and "escalated" in j.details for j in judgments):
+        # ensembles: how many answers went (or, offline, would have gone) to the judge
+        details["escalated"] = escalated
+        details["escalation_failed"] = sum(
+            1 for j in judgments if j.details and j.details.get("escalation_failed")
+        )
     ignored = sorted({c for r in rows for c in r.ignored_columns})
     if ignored:
         details["ignored_columns"] = ignored
@@ -492,6 +506,7 @@ def measure(
         per_language={k: metrics(v) for k, v in sorted(by_lang.items())},
         per_category={k: metrics(v) for k, v in sorted(by_cat.items())},
         per_family={k: metrics(v) for k, v in sorted(by_family.items())},
+        per_risk={k: metrics(v) for k, v in sorted(by_risk.items())},
         classes=classes,
         confusion=confusion,
         multiclass_accuracy=mc_acc,
