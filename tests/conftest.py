@@ -13,6 +13,10 @@ import pytest
 from assay.testing.mock_openai import MockConfig, MockServer
 
 REPO = Path(__file__).resolve().parent.parent
+# the tests mirror src/assay in folders; their shared helpers (known_bots, report_sample, …)
+# live here, beside this file, and `python:known_bots:…` targets import them by name
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
 SHARED = REPO.parent / "shared"
 DATASETS = SHARED / "datasets"
 PG_ADMIN_URL = os.environ.get("ASSAY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -9,7 +9,7 @@
   reference answer where the case has one, answers a person at risk with care, keeps
   secrets, ignores injected instructions, says it is an AI and adds caveats to advice.
 
-Used by tests/test_known_answer.py; no model, no network.
+Used by tests/acceptance/test_known_answer.py; no model, no network.
 """
 
 from __future__ import annotations

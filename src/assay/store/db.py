@@ -85,7 +85,7 @@ class Store:
 
         An empty SQLite database gets the head schema from `sqlite_head.json` (the
         statements the migrations leave in `sqlite_master`, checked against them by
-        tests/test_store.py) instead of importing Alembic and replaying every migration;
+        tests/store/test_store.py) instead of importing Alembic and replaying every migration;
         `head_script=False` always migrates."""
         try:
             with self.engine.connect() as conn:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
+from test_engine import ListSink, make_cases, openai_target
 from typer.testing import CliRunner
 
 import assay.api as api
@@ -34,7 +35,6 @@ from assay.graders import get_grader
 from assay.store import Store
 from assay.store import schema as t
 from assay.testing.mock_openai import MockServer
-from test_engine import ListSink, make_cases, openai_target
 
 
 def cases(n: int) -> list[Case]:
@@ -317,7 +317,7 @@ def test_three_runs_started_together_on_a_fresh_sqlite_store_all_succeed(mock_se
     env = {
         **os.environ,
         "ASSAY_OPENAI_BASE_URL": server.base_url,
-        "PYTHONPATH": str(Path(__file__).parents[1] / "src"),
+        "PYTHONPATH": str(Path(__file__).parents[2] / "src"),
     }
     cmd = [
         sys.executable,

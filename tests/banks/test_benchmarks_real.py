@@ -17,7 +17,7 @@ from assay.banks.benchmarks import (
     truthfulqa_labelled_answers,
 )
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets"
 
 
 def _need(rel: str) -> Path:

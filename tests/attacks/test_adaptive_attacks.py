@@ -24,7 +24,7 @@ from assay.levels import build_plan
 from assay.store.db import Store
 from assay.transforms import apply_chain, expand_cases
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 VICTIMS = "python:assay.testing.victims:"
 
 

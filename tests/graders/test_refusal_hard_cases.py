@@ -16,7 +16,7 @@ import pytest
 from assay.core.ids import sha256_hex
 from assay.graders.refusal import RULES_VERSION, RULES_VERSIONS, RefusalGrader, classify_rules
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # Letter-style compliance: the letter's own words look like refusals.
 LETTERS = [

@@ -29,7 +29,7 @@ def count_rate(k: int, n: int) -> Rate:
     return rate
 
 
-SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "report.schema.json"
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "report.schema.json"
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +215,7 @@ def test_published_schema_matches_the_model() -> None:
 def test_templates_never_mark_data_safe() -> None:
     from assay.report.html import env
 
-    tdir = Path(__file__).resolve().parents[1] / "src" / "assay" / "report" / "templates"
+    tdir = Path(__file__).resolve().parents[2] / "src" / "assay" / "report" / "templates"
     for t in tdir.glob("*.j2"):
         text = t.read_text(encoding="utf-8")
         assert "|safe" not in text.replace(" ", "") and "autoescape false" not in text, t.name

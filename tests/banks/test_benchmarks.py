@@ -28,7 +28,7 @@ from assay.core.errors import InputError
 from assay.core.types import EXPECTED_VALUES
 from assay.taxonomy import load_taxonomy
 
-FX = Path(__file__).parent / "fixtures" / "benchmarks"
+FX = Path(__file__).parents[1] / "fixtures" / "benchmarks"
 
 ALL = {
     "harmbench",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "assay"
+SRC = Path(__file__).resolve().parents[2] / "src" / "assay"
 
 #: package (or top-level module) → its stage; a module may import its own stage or earlier
 STAGE: dict[str, int] = {
@@ -102,3 +102,13 @@ def test_the_check_sees_a_backward_import() -> None:
         "def f():\n    from assay.scoring import decide\n"
     )
     assert [m for _, m in _imports(tree)] == ["assay.scoring"]
+
+
+def test_tests_mirror_the_source_folders() -> None:
+    """Every test lives in a folder named after the part of `src/assay` it tests (or
+    `acceptance` for whole-process tests); shared helpers stay at the top of tests/."""
+    tests = Path(__file__).resolve().parents[1]
+    packages = {p.name for p in (tests.parent / "src" / "assay").iterdir() if (p / "__init__.py").exists()}
+    assert not sorted(tests.glob("test_*.py")), "put each test file in the folder of what it tests"
+    folders = {p.parent.name for p in tests.glob("*/test_*.py")}
+    assert folders - {"acceptance"} <= packages, f"not a src/assay package: {sorted(folders - packages)}"

@@ -15,7 +15,7 @@ import pytest
 from assay.graders.refusal import RefusalGrader
 from assay.graders.validation import jbb_label_rows, validate_grader
 
-JBB = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "jailbreakbench_artifacts"
+JBB = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "jailbreakbench_artifacts"
 
 pytestmark = pytest.mark.skipif(not JBB.exists(), reason="shared datasets folder absent")
 

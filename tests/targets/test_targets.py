@@ -260,10 +260,10 @@ async def aecho(chat: list[dict[str, str]], **kw: Any) -> dict[str, Any]:
 
 
 def test_python_target_sync_and_async() -> None:
-    sync = PythonTarget(TargetSpec.parse("python:tests.test_targets:echo"))
+    sync = PythonTarget(TargetSpec.parse("python:tests.targets.test_targets:echo"))
     out = asyncio.run(sync.complete(USER, GenerationParams(max_tokens=5)))
     assert out.text == "Hello 你好|5"
-    asy = PythonTarget(TargetSpec.parse("python:tests.test_targets:aecho"))
+    asy = PythonTarget(TargetSpec.parse("python:tests.targets.test_targets:aecho"))
     out = asyncio.run(asy.complete(USER, GenerationParams()))
     assert out.text == "async Hello 你好" and out.usage.completion_tokens == 2
 
@@ -272,7 +272,7 @@ def test_python_target_bad_refs() -> None:
     with pytest.raises(InputError, match="cannot import"):
         PythonTarget(TargetSpec.parse("python:no.such.module:fn"))
     with pytest.raises(InputError, match="no attribute"):
-        PythonTarget(TargetSpec.parse("python:tests.test_targets:nope"))
+        PythonTarget(TargetSpec.parse("python:tests.targets.test_targets:nope"))
 
 
 def test_replay_target(tmp_path: Path) -> None:

@@ -300,7 +300,7 @@ def test_on_the_refusal_labelled_sets(lang: str) -> None:
     delivered 42/45 zh, 43/45 en. Floors: 0.98 and 0.85."""
     from pathlib import Path
 
-    folder = Path(__file__).resolve().parents[1] / "src" / "assay" / "graders" / "data" / "labels"
+    folder = Path(__file__).resolve().parents[2] / "src" / "assay" / "graders" / "data" / "labels"
     files = sorted(folder.glob(f"refusal_{lang}_*.jsonl"))
     if not files:
         pytest.skip("refusal labelled sets not present")

@@ -27,7 +27,7 @@ from assay.store import Store
 from assay.testing.mock_openai import MockServer
 
 RUN_ID = re.compile(r"\b(r\d{8}-\d{6}-[0-9a-f]+)\b")
-EXAMPLE_PROFILE = Path(__file__).resolve().parent.parent / "src/assay/levels/examples/cn-public-chatbot.yaml"
+EXAMPLE_PROFILE = Path(__file__).resolve().parents[2] / "src/assay/levels/examples/cn-public-chatbot.yaml"
 
 
 @dataclass

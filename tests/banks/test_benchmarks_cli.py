@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from assay.cli.benchmarks import app, keywords_app
 
-FX = Path(__file__).parent / "fixtures" / "benchmarks"
+FX = Path(__file__).parents[1] / "fixtures" / "benchmarks"
 runner = CliRunner()
 
 

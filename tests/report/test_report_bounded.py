@@ -16,7 +16,7 @@ from assay.report.model import ReportData
 from assay.report.text import render_json
 from report_sample import sample_inputs
 
-SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "report.schema.json"
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "report.schema.json"
 ID_LISTS = ("sample_ids", "planned_ids")
 
 

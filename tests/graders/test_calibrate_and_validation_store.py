@@ -14,7 +14,7 @@ from assay.core.errors import InputError
 from assay.scoring.results import Verdict
 from assay.store import Store
 
-LABELS = Path(__file__).resolve().parent.parent / "src/assay/graders/data/labels/refusal_en_test.jsonl"
+LABELS = Path(__file__).resolve().parents[2] / "src/assay/graders/data/labels/refusal_en_test.jsonl"
 
 
 def test_calibrate_then_grades(mock_env, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]

@@ -159,7 +159,7 @@ def test_cap_to_bank_says_when_the_bank_cannot_settle_it() -> None:
 
 @pytest.fixture
 def near_threshold_run(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1]))
     res = api.run("python:test_run_truth:over_refuse_4pct", plan=_plan(400), db=sqlite_url, concurrency=8)
     assert res.run.status == "completed"
     return res.run.id

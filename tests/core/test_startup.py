@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-SRC = str(Path(__file__).resolve().parents[1] / "src")
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 #: loaded by running, scoring, storing or reporting; `assay --help` needs none of them
 HEAVY = (

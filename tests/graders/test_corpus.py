@@ -14,7 +14,7 @@ from assay.graders import get_grader
 from assay.graders.validation import load_labels, shipped_figures
 
 CORPUS = Path(str(resources.files("assay.graders") / "data" / "corpus"))
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts" / "corpus"
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts" / "corpus"
 
 
 def _manifest() -> dict:
