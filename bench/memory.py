@@ -18,8 +18,9 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from engine import start_mock
 from process import _env, timed, write_bank
+
+from engine import start_mock
 
 
 def one_size(n: int, port: int, work: Path, concurrency: int, src: Path | None = None) -> dict[str, object]:
