@@ -2,11 +2,17 @@
 
     python bench/memory.py                        # 2,000 and 20,000 cases
     python bench/memory.py --sizes 2000,20000,100000
+    python bench/memory.py --grader refusal       # without the embedding grader (see below)
 
 For each size: a bank file of that many cases (bench/engine.py's prompts), the local mock
 at 0 ms latency, `assay run` with the HTML report as a fresh process (peak RSS, wall time,
 HTML report size), then `assay report --format json` of the same run as a fresh process
 (peak RSS, JSON report size). Figures, not pass/fail; the goal is a flat line.
+
+`--grader` grades every case with the named graders instead of the defaults: the default
+graders of should-refuse cases embed each request and answer (harmful-compliance@3, about
+30 ms of CPU per case on one thread, and about 55 MB for the model, whatever the run's
+size), which makes a 100,000-case run take hours on a small machine.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from process import _env, timed, write_bank
 from engine import start_mock
 
 
-def one_size(n: int, port: int, work: Path, concurrency: int, src: Path | None = None) -> dict[str, object]:
+def one_size(
+    n: int, port: int, work: Path, concurrency: int, src: Path | None = None, graders: tuple[str, ...] = ()
+) -> dict[str, object]:
     home = Path(tempfile.mkdtemp(dir=work))
     bank = write_bank(home / f"bank-{n}.jsonl", n)
     db = f"sqlite:///{home}/assay.db"
@@ -32,7 +40,7 @@ def one_size(n: int, port: int, work: Path, concurrency: int, src: Path | None =
     base = [sys.executable, "-m", "assay"]
     run = timed(
         [*base, "run", "-t", "openai:mock", "-b", str(bank), "--db", db, "--no-cache", "-c", str(concurrency),
-         "-o", str(html)],
+         "-o", str(html), *(a for g in graders for a in ("--grader", g))],
         env,
     )  # fmt: skip
     import sqlite3
@@ -44,6 +52,7 @@ def one_size(n: int, port: int, work: Path, concurrency: int, src: Path | None =
     return {
         "src": str(src or "this tree"),
         "cases": n,
+        "graders": list(graders) or "defaults",
         "run_wall_s": round(run["wall_s"], 2),
         "run_peak_rss_mb": round(run["peak_rss_mb"], 1),
         "html_report_mb": round(html.stat().st_size / 1e6, 3),
@@ -60,6 +69,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="2000,20000", help="comma-separated case counts")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument(
+        "--grader",
+        action="append",
+        default=[],
+        help="grade every case with this grader instead of the defaults (repeatable)",
+    )
+    parser.add_argument(
         "--baseline-src", type=Path, help="another Assay source tree (its src/), measured too"
     )
     args = parser.parse_args()
@@ -70,7 +85,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="assay-mem-") as tmp:
             for n in sizes:
                 for src in trees:
-                    print(json.dumps(one_size(n, port, Path(tmp), args.concurrency, src)), flush=True)
+                    result = one_size(n, port, Path(tmp), args.concurrency, src, tuple(args.grader))
+                    print(json.dumps(result), flush=True)
     finally:
         proc.kill()
 

@@ -276,7 +276,7 @@ TARGETS: Registry[Any] = Registry("target", builtin="assay.targets", where="--ta
 #: transform id → Transform class
 TRANSFORMS: Registry[Any] = Registry("transform", builtin="assay.transforms", where="--chain")
 #: bank provider name → function returning Bank objects
-BANKS: Registry[Any] = Registry("bank", builtin="assay.banks", where="--bank")
+BANKS: Registry[Any] = Registry("bank", builtin="assay.banks.builtin", where="--bank")
 #: regime id → function returning the regime document's YAML text
 REGIMES: Registry[Any] = Registry("regime", builtin="assay.regimes.loader", where="--regime")
 

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from assay.scoring.special import beta_ppf, norm_ppf
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Interval = tuple[float, float]
 
@@ -81,7 +83,7 @@ def binomial_interval(
 
 def bootstrap_percentile(
     data: Sequence[float] | np.ndarray,
-    statistic: Callable[[np.ndarray], float] = np.mean,  # type: ignore[assignment]
+    statistic: Callable[[np.ndarray], float] | None = None,
     *,
     confidence: float = 0.95,
     n_resamples: int = 2000,
@@ -89,8 +91,14 @@ def bootstrap_percentile(
 ) -> tuple[float, float, float]:
     """Percentile bootstrap: (statistic of the data, lower, upper). Seeded, so reproducible.
 
-    Resamples `data` with replacement `n_resamples` times. Empty data raises ValueError.
+    Resamples `data` with replacement `n_resamples` times; `statistic` defaults to the mean.
+    Empty data raises ValueError.
     """
+    import numpy as np  # only the bootstraps need it: reading verdicts does not load numpy
+
+    if statistic is None:
+        statistic = np.mean  # type: ignore[assignment]
+    assert statistic is not None
     arr = np.asarray(data, dtype=float)
     if arr.size == 0:
         raise ValueError("bootstrap needs at least one value")
@@ -127,6 +135,8 @@ def bootstrap_mean_of_rates(
             raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    import numpy as np
+
     ks = np.array([k for k, _ in pairs], dtype=float)
     ns = np.array([n for _, n in pairs], dtype=np.int64)
     rates = ks / ns
