@@ -1386,9 +1386,17 @@ def list_graders() -> list[dict[str, Any]]:
                 "covers": dict(type(g).covers),
             }
         )
+        judged = {k: v for k, v in shipped.items() if k.startswith(f"{g.key} judge=")}
+        if judged:  # an LLM judge's figures belong to the judge that gave them
+            k = sorted(judged)[0]
+            rows[-1]["real_answers"] = {
+                **_real_answers(judged[k]),
+                "judge": judged[k].get("judge"),
+                "rows": judged[k].get("rows"),
+            }
         if fig := shipped.get(g.key):
             rows[-1]["real_answers"] = _real_answers(fig)
-            earlier = [k for k in shipped if k.startswith(f"{g.id}@") and k != g.key]
+            earlier = [k for k in shipped if k.startswith(f"{g.id}@") and k != g.key and " " not in k]
             if earlier:
                 rows[-1]["replaces"] = {k: _real_answers(shipped[k]) for k in sorted(earlier)}
     return rows

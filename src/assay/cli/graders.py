@@ -138,6 +138,8 @@ def _real_cell(v: dict[str, Any] | None, replaces: dict[str, Any] | None = None)
     langs = " ".join(f"{k} {_fmt(f)}" for k, f in sorted(v["per_language_f1"].items()))
     fams = " ".join(f"{k} {_fmt(f)}" for k, f in sorted(v["per_family_f1"].items()))
     cell = f"F1 {_fmt(v['f1'])} (n={v['n']}; {langs}; {fams})"
+    if v.get("judge"):
+        cell += f"\n[dim]judge {escape(str(v['judge']))}; rows: {escape(str(v.get('rows')))}[/dim]"
     for key, old in sorted((replaces or {}).items()):
         old_langs = " ".join(f"{k} {_fmt(f)}" for k, f in sorted(old["per_language_f1"].items()))
         cell += f"\n[dim]was {escape(key)}: F1 {_fmt(old['f1'])} ({old_langs})[/dim]"

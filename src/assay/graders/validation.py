@@ -533,7 +533,8 @@ async def avalidate_file(grader: Grader, path: str | Path) -> ValidationReport:
 def shipped_figures() -> dict[str, dict[str, Any]]:
     """grader key (id@version) -> its figures on the frozen test split of the shipped
     real-answer corpus (`data/corpus/figures.json`, written by `bench/graders.py`). A grader
-    whose version changed since has no entry until the figures are measured again."""
+    whose version changed since has no entry until the figures are measured again. LLM judges
+    (`bench/judge.py`) are keyed `id@version judge=SPEC`: their figures belong to that judge."""
     from importlib import resources
 
     path = resources.files("assay.graders") / "data" / "corpus" / "figures.json"
@@ -542,7 +543,12 @@ def shipped_figures() -> dict[str, dict[str, Any]]:
     except (OSError, ValueError):
         return {}
     graders = data.get("graders") if isinstance(data, dict) else None
-    return graders if isinstance(graders, dict) else {}
+    out = graders if isinstance(graders, dict) else {}
+    judges = data.get("judges") if isinstance(data, dict) else None
+    if isinstance(judges, dict):
+        # an LLM judge's figures name the judge that gave them: "llm-judge@2 judge=local:…"
+        out = {**out, **judges}
+    return out
 
 
 # --------------------------------------------------------------------------- JailbreakBench
