@@ -28,7 +28,7 @@ def test_smollm2_answers_a_real_prompt_in_batches() -> None:
     params = GenerationParams(max_tokens=24)
 
     async def go() -> list[str]:
-        prompts = ["What is the capital of France?", "Name a primary colour.", "法国的首都是哪里？"]
+        prompts = ["Which city is the capital of France?", "Name a primary colour.", "法国的首都是哪里？"]
         try:
             outs = await asyncio.gather(
                 *(target.complete([Message(role="user", content=p)], params) for p in prompts)
@@ -104,6 +104,71 @@ def test_sampling_does_not_depend_on_batch_neighbours() -> None:
     again = target.generate([chat], params.model_copy(update={"seed": 8}))[0].text
     assert alone == beside
     assert alone != again  # the seed does matter
+
+
+@needs_model
+def test_lean_runner_at_float32_computes_what_transformers_computes() -> None:
+    """The Llama-family runner (slots, fused projections) gives token for token the greedy
+    answers of transformers' own model code, including rows that join a running batch and
+    rows that move when another leaves."""
+    import torch
+
+    from assay.targets.batcher import HFRunner
+    from assay.targets.llama_runner import LlamaRunner
+    from assay.targets.local import LocalTarget
+
+    target = LocalTarget(TargetSpec.parse("local:smollm2"), precision="float32")
+    target.load()
+    tok, model = target._tokenizer, target._model
+    asks = [
+        "Which city is the capital of France?",
+        "请用两句话介绍长城。",
+        "Write a poem about the sea, please.",
+    ]
+    prompts = [target._prompt_ids([{"role": "user", "content": a}]) for a in asks]
+
+    def greedy(runner: object) -> list[list[int]]:
+        out: list[list[int]] = [[] for _ in prompts]
+        with torch.inference_mode():
+            live = [0, 1]
+            last = runner.prefill(prompts[:2], [20, 20]).argmax(-1)  # type: ignore[attr-defined]
+            for step in range(20):
+                for row, t in zip(live, last.tolist(), strict=True):
+                    out[row].append(int(t))
+                if step == 4:  # a third row joins the running batch
+                    last = torch.cat([last, runner.prefill(prompts[2:], [20]).argmax(-1)])  # type: ignore[attr-defined]
+                    live.append(2)
+                    out[2].append(int(last[-1]))
+                if step == 9:  # the first row leaves: the last one takes its slot
+                    runner.keep([2, 1])  # type: ignore[attr-defined]
+                    live, last = [2, 1], last[[2, 1]]
+                last = runner.decode(last).argmax(-1)  # type: ignore[attr-defined]
+        return out
+
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    expected = greedy(HFRunner(model, pad))
+    assert greedy(LlamaRunner(model, "float32")) == expected
+    shared = LlamaRunner(model, "float32")  # the chat template's opening computed once
+    shared.share_prefix(prompts[0][:20])
+    assert shared.prefix and greedy(shared) == expected
+
+
+@needs_model
+def test_precision_is_part_of_the_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bfloat16 products (the default) change some answers, so the identity and every
+    response-cache key say so; float32 keeps transformers' answers and the plain identity."""
+    from assay.targets.local import LocalTarget
+
+    spec = TargetSpec.parse("local:smollm2")
+    default, exact = LocalTarget(spec), LocalTarget(spec, precision="float32")
+    assert default.precision == "bfloat16" and default.cache_identity().endswith("+bfloat16")
+    assert "+" not in exact.cache_identity() and exact.describe()["precision"] == "float32"
+    monkeypatch.setenv("ASSAY_LOCAL_PRECISION", "float32")
+    assert LocalTarget(spec).precision == "float32"
+    monkeypatch.setenv("ASSAY_LOCAL_PRECISION", "int3")
+    with pytest.raises(InputError) as exc:
+        LocalTarget(spec)
+    assert "ASSAY_LOCAL_PRECISION" in str(exc.value) and exc.value.exit_code == 2
 
 
 def test_unknown_local_model_is_input_error() -> None:

@@ -12,9 +12,9 @@ decode loop keeps a running batch instead:
   rows draw from their own seeded generator, so an answer does not depend on which other
   requests happened to share its batch (up to floating-point reordering in the kernels).
 
-The running batch is left-padded: row `i` occupies the rightmost `len_i` columns of the
-cache and the attention mask hides the rest, which is the layout transformers' own
-`generate()` uses, so the model code needs no change.
+The forward passes belong to a runner: `LlamaRunner` (targets/llama_runner.py) for
+Llama-family models, which keeps each row's cache in its own slot, or `HFRunner` here for
+any other transformers model, through its own forward pass and cache.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from assay.core.types import GenerationParams
 
@@ -41,8 +41,29 @@ class Row:
     generator: Any = None  # torch.Generator for sampling rows
 
 
+class Runner(Protocol):
+    """Forward passes over a running batch whose rows hold their own key/value cache."""
+
+    rows: int
+
+    def width(self) -> int:
+        """Cache columns the running batch may come to need (0 when empty)."""
+
+    def prefill(self, prompts: list[list[int]], budgets: list[int]) -> Any:
+        """Append one row per prompt; return their next-token logits `[len(prompts), vocab]`."""
+
+    def decode(self, tokens: Any) -> Any:
+        """Feed one token per row; return the next logits `[rows, vocab]`."""
+
+    def keep(self, indices: list[int]) -> None:
+        """Keep only the rows at `indices`, in that order."""
+
+    def reset(self) -> None:
+        """Drop every row."""
+
+
 class ContinuousBatcher:
-    """Drive a causal LM with a running batch. Not thread-safe: one thread calls `run()`.
+    """Drive a runner with a running batch. Not thread-safe: one thread calls `run()`.
 
     `take(free, block)` returns up to `free` new rows (blocking for the first one when
     `block` is true, i.e. the batch is empty; an empty list then means: stop). Rows that do
@@ -52,26 +73,21 @@ class ContinuousBatcher:
 
     def __init__(
         self,
-        model: Any,
+        runner: Runner,
         eos_ids: Sequence[int],
-        pad_id: int,
         *,
         max_rows: int = 32,
         max_cells: int = 24_576,
         closing: threading.Event | None = None,
     ) -> None:
-        self.model = model
+        self.runner = runner
         self.eos = frozenset(int(i) for i in eos_ids)
-        self.pad_id = int(pad_id)
         self.max_rows = max_rows
         # rows × cache columns the running batch may hold: bounds the key/value memory
         # (SmolLM2: 46 KB per cell) when a long prompt joins short ones
         self.max_cells = max_cells
         self.closing = closing or threading.Event()
         self.rows: list[Row] = []
-        self._cache: Any = None
-        self._mask: Any = None  # [rows, columns] 1 where the cache holds a real token
-        self._pos: Any = None  # [rows] position of each row's next token
         self._last: Any = None  # [rows] the token each row feeds next
         self.stats = {"steps": 0, "prefills": 0, "tokens": 0, "prompt_tokens": 0, "padded_cells": 0}
 
@@ -103,7 +119,7 @@ class ContinuousBatcher:
     def _fit(self, new: list[Row], put_back: Callable[[list[Row]], None]) -> list[Row]:
         """Admit rows in order while the batch stays within `max_cells`; the others go back
         to the head of the queue. An empty batch always admits its first row."""
-        width = 0 if self._mask is None else int(self._mask.shape[1])
+        width = self.runner.width()
         count = len(self.rows)
         for i, row in enumerate(new):
             wide = max(width, len(row.prompt_ids) + row.params.max_tokens)
@@ -113,62 +129,29 @@ class ContinuousBatcher:
             count, width = count + 1, wide
         return new
 
-    # -- prefill and merge -------------------------------------------------------------
+    # -- prefill, one decode step ------------------------------------------------------
     def _join(self, new: list[Row]) -> None:
         import torch
-        from transformers import DynamicCache
 
-        width = max(len(r.prompt_ids) for r in new)
-        ids = torch.full((len(new), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(new), width), dtype=torch.long)
-        for i, row in enumerate(new):
-            n = len(row.prompt_ids)
-            ids[i, width - n :] = torch.tensor(row.prompt_ids, dtype=torch.long)
-            mask[i, width - n :] = 1
+        for row in new:
             if row.params.temperature > 0:
                 row.generator = torch.Generator().manual_seed(row.params.seed)
-        pos = (mask.cumsum(-1) - 1).clamp(min=0)
-        cache = DynamicCache(config=self.model.config)
-        out = self.model(
-            input_ids=ids,
-            attention_mask=mask,
-            position_ids=pos,
-            cache=cache,
-            use_cache=True,
-            logits_to_keep=1,
-        )
-        first = self._pick(out.logits[:, -1, :], new)
+        prompts = [r.prompt_ids for r in new]
+        logits = self.runner.prefill(prompts, [r.params.max_tokens for r in new])
+        first = self._pick(logits, new)
+        width = max(len(p) for p in prompts)
+        real = sum(len(p) for p in prompts)
         self.stats["prefills"] += 1
-        self.stats["prompt_tokens"] += int(mask.sum())
-        self.stats["padded_cells"] += int(mask.numel() - mask.sum())
-        next_pos = mask.sum(-1)
-        if self._cache is None:
-            self._cache, self._mask, self._pos, self._last = cache, mask, next_pos, first
-            self.rows = list(new)
-        else:
-            self._cache, self._mask = _merge(self._cache, self._mask, cache, mask)
-            self._pos = torch.cat([self._pos, next_pos])
-            self._last = torch.cat([self._last, first])
-            self.rows.extend(new)
+        self.stats["prompt_tokens"] += real
+        self.stats["padded_cells"] += width * len(new) - real
+        self._last = first if self._last is None else torch.cat([self._last, first])
+        self.rows.extend(new)
         for row, tok in zip(new, first.tolist(), strict=True):
             self._record(row, int(tok))
 
-    # -- one decode step ---------------------------------------------------------------
     def _step(self) -> None:
-        import torch
-
-        ones = torch.ones((len(self.rows), 1), dtype=torch.long)
-        self._mask = torch.cat([self._mask, ones], dim=1)
-        out = self.model(
-            input_ids=self._last[:, None],
-            attention_mask=self._mask,
-            position_ids=self._pos[:, None],
-            cache=self._cache,
-            use_cache=True,
-            logits_to_keep=1,
-        )
-        self._pos = self._pos + 1
-        self._last = self._pick(out.logits[:, -1, :], self.rows)
+        logits = self.runner.decode(self._last)
+        self._last = self._pick(logits, self.rows)
         self.stats["steps"] += 1
         for row, tok in zip(self.rows, self._last.tolist(), strict=True):
             self._record(row, int(tok))
@@ -199,8 +182,6 @@ class ContinuousBatcher:
 
     # -- leaving -----------------------------------------------------------------------
     def _retire(self) -> None:
-        import torch
-
         keep: list[int] = []
         for i, row in enumerate(self.rows):
             if row.finish is not None:
@@ -214,8 +195,97 @@ class ContinuousBatcher:
         if not keep:
             self._reset()
             return
-        idx = torch.tensor(keep, dtype=torch.long)
+        self.runner.keep(keep)
         self.rows = [self.rows[i] for i in keep]
+        self._last = self._last[keep]
+
+    def _reset(self) -> None:
+        self.rows = []
+        self._last = None
+        self.runner.reset()
+
+
+class HFRunner:
+    """Any transformers causal LM, through its own forward pass and `DynamicCache`.
+
+    The running batch is left-padded: row `i` occupies the rightmost columns of the cache
+    and the attention mask hides the rest, which is the layout transformers' own
+    `generate()` uses, so the model code needs no change. Rows that join are prefilled
+    together and their cache is merged in; rows that leave are dropped with the columns
+    no remaining row uses.
+    """
+
+    def __init__(self, model: Any, pad_id: int) -> None:
+        self.model = model
+        self.pad_id = int(pad_id)
+        self.rows = 0
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self._cache: Any = None
+        self._mask: Any = None  # [rows, columns] 1 where the cache holds a real token
+        self._pos: Any = None  # [rows] position of each row's next token
+        self._need: list[int] = []  # columns each row may come to hold
+
+    def width(self) -> int:
+        return max(self._need, default=0)
+
+    def reset(self) -> None:
+        self.rows = 0
+        self._reset_state()
+
+    def prefill(self, prompts: list[list[int]], budgets: list[int]) -> Any:
+        import torch
+        from transformers import DynamicCache
+
+        width = max(len(p) for p in prompts)
+        ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(prompts), width), dtype=torch.long)
+        for i, p in enumerate(prompts):
+            ids[i, width - len(p) :] = torch.tensor(p, dtype=torch.long)
+            mask[i, width - len(p) :] = 1
+        pos = (mask.cumsum(-1) - 1).clamp(min=0)
+        cache = DynamicCache(config=self.model.config)
+        out = self.model(
+            input_ids=ids,
+            attention_mask=mask,
+            position_ids=pos,
+            cache=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
+        next_pos = mask.sum(-1)
+        if self._cache is None:
+            self._cache, self._mask, self._pos = cache, mask, next_pos
+        else:
+            self._cache, self._mask = _merge(self._cache, self._mask, cache, mask)
+            self._pos = torch.cat([self._pos, next_pos])
+        self._need.extend(len(p) + b for p, b in zip(prompts, budgets, strict=True))
+        self.rows += len(prompts)
+        return out.logits[:, -1, :]
+
+    def decode(self, tokens: Any) -> Any:
+        import torch
+
+        self._mask = torch.cat([self._mask, torch.ones((self.rows, 1), dtype=torch.long)], dim=1)
+        out = self.model(
+            input_ids=tokens[:, None],
+            attention_mask=self._mask,
+            position_ids=self._pos[:, None],
+            cache=self._cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
+        self._pos = self._pos + 1
+        return out.logits[:, -1, :]
+
+    def keep(self, indices: list[int]) -> None:
+        import torch
+
+        if not indices:
+            self.reset()
+            return
+        idx = torch.tensor(indices, dtype=torch.long)
         mask = self._mask.index_select(0, idx)
         used = mask.any(dim=0).nonzero()
         start = int(used[0]) if len(used) else mask.shape[1]
@@ -224,11 +294,8 @@ class ContinuousBatcher:
             layer.keys = layer.keys.index_select(0, idx)[:, :, start:]
             layer.values = layer.values.index_select(0, idx)[:, :, start:]
         self._pos = self._pos.index_select(0, idx)
-        self._last = self._last.index_select(0, idx)
-
-    def _reset(self) -> None:
-        self.rows = []
-        self._cache = self._mask = self._pos = self._last = None
+        self._need = [self._need[i] for i in indices]
+        self.rows = len(indices)
 
 
 def _by_length(rows: list[Row], slack: float = 1.25) -> list[list[Row]]:

