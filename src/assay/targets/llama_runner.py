@@ -366,7 +366,7 @@ def _chunks(columns: int) -> int:
 
 
 def _norm(module: Any) -> tuple[Any, float]:
-    eps: float = getattr(module, "variance_epsilon", None) or getattr(module, "eps", 1e-6)
+    eps = getattr(module, "variance_epsilon", None) or getattr(module, "eps", None) or 1e-6
     return module.weight.detach().float(), float(eps)
 
 
