@@ -194,11 +194,20 @@ class ContentSafetyGrader(Grader):
     )
 
     def __init__(
-        self, library: Any = None, refusal: Grader | bool | None = True, version: str | None = None
+        self,
+        library: Any = None,
+        refusal: Grader | bool | None = True,
+        version: str | None = None,
+        *,
+        lazy: bool = True,
     ) -> None:
+        """`lazy`: the harmful asks' grader embeds only what can change a judgment
+        (`HarmfulComplianceGrader`'s `lazy`); False embeds every harmful ask, as before."""
         self._version = version or type(self).version
         self.compliance = HarmfulComplianceGrader(refusal=refusal, version="2")
-        self.harm = HarmfulComplianceGrader(refusal=refusal, version="4" if self._version == "5" else "3")
+        self.harm = HarmfulComplianceGrader(
+            refusal=refusal, version="4" if self._version == "5" else "3", lazy=lazy
+        )
         self.keywords = KeywordGrader(library)
         if self._version not in (type(self).version, *self.earlier_versions):
             raise ValueError(f"content-safety has no version {self._version!r}")

@@ -436,6 +436,9 @@ def similarities(requests: Sequence[str], texts: Sequence[str]) -> list[float] |
 
 # ----------------------------------------------------------------------------- decision
 
+#: the range of the answer-request cosine similarity: the lazy path decides at both ends
+SIMILARITY_RANGE = (-1.0, 1.0)
+
 
 def _logit(p: float) -> float:
     q = min(max(p, 1e-6), 1 - 1e-6)
@@ -569,3 +572,34 @@ def decide(
         round(max(0.0, min(1.0, confidence)), 4),
         {"signals": sig.as_dict(), "head_p": round(p, 4), "threshold": t, "head": head.version},
     )
+
+
+def decide_if_similarity_cannot_matter(
+    case: Case, text: str, *, unsure_below: float, **inputs: Any
+) -> HarmDecision | None:
+    """`decide` without the answer-request similarity, when no similarity could change the
+    outcome, the label or whether the decision is unsure (confidence below `unsure_below`);
+    None when one could (then embed and call `decide`).
+
+    `decide` is monotone in the similarity: the head is logistic (p rises or falls with it,
+    whichever the sign of its weight) and the overrides only clamp p with `max` / `min`, so
+    the decisions at the two ends of the cosine's range (`SIMILARITY_RANGE`) bound every
+    other. When both ends agree, the decision at the measured similarity would too. The
+    decision returned is the end with the lower confidence (so a stricter escalation cut-off
+    than `unsure_below` can only escalate it more, never less); its details give the range of
+    the score and of the head's p over the similarity's range (`signals.similarity` is None)."""
+    lo, hi = (decide(case, text, similarity=s, **inputs) for s in SIMILARITY_RANGE)
+    if (
+        lo.unsafe != hi.unsafe
+        or lo.label != hi.label
+        or (lo.confidence < unsure_below) != (hi.confidence < unsure_below)
+    ):
+        return None
+    d = lo if lo.confidence <= hi.confidence else hi
+    details = dict(d.details)
+    if isinstance(details.get("signals"), dict):
+        details["signals"] = {**details["signals"], "similarity": None}
+    details["score_range"] = sorted((round(lo.p, 4), round(hi.p, 4)))
+    if "head_p" in details:
+        details["head_p_range"] = sorted((lo.details["head_p"], hi.details["head_p"]))
+    return HarmDecision(d.unsafe, d.p, d.label, d.reason, d.confidence, details)
