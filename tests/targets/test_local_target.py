@@ -139,9 +139,9 @@ def test_lean_runner_at_float32_computes_what_transformers_computes() -> None:
                     last = torch.cat([last, runner.prefill(prompts[2:], [20]).argmax(-1)])  # type: ignore[attr-defined]
                     live.append(2)
                     out[2].append(int(last[-1]))
-                if step == 9:  # the first row leaves: the last one takes its slot
-                    runner.keep([2, 1])  # type: ignore[attr-defined]
-                    live, last = [2, 1], last[[2, 1]]
+                if step == 9:  # the first row leaves (the runner may fill its slot from the end)
+                    order = runner.keep([1, 2])  # type: ignore[attr-defined]
+                    live, last = [live[i] for i in order], last[order]
                 last = runner.decode(last).argmax(-1)  # type: ignore[attr-defined]
         return out
 

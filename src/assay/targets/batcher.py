@@ -55,8 +55,8 @@ class Runner(Protocol):
     def decode(self, tokens: Any) -> Any:
         """Feed one token per row; return the next logits `[rows, vocab]`."""
 
-    def keep(self, indices: list[int]) -> None:
-        """Keep only the rows at `indices`, in that order."""
+    def keep(self, indices: list[int]) -> list[int]:
+        """Keep only the rows at `indices`; return their old indices in their new order."""
 
     def reset(self) -> None:
         """Drop every row."""
@@ -195,9 +195,9 @@ class ContinuousBatcher:
         if not keep:
             self._reset()
             return
-        self.runner.keep(keep)
-        self.rows = [self.rows[i] for i in keep]
-        self._last = self._last[keep]
+        order = self.runner.keep(keep)
+        self.rows = [self.rows[i] for i in order]
+        self._last = self._last[order]
 
     def _reset(self) -> None:
         self.rows = []
@@ -279,12 +279,12 @@ class HFRunner:
         self._pos = self._pos + 1
         return out.logits[:, -1, :]
 
-    def keep(self, indices: list[int]) -> None:
+    def keep(self, indices: list[int]) -> list[int]:
         import torch
 
         if not indices:
             self.reset()
-            return
+            return []
         idx = torch.tensor(indices, dtype=torch.long)
         mask = self._mask.index_select(0, idx)
         used = mask.any(dim=0).nonzero()
@@ -296,6 +296,7 @@ class HFRunner:
         self._pos = self._pos.index_select(0, idx)
         self._need = [self._need[i] for i in indices]
         self.rows = len(indices)
+        return list(indices)
 
 
 def _by_length(rows: list[Row], slack: float = 1.25) -> list[list[Row]]:

@@ -8,7 +8,8 @@ computes the same network with the model's own weights and fewer, larger operati
 - **slots, not padding.** Row `i` of the running batch owns slot `i` of preallocated
   key/value buffers `[rows, kv_heads, columns, head_dim]`; its cache is columns
   `0 .. length_i - 1`. A decode step writes one column per row in place; a row that
-  leaves is replaced by the last row (one row copied), so nothing is ever concatenated.
+  leaves is replaced by a row from the end (one row copied), so nothing is ever
+  concatenated.
 - **fused projections.** q, k and v are one matrix, gate and up another.
 - **bfloat16 matrix products** (by default). The weights of the linear layers are kept in
   bfloat16 and activations are rounded to bfloat16 on the way in; products accumulate in
@@ -26,7 +27,6 @@ its own length.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 CHUNK = 64  # attention columns are taken in whole chunks (see `LlamaRunner._attend`)
@@ -60,7 +60,7 @@ class LlamaRunner:
 
     `prefill(prompts)` appends rows and returns their next-token logits, `decode(tokens)`
     feeds one token per row and returns the next logits, `keep(indices)` keeps only those
-    rows (in that order). Not thread-safe.
+    rows (and says in which order). Not thread-safe.
     """
 
     def __init__(self, model: Any, precision: str = "bfloat16", max_positions: int | None = None) -> None:
@@ -178,29 +178,30 @@ class LlamaRunner:
         self.need = torch.zeros(0, dtype=torch.long)
         self.rows = 0
 
-    def keep(self, indices: list[int]) -> None:
-        """Keep the rows at `indices`, in that order (the others leave)."""
+    def keep(self, indices: list[int]) -> list[int]:
+        """Keep the rows at `indices` (the others leave) and return their old indices in
+        their new order: a row from the end fills each slot left empty, so only as many
+        rows are copied as left (a row's cache is copied up to its own length)."""
         import torch
 
         if not indices:
             self.reset()
-            return
-        if indices == list(range(self.rows)):
-            return
-        idx = torch.tensor(indices, dtype=torch.long)
-        span = int(self.lengths[idx].max())
-        ascending = all(a < b for a, b in itertools.pairwise(indices))
-        moved = [(dst, src) for dst, src in enumerate(indices) if dst != src]
-        for store in (self.keys, self.values):
-            for buf in store:
-                if ascending:  # each row moves down into a slot already read: copy in place
-                    for dst, src in moved:
-                        buf[dst, :, :span] = buf[src, :, :span]
-                else:
-                    buf[: len(indices), :, :span] = buf[idx, :, :span]
+            return []
+        size = len(indices)
+        kept = set(indices)
+        movers = [i for i in indices if i >= size]
+        order = [i if i in kept else movers.pop() for i in range(size)]
+        for dst, src in enumerate(order):
+            if dst != src:
+                cols = int(self.lengths[src])
+                for store in (self.keys, self.values):
+                    for buf in store:
+                        buf[dst, :, :cols] = buf[src, :, :cols]
+        idx = torch.tensor(order, dtype=torch.long)
         self.lengths = self.lengths.index_select(0, idx)
         self.need = self.need.index_select(0, idx)
-        self.rows = len(indices)
+        self.rows = size
+        return order
 
     # -- forward passes ------------------------------------------------------------------
     def share_prefix(self, prefix: list[int]) -> None:

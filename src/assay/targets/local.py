@@ -15,6 +15,11 @@ on a queue, and one worker thread keeps a running batch of up to `batch_size` ro
 request joins at the next decode step and leaves the moment its answer ends, so nobody
 waits for the longest answer or pays for the longest prompt. The engine's concurrency
 keeps the batch full.
+
+Llama-family models run on `LlamaRunner` (targets/llama_runner.py), by default with
+bfloat16 matrix products: `precision` (or `ASSAY_LOCAL_PRECISION`) `float32` computes what
+transformers computes. The precision is part of `cache_identity()`, so answers of one are
+never served from the response cache as answers of the other.
 """
 
 from __future__ import annotations
