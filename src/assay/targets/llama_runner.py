@@ -115,16 +115,11 @@ class LlamaRunner:
 
         att, mlp = layer.self_attn, layer.mlp
         qkv = [att.q_proj, att.k_proj, att.v_proj]
-        qkv_bias = None
-        if any(p.bias is not None for p in qkv):
-            qkv_bias = torch.cat(
-                [p.bias.detach().float() if p.bias is not None else torch.zeros(p.out_features) for p in qkv]
-            )
         return {
             "ln1": _norm(layer.input_layernorm),
             "ln2": _norm(layer.post_attention_layernorm),
             "qkv": self._weight(torch.cat([p.weight for p in qkv])),
-            "qkv_bias": qkv_bias,
+            "qkv_bias": _cat_bias(*qkv),
             "o": self._weight(att.o_proj.weight),
             "o_bias": _bias(att.o_proj),
             "gate_up": self._weight(torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight])),
@@ -267,7 +262,7 @@ class LlamaRunner:
         mask = torch.arange(span)[None, :] <= (torch.arange(width)[:, None] + offset)
         mask = mask.repeat(self.group, 1)[None, None]  # [1, 1, group * width, span]
         for n, layer in enumerate(self.layers):
-            h = self._linear(self.final_norm_like(x, layer["ln1"]), layer["qkv"], layer["qkv_bias"])
+            h = self._linear(self._rms_norm(x, layer["ln1"]), layer["qkv"], layer["qkv_bias"])
             q, k, v = self._split(h, (g, width))  # [g, heads, width, dim]
             q, k = _rope(q, cos, sin), _rope(k, cos, sin)
             if offset:
@@ -286,7 +281,7 @@ class LlamaRunner:
             a = self._attend(q, k, v, mask).view(g, self.heads, width, self.head_dim)
             a = a.transpose(1, 2).reshape(g, width, self.heads * self.head_dim)
             x = x + self._linear(a, layer["o"], layer["o_bias"])
-            x = x + self._mlp(self.final_norm_like(x, layer["ln2"]), layer)
+            x = x + self._mlp(self._rms_norm(x, layer["ln2"]), layer)
         return x
 
     def decode(self, tokens: Any) -> Any:
@@ -303,7 +298,7 @@ class LlamaRunner:
         mask = mask[:, None, None, :]
         rows = torch.arange(n)
         for i, layer in enumerate(self.layers):
-            h = self._linear(self.final_norm_like(x, layer["ln1"]), layer["qkv"], layer["qkv_bias"])
+            h = self._linear(self._rms_norm(x, layer["ln1"]), layer["qkv"], layer["qkv_bias"])
             q, k, v = self._split(h[:, None], (n, 1))  # [n, heads, 1, dim]
             q, k = _rope(q, cos, sin), _rope(k, cos, sin)
             keys, values = self.keys[i], self.values[i]
@@ -314,7 +309,7 @@ class LlamaRunner:
             q = q.reshape(n, self.kv_heads, self.group, self.head_dim)
             a = self._attend(q, keys[:n, :, :span], values[:n, :, :span], mask)
             x = x + self._linear(a.reshape(n, self.heads * self.head_dim), layer["o"], layer["o_bias"])
-            x = x + self._mlp(self.final_norm_like(x, layer["ln2"]), layer)
+            x = x + self._mlp(self._rms_norm(x, layer["ln2"]), layer)
         self.lengths = self.lengths + 1
         return self._logits(x)
 
@@ -356,14 +351,15 @@ class LlamaRunner:
         return self._linear(F.silu(gate) * up, layer["down"], layer["down_bias"])
 
     @staticmethod
-    def final_norm_like(x: Any, norm: tuple[Any, float]) -> Any:
+    def _rms_norm(x: Any, norm: tuple[Any, float]) -> Any:
+        """RMSNorm with `norm` = (weight, eps), as transformers computes it in float32."""
         import torch
 
         weight, eps = norm
         return weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
 
     def _logits(self, x: Any) -> Any:
-        return self._linear(self.final_norm_like(x, self.final_norm), self.lm_head, self.lm_bias)
+        return self._linear(self._rms_norm(x, self.final_norm), self.lm_head, self.lm_bias)
 
 
 def _chunks(columns: int) -> int:
@@ -380,12 +376,13 @@ def _bias(linear: Any) -> Any:
     return None if getattr(linear, "bias", None) is None else linear.bias.detach().float()
 
 
-def _cat_bias(a: Any, b: Any) -> Any:
+def _cat_bias(*linears: Any) -> Any:
+    """The biases of linear layers whose weights are fused (zeros for one without), or None."""
     import torch
 
-    if a.bias is None and b.bias is None:
+    if all(m.bias is None for m in linears):
         return None
-    return torch.cat([_bias(m) if m.bias is not None else torch.zeros(m.out_features) for m in (a, b)])
+    return torch.cat([_bias(m) if m.bias is not None else torch.zeros(m.out_features) for m in linears])
 
 
 def _rope(x: Any, cos: Any, sin: Any) -> Any:

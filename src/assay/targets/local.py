@@ -353,12 +353,12 @@ class LocalTarget(Target):
         if self._runner is None:
             self.load()
             model = self._model
-            if unsupported_reason(model) is None:
+            reason = unsupported_reason(model)
+            if reason is None:
                 self._runner = LlamaRunner(model, self.precision)
             elif self.precision != "float32":  # the identity promised a precision we cannot keep
                 raise TargetError(
-                    "config",
-                    f"local model {self.source.name}: {unsupported_reason(model)} needs ASSAY_LOCAL_PRECISION=float32",
+                    "config", f"local model {self.source.name}: {reason} needs ASSAY_LOCAL_PRECISION=float32"
                 )
             else:
                 tok = self._tokenizer
