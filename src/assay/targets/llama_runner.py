@@ -12,7 +12,10 @@ computes the same network with the model's own weights and fewer, larger operati
   concatenated.
 - **fused projections.** q, k and v are one matrix, gate and up another.
 - **bfloat16 matrix products** (by default). The weights of the linear layers are kept in
-  bfloat16 and activations are rounded to bfloat16 on the way in; products accumulate in
+  bfloat16, packed once into oneDNN's blocked layout where that gives the very same
+  numbers (checked on a probe when the runner is built: the products then skip
+  re-packing every weight on every call, 15-30% faster at 32 rows and about 2x at one
+  row), and activations are rounded to bfloat16 on the way in; products accumulate in
   float32, and everything else (norms, rotary embedding, attention, the residual
   stream and the key/value cache) stays in float32. On 2 AVX-512 BF16 cores a decode
   step at 32 rows takes about half the time of float32's, and the weights half the
@@ -60,6 +63,45 @@ def unsupported_reason(model: Any) -> str | None:
     return None
 
 
+PACK_ROWS = 32  # the batch size oneDNN packs the weights for (any row count gives the same numbers)
+
+
+def _packed_product(x: Any, w: Any) -> Any:
+    import torch
+
+    return torch.ops.mkldnn._linear_pointwise(x, w, None, "none", [], "")
+
+
+_AGREES: bool | None = None
+
+
+def packing_agrees() -> bool:
+    """Whether bfloat16 products with packed weights give exactly the numbers of plain
+    `F.linear` here (checked once per process on a random probe: 2 to 40 rows, a
+    weight shaped like a projection). Where oneDNN lacks the packed kernels or rounds
+    differently, the runner keeps plain weights, so the answers never depend on it."""
+    global _AGREES
+    if _AGREES is None:
+        import torch
+        import torch.nn.functional as F
+
+        try:
+            if not (torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()):
+                _AGREES = False
+                return False
+            gen = torch.Generator().manual_seed(0)
+            w = torch.randn(192, 576, generator=gen).bfloat16()
+            x = torch.randn(40, 576, generator=gen).bfloat16()
+            packed = torch.ops.mkldnn._reorder_linear_weight(w, PACK_ROWS)
+            plain = F.linear(x, w)
+            _AGREES = all(
+                torch.equal(_packed_product(x[:n], packed), plain[:n]) for n in (2, 3, 8, 31, 32, 33, 40)
+            )
+        except (RuntimeError, AttributeError):  # no such operator in this build of torch
+            _AGREES = False
+    return _AGREES
+
+
 class LlamaRunner:
     """Forward passes of a Llama-family model over a running batch kept in slots.
 
@@ -68,7 +110,14 @@ class LlamaRunner:
     rows (and says in which order). Not thread-safe.
     """
 
-    def __init__(self, model: Any, precision: str = "bfloat16", max_positions: int | None = None) -> None:
+    def __init__(
+        self,
+        model: Any,
+        precision: str = "bfloat16",
+        max_positions: int | None = None,
+        pack: bool | None = None,
+    ) -> None:
+        """`pack`: pack bfloat16 weights for oneDNN (default: where `packing_agrees()`)."""
         import torch
 
         if precision not in PRECISIONS:
@@ -81,6 +130,7 @@ class LlamaRunner:
         # fewest rows a matrix product is given (measured on x86 with oneDNN/MKL: bfloat16
         # products round alike from 2 rows up, float32 ones from 8)
         self.min_rows = 2 if precision == "bfloat16" else 8
+        self.packed = precision == "bfloat16" and (packing_agrees() if pack is None else pack)
         self.heads = config.num_attention_heads
         self.kv_heads = getattr(config, "num_key_value_heads", None) or self.heads
         self.head_dim = getattr(config, "head_dim", None) or config.hidden_size // self.heads
@@ -108,7 +158,10 @@ class LlamaRunner:
 
     # -- weights -----------------------------------------------------------------------
     def _weight(self, w: Any) -> Any:
-        return w.detach().to(self.dtype).contiguous()
+        import torch
+
+        w = w.detach().to(self.dtype).contiguous()
+        return torch.ops.mkldnn._reorder_linear_weight(w, PACK_ROWS) if self.packed else w
 
     def _layer(self, layer: Any) -> dict[str, Any]:
         import torch
@@ -139,10 +192,15 @@ class LlamaRunner:
             # a few rows take other kernels, whose rounding differs in the last bit: zero
             # rows keep a row's answer the same alone or in any batch
             flat = F.pad(x.reshape(rows, -1), (0, 0, 0, self.min_rows - rows))
-            y = F.linear(flat, w)[:rows].reshape(*x.shape[:-1], -1).float()
+            y = self._product(flat, w)[:rows].reshape(*x.shape[:-1], -1).float()
         else:
-            y = F.linear(x, w).float()
+            y = self._product(x, w).float()
         return y if bias is None else y + bias
+
+    def _product(self, x: Any, w: Any) -> Any:
+        import torch.nn.functional as F
+
+        return _packed_product(x, w) if self.packed else F.linear(x, w)
 
     # -- cache slots -------------------------------------------------------------------
     def width(self) -> int:
