@@ -270,7 +270,57 @@ def test_close_stops_a_batch_in_progress() -> None:
 
     err = asyncio.run(go())
     assert isinstance(err, TargetError) and "closed while generating" in str(err)
-    assert target._thread is None
+    assert not target._threads
+
+
+@needs_model
+def test_answers_do_not_depend_on_the_number_of_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers (each its own batch and cache over shared weights, one thread each)
+    answer exactly what one worker answers, and both workers serve requests."""
+    from assay.targets.local import LocalTarget
+
+    asks = [
+        "Which city is the capital of France?",
+        "请用两句话介绍长城。",
+        "Write a poem about the sea.",
+        "How do I boil an egg?",
+        "给我写一个关于猫的故事。",
+        "Name three primary colours.",
+    ]
+    params = GenerationParams(max_tokens=24)
+
+    def answers(workers: int) -> tuple[list[str], int]:
+        monkeypatch.setenv("ASSAY_LOCAL_WORKERS", str(workers))
+        target = LocalTarget(TargetSpec.parse("local:smollm2"), batch_size=2)
+        assert target.workers == workers and target.describe()["workers"] == workers
+
+        async def go() -> list[str]:
+            try:
+                done = await asyncio.gather(
+                    *(target.complete([Message(role="user", content=a)], params) for a in asks)
+                )
+                return [c.text for c in done]
+            finally:
+                await target.aclose()
+
+        texts = asyncio.run(go())
+        return texts, sum(1 for b in target._batchers if b.stats["prefills"])
+
+    one, _ = answers(1)
+    two, serving = answers(2)
+    assert two == one
+    assert serving == 2  # six requests, two rows per batch: both workers had rows
+
+
+def test_bad_worker_count_is_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assay.targets.local import local_workers
+
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("ASSAY_LOCAL_WORKERS", bad)
+        with pytest.raises(InputError, match="ASSAY_LOCAL_WORKERS"):
+            local_workers()
+    monkeypatch.delenv("ASSAY_LOCAL_WORKERS")
+    assert local_workers(cpus=1) == 1 and local_workers(cpus=2) == 2 and local_workers(cpus=16) == 2
 
 
 def test_gguf_conversion_bar_is_silenced() -> None:

@@ -35,6 +35,7 @@ its own length.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 CHUNK = 64  # attention columns are taken in whole chunks (see `LlamaRunner._attend`)
@@ -155,6 +156,14 @@ class LlamaRunner:
         self.rows = 0
         self.prefix: list[int] = []  # tokens every prompt starts with (chat template, system prompt)
         self._prefix_kv: list[tuple[Any, Any]] = []  # their keys and values, per layer
+
+    def sibling(self) -> LlamaRunner:
+        """Another runner over the same weights (they are only read), with a batch, cache
+        and shared prefix of its own: one per worker thread."""
+        other = copy.copy(self)
+        other.reset()
+        other.prefix, other._prefix_kv = [], []
+        return other
 
     # -- weights -----------------------------------------------------------------------
     def _weight(self, w: Any) -> Any:
