@@ -151,6 +151,8 @@ class TargetWorker:
     def __init__(self, spec: str, config: Any, threads: int | None, batch_size: int | None) -> None:
         if threads:
             os.environ["ASSAY_TORCH_THREADS"] = str(threads)
+            # a local model's workers split the actor's CPUs: no more workers than CPUs
+            os.environ.setdefault("ASSAY_LOCAL_WORKERS", str(min(2, threads)))
         self.target = build_target(spec, config, batch_size)
         self.calls = 0
 
