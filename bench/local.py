@@ -10,10 +10,13 @@ warm-up, it measures:
   padded to its longest prompt and run until its longest answer ends): the loop Assay
   used before continuous batching;
 - `assay-float32`: `LocalTarget.complete()` at float32, fed by twice `--batch` concurrent
-  requests, as the engine feeds it; it must give exactly the answers `bare` gives;
+  requests per worker, as the engine feeds it; it must give exactly the answers `bare`
+  gives. The bare loop gets every core (`--threads`, else Assay's choice of threads);
+  Assay splits them between its workers;
 - `assay-bfloat16`: the same at the default precision (bfloat16 matrix products), which
   changes some greedy answers: the figure says how many are identical;
-- `single`: one request at a time through `complete()` (single-stream speed, bfloat16).
+- `single`: one request at a time through `complete()` (single-stream speed, bfloat16:
+  one worker serves it, on its share of the cores).
 
 It prints generated tokens per second of wall time and of process CPU time.
 """
@@ -146,26 +149,37 @@ def main() -> None:
     import torch
 
     from assay.core.types import TargetSpec
-    from assay.targets.local import LocalTarget
+    from assay.targets.local import LocalTarget, torch_threads
 
     spec = TargetSpec.parse(f"local:{a.model}")
     exact = LocalTarget(spec, batch_size=a.batch, precision="float32")
     exact.load()
-    if a.threads:
-        torch.set_num_threads(a.threads)
+    # the bare loop gets every core; Assay splits them between its workers
+    cores = a.threads or torch_threads()
     print(
         json.dumps(
-            {"model": a.model, "threads": torch.get_num_threads(), "prompts": a.prompts, "batch": a.batch}
+            {
+                "model": a.model,
+                "threads": cores,
+                "workers": exact.workers,
+                "prompts": a.prompts,
+                "batch": a.batch,
+            }
         )
     )
     chats = workload(a.prompts)
+    torch.set_num_threads(cores)
     bare(exact, chats[:2], 8)  # warm-up
     base, want = measure("bare", lambda: bare(exact, chats, a.max_tokens))
     for precision in ("float32", "bfloat16"):
         target = (
             exact if precision == "float32" else LocalTarget(spec, batch_size=a.batch, precision=precision)
         )
-        mine, got = measure(f"assay-{precision}", lambda t=target: asyncio.run(served(t, chats, 2 * a.batch)))
+        target.load()
+        torch.set_num_threads(max(1, cores // target.workers))
+        mine, got = measure(
+            f"assay-{precision}", lambda t=target: asyncio.run(served(t, chats, 2 * a.batch * t.workers))
+        )
         same = sum(x == y for x, y in zip(want, got, strict=True))
         print(
             json.dumps(
