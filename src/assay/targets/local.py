@@ -301,15 +301,8 @@ class LocalTarget(Target):
                 pass
         for row in waiting:
             abort(row)
-        while True:  # anything still queued behind the stop
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            if item is not None:
-                item.loop.call_soon_threadsafe(
-                    _set_exception, item.future, TargetError("server", "the local model was closed")
-                )
+        # what is still queued behind the stop is failed by aclose() once every worker has
+        # ended: a worker draining here could take another (idle) worker's stop
 
     def _admit(self, req: _Request, rows: list[Row], runner: Runner | None) -> None:
         """Turn a queued request into a batch row (or fail it at once if the model is unusable)."""
@@ -402,7 +395,7 @@ class LocalTarget(Target):
         if isinstance(base, LlamaRunner):
             return base.sibling()
         with self._load_lock:
-            if getattr(self, "_hf_taken", False):
+            if self._hf_taken:
                 return None
             self._hf_taken = True
         return base
@@ -462,7 +455,7 @@ class LocalTarget(Target):
             self._threads = []
             self._hf_taken = False
             self._closing.clear()
-            while True:  # the stops of workers that had nothing to serve
+            while True:  # requests queued behind the stop, and stops no worker took
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
