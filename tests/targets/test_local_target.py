@@ -91,6 +91,44 @@ def test_a_short_answer_does_not_wait_for_a_long_one() -> None:
 
 
 @needs_model
+def test_greedy_numbers_do_not_depend_on_batch_neighbours() -> None:
+    """A prompt's logits are bit for bit the same alone, after a shared prefix, and beside
+    long prompts (a prefill of more than `MAX_ROWS` rows, decode steps of several rows):
+    matrix products get only row counts whose kernels round alike."""
+    import torch
+
+    from assay.targets.llama_runner import MAX_ROWS, LlamaRunner
+    from assay.targets.local import LocalTarget
+
+    target = LocalTarget(TargetSpec.parse("local:smollm2"))
+    target.load()
+    ask = target._prompt_ids([{"role": "user", "content": "What does the law say about equal pay?"}])
+    long = [
+        target._prompt_ids([{"role": "user", "content": "Summarise this: " + "the quick brown fox " * n}])
+        for n in (60, 75)
+    ]
+    assert 3 * max(len(p) for p in long) > MAX_ROWS  # the prefill is multiplied in slices
+    runner = LlamaRunner(target._model)
+
+    def logits(batch: list[list[int]], prefix: list[int] | None = None) -> list[torch.Tensor]:
+        runner.reset()
+        runner.share_prefix(prefix or [])
+        row = batch.index(ask)
+        with torch.inference_mode():
+            out = runner.prefill(batch, [4] * len(batch))
+            seen = [out[row]]
+            for _ in range(4):
+                out = runner.decode(out.argmax(-1))
+                seen.append(out[row])
+        return seen
+
+    alone = logits([ask])
+    for other in (logits([long[0], ask, long[1]]), logits([ask], prefix=ask[:10]), logits([ask, long[1]])):
+        for a, b in zip(alone, other, strict=True):
+            assert torch.equal(a, b)
+
+
+@needs_model
 def test_sampling_does_not_depend_on_batch_neighbours() -> None:
     """Each sampling row draws from its own seeded generator: the same request and seed give
     the same answer alone or beside other requests."""
@@ -227,7 +265,7 @@ def test_precision_is_part_of_the_identity(monkeypatch: pytest.MonkeyPatch) -> N
 
     spec = TargetSpec.parse("local:smollm2")
     default, exact = LocalTarget(spec), LocalTarget(spec, precision="float32")
-    assert default.precision == "bfloat16" and default.cache_identity().endswith("+bfloat16")
+    assert default.precision == "bfloat16" and default.cache_identity().endswith("+bfloat16.v2")
     assert "+" not in exact.cache_identity() and exact.describe()["precision"] == "float32"
     monkeypatch.setenv("ASSAY_LOCAL_PRECISION", "float32")
     assert LocalTarget(spec).precision == "float32"

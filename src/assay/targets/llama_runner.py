@@ -24,9 +24,15 @@ computes the same network with the model's own weights and fewer, larger operati
   response-cache key) names the precision: `float32` computes what transformers
   computes, token for token in the tests.
 - **batch-invariant.** A row's numbers do not depend on the other rows: attention runs
-  over whole chunks of columns (`_attend`) and no matrix product gets fewer rows than
-  its kernels round alike for (`min_rows`). So an answer is the same alone or in any
-  batch, and two runs give the same answers whatever the timing of their requests.
+  over whole chunks of columns (`_attend`), and every matrix product is given a row
+  count whose kernel rounds as the others do (`row_padding`, probed at start; at most
+  `MAX_ROWS` rows). So an answer is the same alone or in any batch, and two runs give
+  the same answers whatever the timing of their requests. (Checked with one thread per
+  worker, the default on two cores; threads that split a product may round by the split.)
+- **attention per run of rows.** A decode step attends in runs of neighbouring slots,
+  each over its own longest row's columns (`attention_groups`), and rows are kept
+  longest first when that saves more than the copying costs (`_arranged`), so a short
+  row does not read a long neighbour's empty columns.
 
 Prompts are prefilled right-padded in groups of similar length; a padded position's
 keys are written but never attended to, because every row only attends to columns below
@@ -36,6 +42,7 @@ its own length.
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
 CHUNK = 64  # attention columns are taken in whole chunks (see `LlamaRunner._attend`)
@@ -64,6 +71,7 @@ def unsupported_reason(model: Any) -> str | None:
     return None
 
 
+MAX_ROWS = 512  # most rows one matrix product is given (see `LlamaRunner._linear`)
 PACK_ROWS = 32  # the batch size oneDNN packs the weights for (any row count gives the same numbers)
 
 
@@ -71,6 +79,51 @@ def _packed_product(x: Any, w: Any) -> Any:
     import torch
 
     return torch.ops.mkldnn._linear_pointwise(x, w, None, "none", [], "")
+
+
+#: row counts up to this are probed (`row_padding`); more rows, up to `MAX_ROWS`, are
+#: taken to round as the probe's reference does
+PROBE_ROWS = 64
+_PADDING: dict[tuple[Any, ...], list[int]] = {}
+
+
+def row_padding(shape: tuple[int, ...], precision: str, packed: bool) -> list[int]:
+    """For each row count `m` up to `PROBE_ROWS`, the row count (≥ m) to give a product
+    with a weight of `shape` so that every row comes out exactly as in a product of any
+    other row count (at most `MAX_ROWS`).
+
+    oneDNN and MKL pick kernels by the number of rows, and the kernels round differently in
+    the last bit (seen here with bfloat16 and a 576 × 1536 weight: 1–5 and 37+ rows agree,
+    6–36 do not), which would make a greedy answer depend on how many requests shared its
+    batch. Checked once per process and weight shape on random data, in the threads the
+    caller runs with."""
+    key = (shape, precision, packed)
+    if key not in _PADDING:
+        import torch
+
+        dtype = getattr(torch, precision)
+        gen = torch.Generator().manual_seed(0)
+        good = set(range(1, PROBE_ROWS + 1))
+        with torch.inference_mode():
+            for _ in range(2):  # two draws: one may round alike by chance
+                out_features, in_features = shape
+                w = torch.randn(out_features, in_features, generator=gen).to(dtype)
+                if packed:
+                    w = torch.ops.mkldnn._reorder_linear_weight(w, PACK_ROWS)
+                x = torch.randn(MAX_ROWS, in_features, generator=gen).to(dtype)
+
+                def product(rows: Any, w: Any = w) -> Any:
+                    return _packed_product(rows, w) if packed else torch.nn.functional.linear(rows, w)
+
+                reference = product(x[:PROBE_ROWS])
+                good &= {m for m in good if torch.equal(product(x[:m]), reference[:m])}
+        # the fewest rows from which every count rounds alike; fewer rows take the small
+        # kernels, whose agreement can hold on random data and fail on a model's (seen)
+        least = PROBE_ROWS
+        while least > 1 and least - 1 in good:
+            least -= 1
+        _PADDING[key] = [max(m, least) for m in range(PROBE_ROWS + 1)]
+    return _PADDING[key]
 
 
 _AGREES: bool | None = None
@@ -128,9 +181,6 @@ class LlamaRunner:
             raise ValueError(f"LlamaRunner does not support this model: {reason}")
         config = model.config
         self.dtype = getattr(torch, precision)
-        # fewest rows a matrix product is given (measured on x86 with oneDNN/MKL: bfloat16
-        # products round alike from 2 rows up, float32 ones from 8)
-        self.min_rows = 2 if precision == "bfloat16" else 8
         self.packed = precision == "bfloat16" and (packing_agrees() if pack is None else pack)
         self.heads = config.num_attention_heads
         self.kv_heads = getattr(config, "num_key_value_heads", None) or self.heads
@@ -143,6 +193,16 @@ class LlamaRunner:
         self.lm_head = self._weight(model.lm_head.weight)
         self.lm_bias = _bias(model.lm_head)
         self.layers = [self._layer(layer) for layer in inner.layers]
+        # rows each product is padded to, per weight shape: a row's numbers must not
+        # depend on how many rows share its batch
+        shapes = {
+            tuple(w.shape)
+            for layer in self.layers[:1]
+            for w in layer.values()
+            if hasattr(w, "shape") and w.dim() == 2
+        }
+        shapes.add(tuple(self.lm_head.shape))
+        self.pad_rows = {shape: row_padding(shape, precision, self.packed) for shape in shapes}
         limit = max_positions or getattr(config, "max_position_embeddings", None) or 32_768
         self.max_positions = int(limit)
         positions = torch.arange(self.max_positions)[None]
@@ -197,11 +257,24 @@ class LlamaRunner:
 
         x = x.to(self.dtype, memory_format=torch.contiguous_format)
         rows = x.numel() // x.shape[-1]
-        if rows < self.min_rows:
-            # a few rows take other kernels, whose rounding differs in the last bit: zero
-            # rows keep a row's answer the same alone or in any batch
-            flat = F.pad(x.reshape(rows, -1), (0, 0, 0, self.min_rows - rows))
+        pad = self.pad_rows[tuple(w.shape)]
+        padded = pad[rows] if rows < len(pad) else rows
+        if padded != rows:
+            # some row counts take other kernels, whose rounding differs in the last bit:
+            # zero rows keep a row's answer the same alone or in any batch
+            flat = F.pad(x.reshape(rows, -1), (0, 0, 0, padded - rows))
             y = self._product(flat, w)[:rows].reshape(*x.shape[:-1], -1).float()
+        elif rows > MAX_ROWS:
+            # so do many rows (oneDNN blocks bfloat16 products differently past about 520
+            # rows): a prefill of several long prompts is multiplied in slices
+            flat = x.reshape(rows, -1)
+            parts = [self._product(flat[i : i + MAX_ROWS], w) for i in range(0, rows, MAX_ROWS)]
+            if rows % MAX_ROWS and rows % MAX_ROWS < len(pad):  # a short last slice
+                tail = rows - rows % MAX_ROWS
+                parts[-1] = self._product(F.pad(flat[tail:], (0, 0, 0, pad[rows - tail] - (rows - tail))), w)[
+                    : rows - tail
+                ]
+            y = torch.cat(parts).reshape(*x.shape[:-1], -1).float()
         else:
             y = self._product(x, w).float()
         return y if bias is None else y + bias
@@ -257,18 +330,37 @@ class LlamaRunner:
         size = len(indices)
         kept = set(indices)
         movers = [i for i in indices if i >= size]
-        order = [i if i in kept else movers.pop() for i in range(size)]
-        for dst, src in enumerate(order):
-            if dst != src:
-                cols = int(self.lengths[src])
-                for store in (self.keys, self.values):
-                    for buf in store:
-                        buf[dst, :, :cols] = buf[src, :, :cols]
+        order = self._arranged([i if i in kept else movers.pop() for i in range(size)])
+        moved = [(dst, src) for dst, src in enumerate(order) if dst != src]
+        if moved:
+            dst = torch.tensor([d for d, _ in moved])
+            src = torch.tensor([s for _, s in moved])
+            cols = int(self.lengths[src].max())
+            for store in (self.keys, self.values):
+                for buf in store:
+                    buf[dst, :, :cols] = buf[src, :, :cols]  # the right side is a copy
         idx = torch.tensor(order, dtype=torch.long)
         self.lengths = self.lengths.index_select(0, idx)
         self.need = self.need.index_select(0, idx)
         self.rows = size
         return order
+
+    def _arranged(self, order: list[int]) -> list[int]:
+        """`order` (the fewest rows moved), or the kept rows longest first when attending
+        over their own columns in runs (`attention_groups`) then saves, over the next
+        `SORTED_STEPS` steps, more than the rows' copying costs."""
+        lengths = self.lengths.tolist()
+        ranked = sorted(order, key=lambda i: -lengths[i])
+
+        def cells(rows: list[int]) -> tuple[int, int]:  # attended per step, copied once
+            spans = tuple((lengths[i] + CHUNK) // CHUNK * CHUNK for i in rows)
+            copied = sum(lengths[src] for dst, src in enumerate(rows) if dst != src)
+            return attention_cost(spans), copied
+
+        attend_as_is, copy_as_is = cells(order)
+        attend_ranked, copy_ranked = cells(ranked)
+        gain = (attend_as_is - attend_ranked) * SORTED_STEPS
+        return ranked if gain > COPY_CELLS * (copy_ranked - copy_as_is) else order
 
     # -- forward passes ------------------------------------------------------------------
     def share_prefix(self, prefix: list[int]) -> None:
@@ -358,11 +450,14 @@ class LlamaRunner:
 
         n = self.rows
         pos = self.lengths  # where each row's new token goes
-        span = _chunks(int(pos.max()) + 1)
         x = F.embedding(tokens, self.embed).float()  # [n, hidden]
         cos, sin = self.cos[pos][:, None, None], self.sin[pos][:, None, None]  # [n, 1, 1, dim]
-        mask = torch.arange(span)[None, :] <= pos[:, None]  # [n, span]: the row's own columns
-        mask = mask[:, None, None, :]
+        # runs of rows, each attending over its own longest row's columns only (a row's
+        # result does not depend on the columns beyond its own, see `_attend`)
+        groups = attention_groups(tuple(((pos + CHUNK) // CHUNK * CHUNK).tolist()))
+        masks = [
+            (torch.arange(span)[None, :] <= pos[lo:hi, None])[:, None, None, :] for lo, hi, span in groups
+        ]
         rows = torch.arange(n)
         for i, layer in enumerate(self.layers):
             h = self._linear(self._rms_norm(x, layer["ln1"]), layer["qkv"], layer["qkv_bias"])
@@ -374,7 +469,11 @@ class LlamaRunner:
             # grouped-query attention without copying the cache: a kv head's query heads
             # become the query "positions" of one attention over that head's keys
             q = q.reshape(n, self.kv_heads, self.group, self.head_dim)
-            a = self._attend(q, keys[:n, :, :span], values[:n, :, :span], mask)
+            parts = [
+                self._attend(q[lo:hi], keys[lo:hi, :, :span], values[lo:hi, :, :span], mask)
+                for (lo, hi, span), mask in zip(groups, masks, strict=True)
+            ]
+            a = parts[0] if len(parts) == 1 else torch.cat(parts)
             x = x + self._linear(a.reshape(n, self.heads * self.head_dim), layer["o"], layer["o_bias"])
             x = x + self._mlp(self._rms_norm(x, layer["ln2"]), layer)
         self.lengths = self.lengths + 1
@@ -427,6 +526,50 @@ class LlamaRunner:
 
     def _logits(self, x: Any) -> Any:
         return self._linear(self._rms_norm(x, self.final_norm), self.lm_head, self.lm_bias)
+
+
+#: what one more run of rows costs attention, in cache cells (rows × columns): its dozen
+#: small operations per layer take as long as attending over about this many cells
+GROUP_CELLS = 320
+#: steps a longest-first order is counted to serve before arrivals and departures undo it
+SORTED_STEPS = 8
+#: what copying one cell (a row's keys and values at one position, every layer) costs, in
+#: cells attended
+COPY_CELLS = 2
+
+
+@functools.lru_cache(maxsize=1024)
+def attention_groups(spans: tuple[int, ...]) -> tuple[tuple[int, int, int], ...]:
+    """Split rows (in slot order, each with the columns it attends over) into runs
+    `(start, end, columns)` that minimise the cells attended plus `GROUP_CELLS` per run."""
+    return _partition(spans)[1]
+
+
+def attention_cost(spans: tuple[int, ...]) -> int:
+    """Cells attended (plus `GROUP_CELLS` per run) by the best runs of `spans`."""
+    return _partition(spans)[0]
+
+
+@functools.lru_cache(maxsize=1024)
+def _partition(spans: tuple[int, ...]) -> tuple[int, tuple[tuple[int, int, int], ...]]:
+    n = len(spans)
+    best = [0] + [0] * n
+    start_of = [0] * (n + 1)
+    for end in range(1, n + 1):
+        widest, cost, start_at = 0, -1, 0
+        for start in range(end - 1, -1, -1):
+            widest = max(widest, spans[start])
+            c = best[start] + (end - start) * widest + GROUP_CELLS
+            if cost < 0 or c < cost:
+                cost, start_at = c, start
+        best[end], start_of[end] = cost, start_at
+    runs: list[tuple[int, int, int]] = []
+    end = n
+    while end > 0:
+        start = start_of[end]
+        runs.append((start, end, max(spans[start:end])))
+        end = start
+    return best[n], tuple(reversed(runs))
 
 
 def _chunks(columns: int) -> int:

@@ -468,8 +468,10 @@ class LocalTarget(Target):
     def cache_identity(self) -> str:
         # float32 answers are transformers' own; another precision changes some answers,
         # so it is part of the identity (and of every response-cache key)
+        # (".v2": since products are padded to row counts that round alike, answers no
+        # longer depend on which requests shared their batch; earlier ones could)
         exact = self.precision == "float32"
-        return f"{self.spec}@{self.source.fingerprint}" + ("" if exact else f"+{self.precision}")
+        return f"{self.spec}@{self.source.fingerprint}" + ("" if exact else f"+{self.precision}.v2")
 
     def describe(self) -> dict[str, Any]:
         return {
