@@ -72,7 +72,8 @@ def unsupported_reason(model: Any) -> str | None:
 
 
 MAX_ROWS = 512  # most rows one matrix product is given (see `LlamaRunner._linear`)
-PACK_ROWS = 32  # the batch size oneDNN packs the weights for (any row count gives the same numbers)
+#: the batch size oneDNN packs the weights for (packed products round as plain ones do)
+PACK_ROWS = 32
 
 
 def _packed_product(x: Any, w: Any) -> Any:
