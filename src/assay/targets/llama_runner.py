@@ -196,13 +196,8 @@ class LlamaRunner:
         self.layers = [self._layer(layer) for layer in inner.layers]
         # rows each product is padded to, per weight shape: a row's numbers must not
         # depend on how many rows share its batch
-        shapes = {
-            tuple(w.shape)
-            for layer in self.layers[:1]
-            for w in layer.values()
-            if hasattr(w, "shape") and w.dim() == 2
-        }
-        shapes.add(tuple(self.lm_head.shape))
+        weights = [self.lm_head, *(self.layers[0][name] for name in ("qkv", "o", "gate_up", "down"))]
+        shapes = {tuple(w.shape) for w in weights}
         self.pad_rows = {shape: row_padding(shape, precision, self.packed) for shape in shapes}
         limit = max_positions or getattr(config, "max_position_embeddings", None) or 32_768
         self.max_positions = int(limit)
@@ -258,26 +253,20 @@ class LlamaRunner:
 
         x = x.to(self.dtype, memory_format=torch.contiguous_format)
         rows = x.numel() // x.shape[-1]
+        flat = x.reshape(rows, -1)
         pad = self.pad_rows[tuple(w.shape)]
-        padded = pad[rows] if rows < len(pad) else rows
-        if padded != rows:
-            # some row counts take other kernels, whose rounding differs in the last bit:
-            # zero rows keep a row's answer the same alone or in any batch
-            flat = F.pad(x.reshape(rows, -1), (0, 0, 0, padded - rows))
-            y = self._product(flat, w)[:rows].reshape(*x.shape[:-1], -1).float()
-        elif rows > MAX_ROWS:
-            # so do many rows (oneDNN blocks bfloat16 products differently past about 520
-            # rows): a prefill of several long prompts is multiplied in slices
-            flat = x.reshape(rows, -1)
-            parts = [self._product(flat[i : i + MAX_ROWS], w) for i in range(0, rows, MAX_ROWS)]
-            if rows % MAX_ROWS and rows % MAX_ROWS < len(pad):  # a short last slice
-                tail = rows - rows % MAX_ROWS
-                parts[-1] = self._product(F.pad(flat[tail:], (0, 0, 0, pad[rows - tail] - (rows - tail))), w)[
-                    : rows - tail
-                ]
-            y = torch.cat(parts).reshape(*x.shape[:-1], -1).float()
-        else:
-            y = self._product(x, w).float()
+        # some row counts take other kernels, whose rounding differs in the last bit: a
+        # slice of at most MAX_ROWS rows (oneDNN blocks bfloat16 products differently past
+        # about 520), padded with zero rows to a count that rounds alike, keeps a row's
+        # answer the same alone or in any batch
+        parts = []
+        for start in range(0, rows, MAX_ROWS):
+            part = flat[start : start + MAX_ROWS]
+            n = part.shape[0]
+            if n < len(pad) and pad[n] != n:
+                part = F.pad(part, (0, 0, 0, pad[n] - n))
+            parts.append(self._product(part, w)[:n])
+        y = (parts[0] if len(parts) == 1 else torch.cat(parts)).reshape(*x.shape[:-1], -1).float()
         return y if bias is None else y + bias
 
     def _product(self, x: Any, w: Any) -> Any:
@@ -354,7 +343,7 @@ class LlamaRunner:
         ranked = sorted(order, key=lambda i: -lengths[i])
 
         def cells(rows: list[int]) -> tuple[int, int]:  # attended per step, copied once
-            spans = tuple((lengths[i] + CHUNK) // CHUNK * CHUNK for i in rows)
+            spans = tuple(_chunks(lengths[i] + 1) for i in rows)  # as `decode` attends
             copied = sum(lengths[src] for dst, src in enumerate(rows) if dst != src)
             return attention_cost(spans), copied
 
@@ -455,7 +444,7 @@ class LlamaRunner:
         cos, sin = self.cos[pos][:, None, None], self.sin[pos][:, None, None]  # [n, 1, 1, dim]
         # runs of rows, each attending over its own longest row's columns only (a row's
         # result does not depend on the columns beyond its own, see `_attend`)
-        groups = attention_groups(tuple(((pos + CHUNK) // CHUNK * CHUNK).tolist()))
+        groups = attention_groups(tuple(_chunks(p + 1) for p in pos.tolist()))
         masks = [
             (torch.arange(span)[None, :] <= pos[lo:hi, None])[:, None, None, :] for lo, hi, span in groups
         ]
@@ -539,7 +528,6 @@ SORTED_STEPS = 8
 COPY_CELLS = 2
 
 
-@functools.lru_cache(maxsize=1024)
 def attention_groups(spans: tuple[int, ...]) -> tuple[tuple[int, int, int], ...]:
     """Split rows (in slot order, each with the columns it attends over) into runs
     `(start, end, columns)` that minimise the cells attended plus `GROUP_CELLS` per run."""
@@ -554,7 +542,7 @@ def attention_cost(spans: tuple[int, ...]) -> int:
 @functools.lru_cache(maxsize=1024)
 def _partition(spans: tuple[int, ...]) -> tuple[int, tuple[tuple[int, int, int], ...]]:
     n = len(spans)
-    best = [0] + [0] * n
+    best = [0] * (n + 1)
     start_of = [0] * (n + 1)
     for end in range(1, n + 1):
         widest, cost, start_at = 0, -1, 0
