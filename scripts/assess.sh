@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . .venv/bin/activate
-exec assay assess cn-public-chatbot --target local:smollm2 --max-tokens 96 --concurrency 96 "$@"
+exec assay assess cn-public-chatbot --target local:smollm2 --max-tokens 96 --concurrency 128 "$@"

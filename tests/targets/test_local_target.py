@@ -129,6 +129,32 @@ def test_greedy_numbers_do_not_depend_on_batch_neighbours() -> None:
 
 
 @needs_model
+def test_key_value_buffers_stay_within_their_budget() -> None:
+    """When the most rows seen and the widest row seen would together hold more than the
+    runner's `max_cells`, the buffers are sized for the batch at hand; no number changes."""
+    import torch
+
+    from assay.targets.llama_runner import LlamaRunner
+    from assay.targets.local import LocalTarget
+
+    target = LocalTarget(TargetSpec.parse("local:smollm2"))
+    target.load()
+    short = [target._prompt_ids([{"role": "user", "content": f"Name {n} colours."}]) for n in range(16)]
+    long = target._prompt_ids([{"role": "user", "content": "Summarise: " + "the quick brown fox " * 40}])
+    runner = LlamaRunner(target._model)
+    runner.max_cells = 8 * 256
+    with torch.inference_mode():
+        runner.prefill(short, [4] * 16)  # 16 rows of one chunk
+        assert runner.keys[0].shape[0] == 16
+        runner.keep([3])
+        got = runner.prefill([long], [4])[0]  # 2 rows, one of 256 columns: not 16 x 256
+        cells = runner.keys[0].shape[0] * runner.keys[0].shape[2]
+        assert len(long) + 4 > 192 and cells <= runner.max_cells
+        runner.reset()
+        assert torch.equal(runner.prefill([long], [4])[0], got)
+
+
+@needs_model
 def test_sampling_does_not_depend_on_batch_neighbours() -> None:
     """Each sampling row draws from its own seeded generator: the same request and seed give
     the same answer alone or beside other requests."""

@@ -210,6 +210,9 @@ class LlamaRunner:
         self.lengths = torch.zeros(0, dtype=torch.long)  # cache columns each row holds
         self.need = torch.zeros(0, dtype=torch.long)  # columns each row may come to hold
         self.rows = 0
+        #: rows × columns the key/value buffers may hold (None: no bound); the batcher keeps
+        #: its batch within the same budget
+        self.max_cells: int | None = None
         self.prefix: list[int] = []  # tokens every prompt starts with (chat template, system prompt)
         self._prefix_kv: list[tuple[Any, Any]] = []  # their keys and values, per layer
 
@@ -287,9 +290,11 @@ class LlamaRunner:
         have_cols = self.keys[0].shape[2] if self.keys else 0
         if rows <= have_rows and columns <= have_cols:
             return
-        new_rows = max(rows, have_rows)
-        new_rows = -(-new_rows // 8) * 8
-        new_cols = _chunks(max(columns, have_cols))
+        new_rows, new_cols = -(-max(rows, have_rows) // 8) * 8, _chunks(max(columns, have_cols))
+        if self.max_cells and new_rows * new_cols > self.max_cells:
+            # the most rows seen once and the widest row seen later would hold more than
+            # the budget: size for what the batch needs now
+            new_rows, new_cols = -(-rows // 8) * 8, _chunks(columns)
         for store in (self.keys, self.values):
             for i in range(len(self.layers)):
                 buf = torch.zeros(new_rows, self.kv_heads, new_cols, self.head_dim)
