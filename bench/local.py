@@ -1,6 +1,6 @@
 """Local target benchmark: Assay's continuous batching against transformers' static `generate()`.
 
-    python bench/local.py [--model smollm2] [--prompts 64] [--max-tokens 96] [--batch 32] [--threads N]
+    python bench/local.py [--model smollm2] [--prompts 128] [--max-tokens 96] [--batch 48] [--threads N]
 
 The workload mimics the main job's prompts: lengths spread like a plan's drawn cases
 (median about 85 tokens, a tail past 300), greedy decoding. In one process, after one
@@ -135,12 +135,12 @@ def measure(name: str, fn: Any) -> tuple[dict[str, Any], list[tuple[str, int]]]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="smollm2")
-    ap.add_argument("--prompts", type=int, default=64)
+    ap.add_argument("--prompts", type=int, default=128)
     ap.add_argument("--max-tokens", type=int, default=96)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (default: Assay's choice)")
     ap.add_argument("--single", type=int, default=4, help="requests for the single-stream figure (0: skip)")
     ap.add_argument(
-        "--batch", type=int, default=32, help="rows in the running batch (fed by 2x as many requests)"
+        "--batch", type=int, default=48, help="rows in the running batch (fed by 2x as many requests)"
     )
     a = ap.parse_args()
     global MAX_TOKENS

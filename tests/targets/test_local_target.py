@@ -152,6 +152,18 @@ def test_key_value_buffers_stay_within_their_budget() -> None:
         assert len(long) + 4 > 192 and cells <= runner.max_cells
         runner.reset()
         assert torch.equal(runner.prefill([long], [4])[0], got)
+        # and the other way: a long row leaves, many short ones come (the columns shrink);
+        # the row that stays keeps its cache
+        alone = LlamaRunner(target._model)
+        step = alone.prefill([short[0]], [4]).argmax(-1)
+        want = alone.decode(step)[0]
+        runner.prefill([short[0]], [4])
+        runner.keep([1])
+        runner.prefill(short[1:], [4] * 15)
+        assert runner.keys[0].shape[2] < 256
+        assert runner.keys[0].shape[0] * runner.keys[0].shape[2] <= runner.max_cells
+        tokens = torch.cat([step, torch.zeros(15, dtype=torch.long)])
+        assert torch.equal(runner.decode(tokens)[0], want)
 
 
 @needs_model

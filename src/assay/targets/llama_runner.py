@@ -295,15 +295,14 @@ class LlamaRunner:
             # the most rows seen once and the widest row seen later would hold more than
             # the budget: size for what the batch needs now
             new_rows, new_cols = -(-rows // 8) * 8, _chunks(columns)
-        for store in (self.keys, self.values):
-            for i in range(len(self.layers)):
-                buf = torch.zeros(new_rows, self.kv_heads, new_cols, self.head_dim)
-                if store and i < len(store):
-                    old = store[i]
-                    buf[: self.rows, :, : old.shape[2]] = old[: self.rows]
-                    store[i] = buf
-                else:
-                    store.append(buf)
+        cols = min(have_cols, new_cols)  # the rows' caches fit: each is at most width() long
+        for name in ("keys", "values"):
+            # one allocation for every layer: it is returned to the system when freed, where
+            # many layer-sized ones would stay in the allocator's heap
+            buf = torch.zeros(len(self.layers), new_rows, self.kv_heads, new_cols, self.head_dim)
+            for i, old in enumerate(getattr(self, name)):
+                buf[i, : self.rows, :, :cols] = old[: self.rows, :, :cols]
+            setattr(self, name, list(buf.unbind(0)))
 
     def reset(self) -> None:
         import torch
