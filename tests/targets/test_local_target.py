@@ -303,7 +303,7 @@ def test_precision_is_part_of_the_identity(monkeypatch: pytest.MonkeyPatch) -> N
 
     spec = TargetSpec.parse("local:smollm2")
     default, exact = LocalTarget(spec), LocalTarget(spec, precision="float32")
-    assert default.precision == "bfloat16" and default.cache_identity().endswith("+bfloat16.v2")
+    assert default.precision == "bfloat16" and default.cache_identity().endswith("+bfloat16.v3")
     assert "+" not in exact.cache_identity() and exact.describe()["precision"] == "float32"
     monkeypatch.setenv("ASSAY_LOCAL_PRECISION", "float32")
     assert LocalTarget(spec).precision == "float32"

@@ -487,21 +487,15 @@ class LlamaRunner:
         """Attention of `q` `[rows, kv_heads, queries, dim]` over `k`, `v` `[rows, kv_heads,
         columns, dim]` where `allowed` (broadcast to `[rows, 1, queries, columns]`) is true.
 
-        Written so that a row's result does not depend on its batch neighbours: the
-        columns are whole chunks of `CHUNK`, masked columns add exact zeros, and the
-        softmax denominator is summed per chunk and then chunk by chunk, so a longer
-        neighbour (more masked columns) changes no rounding. (The fused kernel's blocking
-        depends on the batch's longest row, and with bfloat16 products those last-bit
-        differences would change greedy answers with the batch.)"""
-        import torch
+        A row's result does not depend on its batch neighbours or on how many columns beyond
+        its own it is given (whole chunks of `CHUNK`, masked): PyTorch's fused CPU kernel
+        computes each (row, head) on its own, a masked column adds exact zeros, and columns
+        are blocked from the first one, so a longer neighbour changes no rounding (checked
+        by the tests, as is every product here). The query heads that share a key/value
+        head come as that head's query rows: one kernel call per run of rows."""
+        import torch.nn.functional as F
 
-        rows, heads, queries, columns = q.shape[0], q.shape[1], q.shape[2], k.shape[2]
-        scores = torch.matmul(q, k.transpose(-1, -2)) * self.scale
-        scores = scores.masked_fill(~allowed, float("-inf"))
-        weights = torch.exp(scores - scores.amax(-1, keepdim=True))
-        chunks = weights.view(rows, heads, queries, columns // CHUNK, CHUNK).sum(-1)
-        total = chunks.cumsum(-1)[..., -1:]
-        return torch.matmul(weights, v) / total
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, scale=self.scale)
 
     def _mlp(self, h: Any, layer: dict[str, Any]) -> Any:
         import torch.nn.functional as F
