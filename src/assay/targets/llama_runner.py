@@ -16,13 +16,14 @@ computes the same network with the model's own weights and fewer, larger operati
   numbers (checked on a probe when the runner is built: the products then skip
   re-packing every weight on every call, 15-30% faster at 32 rows and about 2x at one
   row), and activations are rounded to bfloat16 on the way in; products accumulate in
-  float32, and everything else (norms, rotary embedding, attention, the residual
-  stream and the key/value cache) stays in float32. On 2 AVX-512 BF16 cores a decode
-  step at 32 rows takes about half the time of float32's, and the weights half the
-  memory. It changes some greedy answers (on the main job 38% of the answers stayed
-  identical and 98% of the judgments agreed), so the target's identity (and with it the
-  response-cache key) names the precision: `float32` computes what transformers
-  computes, token for token in the tests.
+  float32. Keys and values are kept in bfloat16 too, and attention (PyTorch's fused
+  kernel) reads them as they are, accumulating in float32; everything else (norms,
+  rotary embedding, the residual stream) stays in float32. On 2 AVX-512 BF16 cores a
+  decode step at 32 rows takes about half the time of float32's, and the weights and
+  the cache half the memory. It changes some greedy answers (36% of answers to bank
+  prompts stay identical to float32's; on the main job 98% of the judgments agreed), so
+  the target's identity (and with it the response-cache key) names the precision:
+  `float32` computes what transformers computes, token for token in the tests.
 - **batch-invariant.** A row's numbers do not depend on the other rows: attention runs
   over whole chunks of columns (`_attend`), and every matrix product is given a row
   count whose kernel rounds as the others do (`row_padding`, probed at start; at most
@@ -182,6 +183,9 @@ class LlamaRunner:
             raise ValueError(f"LlamaRunner does not support this model: {reason}")
         config = model.config
         self.dtype = getattr(torch, precision)
+        #: keys and values are kept (and attended) in the products' precision: bfloat16 halves
+        #: the cache's memory and the bytes attention reads
+        self.kv_dtype = self.dtype
         self.packed = precision == "bfloat16" and (packing_agrees() if pack is None else pack)
         self.heads = config.num_attention_heads
         self.kv_heads = getattr(config, "num_key_value_heads", None) or self.heads
@@ -299,7 +303,9 @@ class LlamaRunner:
         for name in ("keys", "values"):
             # one allocation for every layer: it is returned to the system when freed, where
             # many layer-sized ones would stay in the allocator's heap
-            buf = torch.zeros(len(self.layers), new_rows, self.kv_heads, new_cols, self.head_dim)
+            buf = torch.zeros(
+                len(self.layers), new_rows, self.kv_heads, new_cols, self.head_dim, dtype=self.kv_dtype
+            )
             for i, old in enumerate(getattr(self, name)):
                 buf[i, : self.rows, :, :cols] = old[: self.rows, :, :cols]
             setattr(self, name, list(buf.unbind(0)))
@@ -417,7 +423,7 @@ class LlamaRunner:
         for n, layer in enumerate(self.layers):
             h = self._linear(self._rms_norm(x, layer["ln1"]), layer["qkv"], layer["qkv_bias"])
             q, k, v = self._split(h, (g, width))  # [g, heads, width, dim]
-            q, k = _rope(q, cos, sin), _rope(k, cos, sin)
+            q, k, v = _rope(q, cos, sin), _rope(k, cos, sin).to(self.kv_dtype), v.to(self.kv_dtype)
             if offset:
                 pk, pv = self._prefix_kv[n]
                 k = torch.cat([pk.expand(g, -1, -1, -1), k], dim=2)
@@ -456,7 +462,7 @@ class LlamaRunner:
         for i, layer in enumerate(self.layers):
             h = self._linear(self._rms_norm(x, layer["ln1"]), layer["qkv"], layer["qkv_bias"])
             q, k, v = self._split(h[:, None], (n, 1))  # [n, heads, 1, dim]
-            q, k = _rope(q, cos, sin), _rope(k, cos, sin)
+            q, k, v = _rope(q, cos, sin), _rope(k, cos, sin).to(self.kv_dtype), v.to(self.kv_dtype)
             keys, values = self.keys[i], self.values[i]
             keys[rows, :, pos] = k[:, :, 0]
             values[rows, :, pos] = v[:, :, 0]
@@ -495,7 +501,7 @@ class LlamaRunner:
         head come as that head's query rows: one kernel call per run of rows."""
         import torch.nn.functional as F
 
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, scale=self.scale)
+        return F.scaled_dot_product_attention(q.to(self.kv_dtype), k, v, attn_mask=allowed, scale=self.scale)
 
     def _mlp(self, h: Any, layer: dict[str, Any]) -> Any:
         import torch.nn.functional as F

@@ -405,7 +405,8 @@ class LocalTarget(Target):
         eos = {tok.eos_token_id, *_as_list(getattr(model.generation_config, "eos_token_id", None))}
         runner = runner or self.runner()
         # the key/value memory budget is shared by the workers
-        cells = kv_cells(model.config, KV_BUDGET_BYTES // self.workers)
+        value_bytes = runner.kv_dtype.itemsize if isinstance(runner, LlamaRunner) else 4
+        cells = kv_cells(model.config, KV_BUDGET_BYTES // self.workers, value_bytes)
         if isinstance(runner, LlamaRunner):
             runner.max_cells = cells
         batcher = ContinuousBatcher(
@@ -474,8 +475,8 @@ class LocalTarget(Target):
         # so it is part of the identity (and of every response-cache key)
         # (".v2": since products are padded to row counts that round alike, answers no
         # longer depend on which requests shared their batch; earlier ones could. ".v3":
-        # attention by PyTorch's fused kernel, which rounds differently from v2's; float32
-        # answers stayed the same, 64 of 64 on bank prompts)
+        # keys, values and attention in bfloat16, attention by PyTorch's fused kernel; the
+        # float32 answers stayed the same, 64 of 64 on bank prompts)
         exact = self.precision == "float32"
         return f"{self.spec}@{self.source.fingerprint}" + ("" if exact else f"+{self.precision}.v3")
 
@@ -551,20 +552,20 @@ def _gguf_architecture(path: Path) -> str | None:
     return head[at + len(key) + 12 : at + len(key) + 12 + size].decode("utf-8", "replace")
 
 
-# key/value memory the running batches may hold, all workers together: with SmolLM2 (46 KB
-# per token) two workers' 48 rows of 360 tokens; a long prompt admits fewer rows beside it
-# instead of growing the cache. (Rows are cheap up to about 40: a product of fewer rows is
-# padded to a count that rounds alike, see `llama_runner.row_padding`. On the main job's
-# prompts, 48 rows and this budget generate 1.26x the tokens per second of 32 rows and half
-# of it, for about 0.9 GB more memory.)
-KV_BUDGET_BYTES = 1536 * 2**20
+# key/value memory the running batches may hold, all workers together: with SmolLM2 in
+# bfloat16 (23 KB per token) two workers' 48 rows of 360 tokens; a long prompt admits fewer
+# rows beside it instead of growing the cache. (Rows are cheap up to about 40: a product of
+# fewer rows is padded to a count that rounds alike, see `llama_runner.row_padding`. On bank
+# prompts, 48 rows and this many cells generate 1.26x the tokens per second of 32 rows and
+# half as many cells.)
+KV_BUDGET_BYTES = 768 * 2**20
 
 
-def kv_cells(config: Any, budget: int) -> int:
-    """Rows × cache columns that fit `budget` bytes of float32 keys and values."""
+def kv_cells(config: Any, budget: int, value_bytes: int = 4) -> int:
+    """Rows × cache columns that fit `budget` bytes of keys and values of `value_bytes` each."""
     heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
     head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-    per_cell = config.num_hidden_layers * 2 * heads * head_dim * 4
+    per_cell = config.num_hidden_layers * 2 * heads * head_dim * value_bytes
     return max(1, budget // per_cell)
 
 
