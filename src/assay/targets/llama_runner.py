@@ -183,10 +183,9 @@ class LlamaRunner:
         if reason is not None:
             raise ValueError(f"LlamaRunner does not support this model: {reason}")
         config = model.config
+        #: the products' precision, in which keys and values are also kept and attended
+        #: (bfloat16 halves the cache's memory and the bytes attention reads)
         self.dtype = getattr(torch, precision)
-        #: keys and values are kept (and attended) in the products' precision: bfloat16 halves
-        #: the cache's memory and the bytes attention reads
-        self.kv_dtype = self.dtype
         self.packed = precision == "bfloat16" and (packing_agrees() if pack is None else pack)
         self.heads = config.num_attention_heads
         self.kv_heads = getattr(config, "num_key_value_heads", None) or self.heads
@@ -305,7 +304,7 @@ class LlamaRunner:
             # one allocation for every layer: it is returned to the system when freed, where
             # many layer-sized ones would stay in the allocator's heap
             buf = torch.zeros(
-                len(self.layers), new_rows, self.kv_heads, new_cols, self.head_dim, dtype=self.kv_dtype
+                len(self.layers), new_rows, self.kv_heads, new_cols, self.head_dim, dtype=self.dtype
             )
             for i, old in enumerate(getattr(self, name)):
                 buf[i, : self.rows, :, :cols] = old[: self.rows, :, :cols]
@@ -424,7 +423,7 @@ class LlamaRunner:
         for n, layer in enumerate(self.layers):
             h = self._linear(self._rms_norm(x, layer["ln1"]), layer["qkv"], layer["qkv_bias"])
             q, k, v = self._split(h, (g, width))  # [g, heads, width, dim]
-            q, k, v = _rope(q, cos, sin), _rope(k, cos, sin).to(self.kv_dtype), v.to(self.kv_dtype)
+            q, k, v = self._rotated(q, k, v, cos, sin)
             if offset:
                 pk, pv = self._prefix_kv[n]
                 k = torch.cat([pk.expand(g, -1, -1, -1), k], dim=2)
@@ -463,7 +462,7 @@ class LlamaRunner:
         for i, layer in enumerate(self.layers):
             h = self._linear(self._rms_norm(x, layer["ln1"]), layer["qkv"], layer["qkv_bias"])
             q, k, v = self._split(h[:, None], (n, 1))  # [n, heads, 1, dim]
-            q, k, v = _rope(q, cos, sin), _rope(k, cos, sin).to(self.kv_dtype), v.to(self.kv_dtype)
+            q, k, v = self._rotated(q, k, v, cos, sin)
             keys, values = self.keys[i], self.values[i]
             keys[rows, :, pos] = k[:, :, 0]
             values[rows, :, pos] = v[:, :, 0]
@@ -490,6 +489,10 @@ class LlamaRunner:
         v = v.reshape(g, t, self.kv_heads, d).transpose(1, 2)
         return q, k, v
 
+    def _rotated(self, q: Any, k: Any, v: Any, cos: Any, sin: Any) -> tuple[Any, Any, Any]:
+        """`q` and `k` rotated to their positions, and all three in the cache's precision."""
+        return _rope(q, cos, sin).to(self.dtype), _rope(k, cos, sin).to(self.dtype), v.to(self.dtype)
+
     def _attend(self, q: Any, k: Any, v: Any, allowed: Any) -> Any:
         """Attention of `q` `[rows, kv_heads, queries, dim]` over `k`, `v` `[rows, kv_heads,
         columns, dim]` where `allowed` (broadcast to `[rows, 1, queries, columns]`) is true.
@@ -502,7 +505,7 @@ class LlamaRunner:
         head come as that head's query rows: one kernel call per run of rows."""
         import torch.nn.functional as F
 
-        return F.scaled_dot_product_attention(q.to(self.kv_dtype), k, v, attn_mask=allowed, scale=self.scale)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, scale=self.scale)
 
     def _mlp(self, h: Any, layer: dict[str, Any]) -> Any:
         import torch.nn.functional as F

@@ -405,7 +405,7 @@ class LocalTarget(Target):
         eos = {tok.eos_token_id, *_as_list(getattr(model.generation_config, "eos_token_id", None))}
         runner = runner or self.runner()
         # the key/value memory budget is shared by the workers
-        value_bytes = runner.kv_dtype.itemsize if isinstance(runner, LlamaRunner) else 4
+        value_bytes = runner.dtype.itemsize if isinstance(runner, LlamaRunner) else 4
         cells = kv_cells(model.config, KV_BUDGET_BYTES // self.workers, value_bytes)
         if isinstance(runner, LlamaRunner):
             runner.max_cells = cells
