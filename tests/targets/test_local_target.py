@@ -303,7 +303,8 @@ def test_precision_is_part_of_the_identity(monkeypatch: pytest.MonkeyPatch) -> N
 
     spec = TargetSpec.parse("local:smollm2")
     default, exact = LocalTarget(spec), LocalTarget(spec, precision="float32")
-    assert default.precision == "bfloat16" and default.cache_identity().endswith("+bfloat16.v3")
+    version = "v4" if default.attention_kernel() else "v3"  # see the next test
+    assert default.precision == "bfloat16" and default.cache_identity().endswith(f"+bfloat16.{version}")
     assert "+" not in exact.cache_identity() and exact.describe()["precision"] == "float32"
     monkeypatch.setenv("ASSAY_LOCAL_PRECISION", "float32")
     assert LocalTarget(spec).precision == "float32"
@@ -472,3 +473,47 @@ def test_busy_cores_sees_a_busy_core() -> None:
     finally:
         t.join()
     assert 0.6 <= busy <= (os.cpu_count() or 1) + 0.01
+
+
+def test_native_decode_attention_matches_attention_and_ignores_its_neighbours() -> None:
+    """The native kernel computes softmax attention over each row's own columns (close to
+    float32 attention), and a row's result is bit for bit the same alone or in a batch."""
+    torch = pytest.importorskip("torch")
+    from assay.targets import kernels
+
+    fn = kernels.decode_attention()
+    if fn is None:
+        pytest.skip(f"native attention kernel unavailable: {kernels.unavailable_reason()}")
+    gen = torch.Generator().manual_seed(0)
+    rows, kv_heads, group, dim, columns = 5, 3, 3, 64, 320
+    q = torch.randn(rows, kv_heads, group, dim, generator=gen)
+    cache = torch.randn(2, rows + 3, kv_heads, columns, dim, generator=gen).bfloat16()
+    keys, values = cache[0], cache[1]
+    lengths = torch.tensor([1, 17, 64, 200, 320])
+    scratch = torch.empty(group * columns)
+    got = kernels.attend(fn, q, keys, values, lengths, 0.125, scratch)
+    for r, n in enumerate(lengths.tolist()):
+        k = keys[r, :, :n].float()  # [kv_heads, n, dim]
+        weights = torch.softmax(q[r] @ k.transpose(-1, -2) * 0.125, dim=-1)
+        want = weights @ values[r, :, :n].float()
+        assert torch.allclose(got[r], want, atol=2e-5, rtol=1e-4)
+        # alone, at another slot's place in the cache, with other lengths around it
+        one = kernels.attend(fn, q[r : r + 1], keys[r:], values[r:], lengths[r : r + 1], 0.125, scratch)
+        assert torch.equal(one[0], got[r])
+
+
+@needs_model
+def test_the_identity_names_the_attention_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Answers attended by the native kernel are cached under `.v4`, PyTorch's under `.v3`."""
+    from assay.targets import kernels
+    from assay.targets.local import LocalTarget
+
+    target = LocalTarget(TargetSpec.parse("local:smollm2"))
+    monkeypatch.setattr(LocalTarget, "_heads", lambda self: (64, 3))
+    monkeypatch.setattr(kernels, "decode_attention", lambda: object())
+    assert target.cache_identity().endswith("+bfloat16.v4")
+    monkeypatch.setattr(kernels, "decode_attention", lambda: None)
+    assert target.cache_identity().endswith("+bfloat16.v3")
+    monkeypatch.setattr(LocalTarget, "_heads", lambda self: (72, 3))  # not a multiple of 16
+    monkeypatch.setattr(kernels, "decode_attention", lambda: object())
+    assert target.cache_identity().endswith("+bfloat16.v3")

@@ -16,8 +16,9 @@ computes the same network with the model's own weights and fewer, larger operati
   numbers (checked on a probe when the runner is built: the products then skip
   re-packing every weight on every call, 15-30% faster at 32 rows and about 2x at one
   row), and activations are rounded to bfloat16 on the way in; products accumulate in
-  float32. Keys and values are kept in bfloat16 too, and attention (PyTorch's fused
-  kernel) reads them as they are, accumulating in float32; everything else (norms,
+  float32. Keys and values are kept in bfloat16 too, and attention reads them as they
+  are, accumulating in float32 (a decode step by the native kernel of `kernels.py` where
+  the machine runs it, 2.7-3x faster than PyTorch's fused kernel, else by PyTorch's); everything else (norms,
   rotary embedding, the residual stream) stays in float32. On 2 AVX-512 BF16 cores a
   decode step at 32 rows takes about half the time of float32's, and the weights and
   the cache half the memory. It changes some greedy answers (23 of 64 answers to bank
@@ -88,6 +89,11 @@ def _packed_product(x: Any, w: Any) -> Any:
 #: taken to round as the probe's reference does
 PROBE_ROWS = 64
 _PADDING: dict[tuple[Any, ...], list[int]] = {}
+#: the fewest rows a product is given whatever the probe finds: on one host the random
+#: probe found every count from 1 agreeing, while a model's own activations came out
+#: differently at 1 and 3 rows of the down projection (the greedy-neighbours test failed);
+#: from 40 rows they agreed
+MIN_ROWS = 40
 
 
 def row_padding(shape: tuple[int, ...], precision: str, packed: bool) -> list[int]:
@@ -125,6 +131,7 @@ def row_padding(shape: tuple[int, ...], precision: str, packed: bool) -> list[in
         least = PROBE_ROWS
         while least > 1 and least - 1 in good:
             least -= 1
+        least = max(least, MIN_ROWS)
         _PADDING[key] = [max(m, least) for m in range(PROBE_ROWS + 1)]
     return _PADDING[key]
 
@@ -173,9 +180,14 @@ class LlamaRunner:
         precision: str = "bfloat16",
         max_positions: int | None = None,
         pack: bool | None = None,
+        attention_kernel: bool = True,
     ) -> None:
-        """`pack`: pack bfloat16 weights for oneDNN (default: where `packing_agrees()`)."""
+        """`pack`: pack bfloat16 weights for oneDNN (default: where `packing_agrees()`).
+        `attention_kernel`: at bfloat16, decode attention by `kernels.decode_attention`
+        where this machine can build and run it (else, or False: PyTorch's kernel)."""
         import torch
+
+        from assay.targets import kernels
 
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
@@ -192,6 +204,12 @@ class LlamaRunner:
         self.head_dim = getattr(config, "head_dim", None) or config.hidden_size // self.heads
         self.group = self.heads // self.kv_heads
         self.scale = self.head_dim**-0.5
+        #: the native decode attention (None: PyTorch's fused kernel, over runs of rows)
+        self.kernel = (
+            kernels.decode_attention()
+            if attention_kernel and precision == "bfloat16" and kernels.supports(self.head_dim, self.group)
+            else None
+        )
         inner = model.model
         self.embed = inner.embed_tokens.weight.detach()
         self.final_norm = _norm(inner.norm)
@@ -349,6 +367,8 @@ class LlamaRunner:
         """`order` (the fewest rows moved), or the kept rows longest first when attending
         over their own columns in runs (`attention_groups`) then saves, over the next
         `SORTED_STEPS` steps, more than the rows' copying costs."""
+        if self.kernel is not None:
+            return order  # the kernel attends over each row's own columns, in any order
         lengths = self.lengths.tolist()
         ranked = sorted(order, key=lambda i: -lengths[i])
 
@@ -448,32 +468,42 @@ class LlamaRunner:
         import torch
         import torch.nn.functional as F
 
+        from assay.targets.kernels import attend
+
         n = self.rows
         pos = self.lengths  # where each row's new token goes
         x = F.embedding(tokens, self.embed).float()  # [n, hidden]
         cos, sin = self.cos[pos][:, None, None], self.sin[pos][:, None, None]  # [n, 1, 1, dim]
-        # runs of rows, each attending over its own longest row's columns only (a row's
-        # result does not depend on the columns beyond its own, see `_attend`)
-        groups = attention_groups(tuple(_chunks(p + 1) for p in pos.tolist()))
-        masks = [
-            (torch.arange(span)[None, :] <= pos[lo:hi, None])[:, None, None, :] for lo, hi, span in groups
-        ]
+        if self.kernel is not None:
+            # each row attends over exactly its own columns, queries in float32
+            lengths = pos + 1
+            scratch = torch.empty(self.group * int(lengths.max()))
+        else:
+            # runs of rows, each attending over its own longest row's columns only (a row's
+            # result does not depend on the columns beyond its own, see `_attend`)
+            groups = attention_groups(tuple(_chunks(p + 1) for p in pos.tolist()))
+            masks = [
+                (torch.arange(span)[None, :] <= pos[lo:hi, None])[:, None, None, :] for lo, hi, span in groups
+            ]
         rows = torch.arange(n)
         for i, layer in enumerate(self.layers):
             h = self._linear(self._rms_norm(x, layer["ln1"]), layer["qkv"], layer["qkv_bias"])
             q, k, v = self._split(h[:, None], (n, 1))  # [n, heads, 1, dim]
-            q, k, v = self._rotated(q, k, v, cos, sin)
+            q, k, v = self._rotated(q, k, v, cos, sin, queries=self.kernel is None)
             keys, values = self.keys[i], self.values[i]
             keys[rows, :, pos] = k[:, :, 0]
             values[rows, :, pos] = v[:, :, 0]
             # grouped-query attention without copying the cache: a kv head's query heads
             # become the query "positions" of one attention over that head's keys
             q = q.reshape(n, self.kv_heads, self.group, self.head_dim)
-            parts = [
-                self._attend(q[lo:hi], keys[lo:hi, :, :span], values[lo:hi, :, :span], mask)
-                for (lo, hi, span), mask in zip(groups, masks, strict=True)
-            ]
-            a = parts[0] if len(parts) == 1 else torch.cat(parts)
+            if self.kernel is not None:
+                a = attend(self.kernel, q, keys, values, lengths, self.scale, scratch)
+            else:
+                parts = [
+                    self._attend(q[lo:hi], keys[lo:hi, :, :span], values[lo:hi, :, :span], mask)
+                    for (lo, hi, span), mask in zip(groups, masks, strict=True)
+                ]
+                a = parts[0] if len(parts) == 1 else torch.cat(parts)
             x = x + self._linear(a.reshape(n, self.heads * self.head_dim), layer["o"], layer["o_bias"])
             x = x + self._mlp(self._rms_norm(x, layer["ln2"]), layer)
         self.lengths = self.lengths + 1
@@ -489,9 +519,13 @@ class LlamaRunner:
         v = v.reshape(g, t, self.kv_heads, d).transpose(1, 2)
         return q, k, v
 
-    def _rotated(self, q: Any, k: Any, v: Any, cos: Any, sin: Any) -> tuple[Any, Any, Any]:
-        """`q` and `k` rotated to their positions, and all three in the cache's precision."""
-        return _rope(q, cos, sin).to(self.dtype), _rope(k, cos, sin).to(self.dtype), v.to(self.dtype)
+    def _rotated(
+        self, q: Any, k: Any, v: Any, cos: Any, sin: Any, queries: bool = True
+    ) -> tuple[Any, Any, Any]:
+        """`q` and `k` rotated to their positions, and all three in the cache's precision
+        (`queries` False: `q` stays float32, for the native kernel)."""
+        q = _rope(q, cos, sin)
+        return (q.to(self.dtype) if queries else q), _rope(k, cos, sin).to(self.dtype), v.to(self.dtype)
 
     def _attend(self, q: Any, k: Any, v: Any, allowed: Any) -> Any:
         """Attention of `q` `[rows, kv_heads, queries, dim]` over `k`, `v` `[rows, kv_heads,

@@ -211,7 +211,7 @@ class LocalTarget(Target):
                 where=f"local:{self.spec.name}",
             ) from exc
         torch.set_num_threads(max(1, torch_threads() // self.workers))
-        cache = assay_home() / "models" / "converted" / f"{self.source.name}-{self.source.fingerprint}"
+        cache = self._converted_dir()
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         from transformers.utils import logging as hf_logging
@@ -476,9 +476,53 @@ class LocalTarget(Target):
         # (".v2": since products are padded to row counts that round alike, answers no
         # longer depend on which requests shared their batch; earlier ones could. ".v3":
         # keys, values and attention in bfloat16, attention by PyTorch's fused kernel; the
-        # float32 answers stayed the same, 64 of 64 on bank prompts)
-        exact = self.precision == "float32"
-        return f"{self.spec}@{self.source.fingerprint}" + ("" if exact else f"+{self.precision}.v3")
+        # float32 answers stayed the same, 64 of 64 on bank prompts. ".v4": decode
+        # attention by the native kernel, `kernels.NAME`, where this machine runs it)
+        if self.precision == "float32":
+            return f"{self.spec}@{self.source.fingerprint}"
+        version = "v4" if self.attention_kernel() else "v3"
+        return f"{self.spec}@{self.source.fingerprint}+{self.precision}.{version}"
+
+    def attention_kernel(self) -> bool:
+        """Whether the lean runner's decode steps attend with the native kernel here
+        (`kernels.decode_attention`): bfloat16, a Llama-family model whose heads it takes,
+        and a machine that builds and runs it."""
+        from assay.targets import kernels
+
+        if self.precision != "bfloat16" or model_type(self.source) not in SUPPORTED_TYPES:
+            return False
+        if kernels.decode_attention() is None:
+            return False
+        head_dim, group = self._heads()
+        return kernels.supports(head_dim, group)
+
+    def _heads(self) -> tuple[int, int]:
+        """(head dimension, query heads per key/value head), from the loaded model or its
+        config file, loading the model only when neither is at hand (a GGUF model before
+        its first conversion: a run loads it next anyway)."""
+        import json
+
+        config: dict[str, Any] = {}
+        if self._model is not None:
+            config = self._model.config.to_dict()
+        else:
+            for folder in (self._converted_dir(), self.source.directory):
+                try:
+                    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+                    break
+                except (OSError, ValueError):
+                    continue
+            if not config:
+                self.load()
+                model: Any = self._model
+                config = model.config.to_dict()
+        heads = int(config["num_attention_heads"])
+        kv_heads = int(config.get("num_key_value_heads") or heads)
+        head_dim = int(config.get("head_dim") or int(config["hidden_size"]) // heads)
+        return head_dim, heads // kv_heads
+
+    def _converted_dir(self) -> Path:
+        return assay_home() / "models" / "converted" / f"{self.source.name}-{self.source.fingerprint}"
 
     def describe(self) -> dict[str, Any]:
         return {
