@@ -13,23 +13,22 @@
 #define MAX_G 16
 #define MAX_D 256
 
-/* exp(x) for x <= 0 as 2^(x log2 e): range reduction and a degree-6 polynomial (relative
- * error about 2e-7), so the result does not depend on the C library */
-static inline float exp_neg(float x) {
-    if (x < -87.0f) return 0.0f;
-    float t = x * 1.44269504088896341f;
-    float n = floorf(t + 0.5f);
-    float f = t - n;
-    float p = 1.535336188319500e-4f;
-    p = p * f + 1.339887440266574e-3f;
-    p = p * f + 9.618437357674640e-3f;
-    p = p * f + 5.550332471162809e-2f;
-    p = p * f + 2.402264791363012e-1f;
-    p = p * f + 6.931472028550421e-1f;
-    p = p * f + 1.0f;
-    union { uint32_t u; float f; } s;
-    s.u = (uint32_t)((int32_t)n + 127) << 23;
-    return p * s.f;
+/* exp(x) of 16 values x <= 0 as 2^(x log2 e): range reduction, a degree-6 polynomial
+ * (relative error about 2e-7) and an exact scaling by 2^n, in explicit fused
+ * multiply-adds, so the result does not depend on the C library or the compiler */
+static inline __m512 exp_neg16(__m512 x) {
+    const __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
+    const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512 f = _mm512_sub_ps(t, n); /* in [-0.5, 0.5] */
+    __m512 p = _mm512_set1_ps(1.535336188319500e-4f);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.339887440266574e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.618437357674640e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550332471162809e-2f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402264791363012e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931472028550421e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+    const __mmask16 tiny = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.0f), _CMP_LT_OQ);
+    return _mm512_maskz_mov_ps((__mmask16)~tiny, _mm512_scalef_ps(p, n));
 }
 
 /* 16 bfloat16 values widened to float32 (exact) */
@@ -68,13 +67,16 @@ static inline void attend_head(const float *qh, const uint16_t *kb, const uint16
     }
     /* per query head: softmax weights, then the weighted values, normalised at the end */
     for (int g = 0; g < G; g++) {
-        float sum = 0.0f, m = mx[g];
         float *sg = scores + g * L;
-        for (int l = 0; l < L; l++) {
-            float e = exp_neg(sg[l] - m);
-            sg[l] = e;
-            sum += e;
+        const __m512 m = _mm512_set1_ps(mx[g]);
+        __m512 acc = _mm512_setzero_ps(); /* 16 partial sums, added in a fixed order */
+        for (int l = 0; l < L; l += 16) {
+            const __mmask16 live = L - l >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (L - l)) - 1u);
+            const __m512 e = exp_neg16(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, sg + l), m));
+            _mm512_mask_storeu_ps(sg + l, live, e);
+            acc = _mm512_mask_add_ps(acc, live, acc, e);
         }
+        const float sum = _mm512_reduce_add_ps(acc);
         __m512 o[MAX_D / 16];
         for (int j = 0; j < J; j++) o[j] = _mm512_setzero_ps();
         for (int l = 0; l < L; l++) {
