@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -42,7 +43,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -228,8 +229,11 @@ class LocalTarget(Target):
                 model = tok = None
         if model is None:
             kwargs: dict[str, Any] = {"gguf_file": self.source.gguf_file} if self.source.gguf_file else {}
-            tok = AutoTokenizer.from_pretrained(self.source.directory, **kwargs)
-            model = AutoModelForCausalLM.from_pretrained(self.source.directory, dtype=torch.float32, **kwargs)
+            with _gguf_parsed_once():
+                tok = AutoTokenizer.from_pretrained(self.source.directory, **kwargs)
+                model = AutoModelForCausalLM.from_pretrained(
+                    self.source.directory, dtype=torch.float32, **kwargs
+                )
             if self.source.gguf_file:
                 _save_converted(cache, tok, model)
         model.eval()
@@ -717,6 +721,27 @@ def _silence_gguf_progress() -> None:
     bar = getattr(gguf_utils, "tqdm", None)
     if bar is not None and not isinstance(bar, functools.partial):
         gguf_utils.tqdm = functools.partial(bar, disable=True)  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def _gguf_parsed_once() -> Iterator[None]:
+    """While transformers converts a GGUF file: parse the file once, not three times (for
+    the tokenizer, the config and the weights), and build gguf's tensor-name table once,
+    not once per submodule. The same tokenizer, config and weights, bit for bit (checked
+    on SmolLM2): a first start converts in about 6 s instead of 17."""
+    try:
+        import gguf as _gguf
+    except ImportError:
+        yield
+        return
+    gguf: Any = _gguf  # its names are replaced for the conversion, then restored
+    names, reader = gguf.get_tensor_name_map, gguf.GGUFReader
+    gguf.get_tensor_name_map = functools.lru_cache(maxsize=None)(names)
+    gguf.GGUFReader = functools.lru_cache(maxsize=4)(reader)
+    try:
+        yield
+    finally:
+        gguf.get_tensor_name_map, gguf.GGUFReader = names, reader
 
 
 def _load_converted(cache: Path) -> tuple[Any, Any]:
