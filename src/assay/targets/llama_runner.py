@@ -27,9 +27,9 @@ computes the same network with the model's own weights and fewer, larger operati
   names the precision: `float32` computes what transformers computes, token for token in
   the tests.
 - **batch-invariant.** A row's numbers do not depend on the other rows: attention runs
-  over whole chunks of columns (`_attend`), and every matrix product is given a row
-  count whose kernel rounds as the others do (`row_padding`, probed at start; at most
-  `MAX_ROWS` rows). So an answer is the same alone or in any batch, and two runs give
+  over whole chunks of columns (`_attend`) or over each row's own columns (the native
+  kernel), and every matrix product is given a row count whose kernel rounds as the
+  others do (`row_padding`, probed at start, at least `MIN_ROWS`; at most `MAX_ROWS`). So an answer is the same alone or in any batch, and two runs give
   the same answers whatever the timing of their requests. (Checked with one thread per
   worker, the default on two cores; threads that split a product may round by the split.)
 - **attention per run of rows.** A decode step attends in runs of neighbouring slots,
