@@ -30,8 +30,6 @@ SOURCE = Path(__file__).with_name("_attend.c")
 #: explicit AVX-512 intrinsics; no FMA contraction left to the compiler, so the numbers
 #: are the same whichever compiler built it
 FLAGS = ("-O3", "-mavx512f", "-mavx512bw", "-mfma", "-ffp-contract=off", "-fPIC", "-shared")
-#: what the local target's identity says when this kernel attends
-NAME = "attend1"
 
 
 def _cpu_flags() -> set[str]:
@@ -140,3 +138,11 @@ def attend(fn: Any, q: Any, keys: Any, values: Any, lengths: Any, scale: float, 
 def supports(head_dim: int, group: int) -> bool:
     """Whether the kernel takes these heads (the C side's limits)."""
     return head_dim % 16 == 0 and head_dim <= 256 and 1 <= group <= 16
+
+
+def decode_attention_for(precision: str, head_dim: int, group: int) -> Any:
+    """The kernel for a runner at `precision` with these heads, or None (PyTorch's
+    attention): the one decision both the runner and the target's identity read."""
+    if precision != "bfloat16" or not supports(head_dim, group):
+        return None
+    return decode_attention()

@@ -18,10 +18,10 @@ computes the same network with the model's own weights and fewer, larger operati
   row), and activations are rounded to bfloat16 on the way in; products accumulate in
   float32. Keys and values are kept in bfloat16 too, and attention reads them as they
   are, accumulating in float32 (a decode step by the native kernel of `kernels.py` where
-  the machine runs it, 3.8-5.5x faster than PyTorch's fused kernel, else by PyTorch's); everything else (norms,
-  rotary embedding, the residual stream) stays in float32. On 2 AVX-512 BF16 cores a
-  decode step at 32 rows takes about half the time of float32's, and the weights and
-  the cache half the memory. It changes some greedy answers (23 of 64 answers to bank
+  the machine runs it, 3.8-5.5x faster than PyTorch's fused kernel, else by PyTorch's);
+  everything else (norms, rotary embedding, the residual stream) stays in float32. On 2
+  AVX-512 BF16 cores a decode step at 32 rows takes about half the time of float32's, and
+  the weights and the cache half the memory. It changes some greedy answers (23 of 64 answers to bank
   prompts stay identical to float32's; with the float32 cache of `.v2`, 98% of the main
   job's judgments agreed), so the target's identity (and with it the response-cache key)
   names the precision: `float32` computes what transformers computes, token for token in
@@ -29,9 +29,10 @@ computes the same network with the model's own weights and fewer, larger operati
 - **batch-invariant.** A row's numbers do not depend on the other rows: attention runs
   over whole chunks of columns (`_attend`) or over each row's own columns (the native
   kernel), and every matrix product is given a row count whose kernel rounds as the
-  others do (`row_padding`, probed at start, at least `MIN_ROWS`; at most `MAX_ROWS`). So an answer is the same alone or in any batch, and two runs give
-  the same answers whatever the timing of their requests. (Checked with one thread per
-  worker, the default on two cores; threads that split a product may round by the split.)
+  others do (`row_padding`, probed at start, at least `MIN_ROWS`; at most `MAX_ROWS`).
+  So an answer is the same alone or in any batch, and two runs give the same answers
+  whatever the timing of their requests. (Checked with one thread per worker, the default
+  on two cores; threads that split a product may round by the split.)
 - **attention per run of rows.** A decode step attends in runs of neighbouring slots,
   each over its own longest row's columns (`attention_groups`), and rows are kept
   longest first when that saves more than the copying costs (`_arranged`), so a short
@@ -206,9 +207,7 @@ class LlamaRunner:
         self.scale = self.head_dim**-0.5
         #: the native decode attention (None: PyTorch's fused kernel, over runs of rows)
         self.kernel = (
-            kernels.decode_attention()
-            if attention_kernel and precision == "bfloat16" and kernels.supports(self.head_dim, self.group)
-            else None
+            kernels.decode_attention_for(precision, self.head_dim, self.group) if attention_kernel else None
         )
         inner = model.model
         self.embed = inner.embed_tokens.weight.detach()

@@ -481,7 +481,7 @@ class LocalTarget(Target):
         # longer depend on which requests shared their batch; earlier ones could. ".v3":
         # keys, values and attention in bfloat16, attention by PyTorch's fused kernel; the
         # float32 answers stayed the same, 64 of 64 on bank prompts. ".v4": decode
-        # attention by the native kernel, `kernels.NAME`, where this machine runs it)
+        # attention by the native kernel of `kernels.py`, where this machine runs it)
         if self.precision == "float32":
             return f"{self.spec}@{self.source.fingerprint}"
         version = "v4" if self.attention_kernel() else "v3"
@@ -493,12 +493,9 @@ class LocalTarget(Target):
         and a machine that builds and runs it."""
         from assay.targets import kernels
 
-        if self.precision != "bfloat16" or model_type(self.source) not in SUPPORTED_TYPES:
-            return False
-        if kernels.decode_attention() is None:
-            return False
-        head_dim, group = self._heads()
-        return kernels.supports(head_dim, group)
+        if model_type(self.source) not in SUPPORTED_TYPES or kernels.decode_attention() is None:
+            return False  # (checked first: reading the heads may load the model)
+        return kernels.decode_attention_for(self.precision, *self._heads()) is not None
 
     def _heads(self) -> tuple[int, int]:
         """(head dimension, query heads per key/value head), from the loaded model or its
