@@ -303,7 +303,9 @@ def test_precision_is_part_of_the_identity(monkeypatch: pytest.MonkeyPatch) -> N
 
     spec = TargetSpec.parse("local:smollm2")
     default, exact = LocalTarget(spec), LocalTarget(spec, precision="float32")
-    version = "v4" if default.attention_kernel() else "v3"  # see the next test
+    from assay.targets import kernels
+
+    version = (default.attention_kernel() and kernels.identity()) or "v3"  # see the next test
     assert default.precision == "bfloat16" and default.cache_identity().endswith(f"+bfloat16.{version}")
     assert "+" not in exact.cache_identity() and exact.describe()["precision"] == "float32"
     monkeypatch.setenv("ASSAY_LOCAL_PRECISION", "float32")
@@ -502,16 +504,58 @@ def test_native_decode_attention_matches_attention_and_ignores_its_neighbours() 
         assert torch.equal(one[0], got[r])
 
 
+@pytest.mark.parametrize("dim", [16, 48, 64, 128])
+def test_native_decode_attention_is_bit_for_bit_its_written_reference(dim: int, tmp_path: Path) -> None:
+    """Every build of the kernel (AVX-512, AVX2) gives exactly the bits of
+    `attend_reference.c`, its arithmetic one float at a time: the builds round alike.
+    Wide scores reach the exponential's cut-off; lengths cross the 16-column chunks."""
+    import ctypes
+    import shutil
+    import subprocess
+
+    torch = pytest.importorskip("torch")
+    from assay.targets import kernels
+
+    fn = kernels.decode_attention()
+    if fn is None:
+        pytest.skip(f"native attention kernel unavailable: {kernels.unavailable_reason()}")
+    cc = shutil.which("cc") or shutil.which("gcc")
+    assert cc is not None  # the kernel was built, so a compiler is there
+    lib = tmp_path / "reference.so"
+    source = Path(__file__).with_name("attend_reference.c")
+    flags = ["-O2", "-ffp-contract=off", "-fno-fast-math", "-fPIC", "-shared"]
+    subprocess.run([cc, *flags, "-o", str(lib), str(source), "-lm"], check=True)
+    ref = ctypes.CDLL(str(lib)).reference_decode_attention
+    ref.argtypes, ref.restype = fn.argtypes, fn.restype
+
+    gen = torch.Generator().manual_seed(dim)
+    rows, kv_heads, group, columns = 6, 2, 3, 300
+    q = torch.randn(rows, kv_heads, group, dim, generator=gen) * torch.tensor([1, 1, 1, 1, 4, 40.0]).view(
+        -1, 1, 1, 1
+    )
+    cache = torch.randn(2, rows, kv_heads, columns, dim, generator=gen).bfloat16()
+    lengths = torch.tensor([1, 15, 16, 17, 160, 300])
+    scratch = torch.empty(group * columns)
+    got = kernels.attend(fn, q, cache[0], cache[1], lengths, 0.125, scratch)
+    want = kernels.attend(ref, q, cache[0], cache[1], lengths, 0.125, scratch)
+    assert torch.isfinite(want).all()
+    assert torch.equal(got, want), f"{kernels.build()} build differs from the reference"
+
+
 @needs_model
 def test_the_identity_names_the_attention_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Answers attended by the native kernel are cached under `.v4`, PyTorch's under `.v3`."""
+    """Answers attended by the native kernel are cached under `.v4` (its AVX-512 build) or
+    `.v4-avx2`, PyTorch's under `.v3`."""
     from assay.targets import kernels
     from assay.targets.local import LocalTarget
 
     target = LocalTarget(TargetSpec.parse("local:smollm2"))
     monkeypatch.setattr(LocalTarget, "_heads", lambda self: (64, 3))
     monkeypatch.setattr(kernels, "decode_attention", lambda: object())
+    monkeypatch.setattr(kernels, "build", lambda: "avx512")
     assert target.cache_identity().endswith("+bfloat16.v4")
+    monkeypatch.setattr(kernels, "build", lambda: "avx2")
+    assert target.cache_identity().endswith("+bfloat16.v4-avx2")
     monkeypatch.setattr(kernels, "decode_attention", lambda: None)
     assert target.cache_identity().endswith("+bfloat16.v3")
     monkeypatch.setattr(LocalTarget, "_heads", lambda self: (72, 3))  # not a multiple of 16

@@ -7,10 +7,15 @@ widening each key and value once for all the query heads that share it.
 
 It is compiled once per source and compiler flags with the system's C compiler into
 `$ASSAY_HOME/kernels/` and loaded with ctypes (which releases the GIL during the call). It
-is used only where it can be built and run: an x86-64 CPU with AVX-512 (F and BW) and a C
-compiler. Elsewhere, or with `ASSAY_ATTENTION_KERNEL=0`, the runner keeps PyTorch's kernel;
-the two round differently, so the local target's identity says which one answered
-(`LocalTarget.cache_identity`).
+is used only where it can be built and run: an x86-64 CPU with AVX-512 (F and BW), or with
+AVX2 and FMA (the same operations on pairs of 8-lane registers), and a C compiler.
+Elsewhere, or with `ASSAY_ATTENTION_KERNEL=0`, the runner keeps PyTorch's kernel.
+
+PyTorch's kernel rounds differently, so the local target's identity says which one
+answered (`identity`, read by `LocalTarget.cache_identity`). Both builds are written to
+give the bits of `tests/targets/attend_reference.c` (the same arithmetic one float at a
+time), and a test checks the build in use against it; until that check has passed on an
+AVX-512 machine as well as on an AVX2 one, the two builds keep apart identities.
 """
 
 from __future__ import annotations
@@ -27,9 +32,17 @@ from pathlib import Path
 from typing import Any
 
 SOURCE = Path(__file__).with_name("_attend.c")
-#: explicit AVX-512 intrinsics; no FMA contraction left to the compiler, so the numbers
-#: are the same whichever compiler built it
-FLAGS = ("-O3", "-mavx512f", "-mavx512bw", "-mfma", "-ffp-contract=off", "-fPIC", "-shared")
+#: the builds, best first: (name, the CPU flags it needs, its compiler flags). Explicit
+#: intrinsics and no FMA contraction left to the compiler, so a build's numbers are the same
+#: whichever compiler built it.
+BUILDS = (
+    ("avx512", {"avx512f", "avx512bw"}, ("-mavx512f", "-mavx512bw", "-mfma")),
+    ("avx2", {"avx2", "fma"}, ("-mavx2", "-mfma")),
+)
+COMMON_FLAGS = ("-O3", "-ffp-contract=off", "-fPIC", "-shared")
+#: the response-cache identity's version for answers attended by each build (".v4": the
+#: AVX-512 build, whose machine code is the same as when ".v4" was first given out)
+IDENTITY = {"avx512": "v4", "avx2": "v4-avx2"}
 
 
 def _cpu_flags() -> set[str]:
@@ -49,11 +62,27 @@ def unavailable_reason() -> str | None:
         return "turned off by ASSAY_ATTENTION_KERNEL"
     if platform.machine().lower() not in ("x86_64", "amd64"):
         return f"needs x86-64, not {platform.machine()}"
-    if not {"avx512f", "avx512bw"} <= _cpu_flags():
-        return "the CPU has no AVX-512"
+    if build() is None:
+        return "the CPU has neither AVX-512 nor AVX2 with FMA"
     if _compiler() is None:
         return "no C compiler (cc, gcc or clang) on PATH"
     return None
+
+
+@functools.lru_cache(maxsize=1)
+def build() -> str | None:
+    """The best build this CPU runs (a `BUILDS` name), or None."""
+    flags = _cpu_flags()
+    return next((name for name, needs, _ in BUILDS if needs <= flags), None)
+
+
+def identity() -> str | None:
+    """The identity version of answers attended by the kernel here, or None where the
+    kernel is not used."""
+    if decode_attention() is None:
+        return None
+    name = build()
+    return IDENTITY[name] if name else None
 
 
 def _compiler() -> str | None:
@@ -83,10 +112,13 @@ def _built() -> Path:
     """The shared library for this source and these flags, compiled once (atomically)."""
     from assay.core.config import assay_home
 
+    name = build()
+    assert name is not None
+    flags = (*COMMON_FLAGS, *next(f for n, _, f in BUILDS if n == name))
     source = SOURCE.read_bytes()
-    digest = hashlib.sha256(source + " ".join(FLAGS).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(source + " ".join(flags).encode()).hexdigest()[:16]
     folder = assay_home() / "kernels"
-    target = folder / f"attend-{digest}.so"
+    target = folder / f"attend-{name}-{digest}.so"
     if target.exists():
         return target
     folder.mkdir(parents=True, exist_ok=True)
@@ -95,7 +127,7 @@ def _built() -> Path:
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         out = Path(tmp) / target.name
         subprocess.run(
-            [cc, *FLAGS, "-o", str(out), str(SOURCE)], check=True, capture_output=True, timeout=120
+            [cc, *flags, "-o", str(out), str(SOURCE)], check=True, capture_output=True, timeout=120
         )
         out.replace(target)  # two processes building at once both end with a whole file
     return target

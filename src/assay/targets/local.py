@@ -481,10 +481,13 @@ class LocalTarget(Target):
         # longer depend on which requests shared their batch; earlier ones could. ".v3":
         # keys, values and attention in bfloat16, attention by PyTorch's fused kernel; the
         # float32 answers stayed the same, 64 of 64 on bank prompts. ".v4": decode
-        # attention by the native kernel of `kernels.py`, where this machine runs it)
+        # attention by the native kernel of `kernels.py`, where this machine runs it: its
+        # AVX-512 build; ".v4-avx2": its AVX2 build)
         if self.precision == "float32":
             return f"{self.spec}@{self.source.fingerprint}"
-        version = "v4" if self.attention_kernel() else "v3"
+        from assay.targets import kernels
+
+        version = (self.attention_kernel() and kernels.identity()) or "v3"
         return f"{self.spec}@{self.source.fingerprint}+{self.precision}.{version}"
 
     def attention_kernel(self) -> bool:
