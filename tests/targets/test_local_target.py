@@ -297,16 +297,20 @@ def test_lean_runner_handles_qwen2_biases() -> None:
 
 @needs_model
 def test_precision_is_part_of_the_identity(monkeypatch: pytest.MonkeyPatch) -> None:
-    """bfloat16 products (the default) change some answers, so the identity and every
-    response-cache key say so; float32 keeps transformers' answers and the plain identity."""
-    from assay.targets.local import LocalTarget
+    """bfloat16 products (the default where the CPU has native bfloat16 kernels) change
+    some answers, so the identity and every response-cache key say so; float32 keeps
+    transformers' answers and the plain identity."""
+    import torch
+
+    from assay.targets import kernels
+    from assay.targets.local import LocalTarget, default_precision
 
     spec = TargetSpec.parse("local:smollm2")
-    default, exact = LocalTarget(spec), LocalTarget(spec, precision="float32")
-    from assay.targets import kernels
-
-    version = (default.attention_kernel() and kernels.identity()) or "v3"  # see the next test
-    assert default.precision == "bfloat16" and default.cache_identity().endswith(f"+bfloat16.{version}")
+    native = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    assert LocalTarget(spec).precision == default_precision() == ("bfloat16" if native else "float32")
+    half, exact = LocalTarget(spec, precision="bfloat16"), LocalTarget(spec, precision="float32")
+    version = (half.attention_kernel() and kernels.identity()) or "v3"  # see the next test
+    assert half.cache_identity().endswith(f"+bfloat16.{version}")
     assert "+" not in exact.cache_identity() and exact.describe()["precision"] == "float32"
     monkeypatch.setenv("ASSAY_LOCAL_PRECISION", "float32")
     assert LocalTarget(spec).precision == "float32"
@@ -549,7 +553,7 @@ def test_the_identity_names_the_attention_kernel(monkeypatch: pytest.MonkeyPatch
     from assay.targets import kernels
     from assay.targets.local import LocalTarget
 
-    target = LocalTarget(TargetSpec.parse("local:smollm2"))
+    target = LocalTarget(TargetSpec.parse("local:smollm2"), precision="bfloat16")
     monkeypatch.setattr(LocalTarget, "_heads", lambda self: (64, 3))
     monkeypatch.setattr(kernels, "decode_attention", lambda: object())
     monkeypatch.setattr(kernels, "build", lambda: "avx512")
