@@ -24,6 +24,17 @@
 #define EXP_C3 5.550332471162809e-2f
 #define EXP_C2 2.402264791363012e-1f
 #define EXP_C1 6.931472028550421e-1f
+/* p = that polynomial at f, in explicit fused multiply-adds (FMADD, SET1: one width's) */
+#define EXP_POLY(p, f, FMADD, SET1)            \
+    do {                                       \
+        p = SET1(EXP_C6);                      \
+        p = FMADD(p, f, SET1(EXP_C5));         \
+        p = FMADD(p, f, SET1(EXP_C4));         \
+        p = FMADD(p, f, SET1(EXP_C3));         \
+        p = FMADD(p, f, SET1(EXP_C2));         \
+        p = FMADD(p, f, SET1(EXP_C1));         \
+        p = FMADD(p, f, SET1(1.0f));           \
+    } while (0)
 
 #ifdef __AVX512F__
 typedef __m512 v16;
@@ -55,13 +66,8 @@ static inline v16 exp_neg16(v16 x) {
     const __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
     const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     const __m512 f = _mm512_sub_ps(t, n); /* in [-0.5, 0.5] */
-    __m512 p = _mm512_set1_ps(EXP_C6);
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(EXP_C5));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(EXP_C4));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(EXP_C3));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(EXP_C2));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(EXP_C1));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+    __m512 p;
+    EXP_POLY(p, f, _mm512_fmadd_ps, _mm512_set1_ps);
     const __mmask16 tiny = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.0f), _CMP_LT_OQ);
     return _mm512_maskz_mov_ps((__mmask16)~tiny, _mm512_scalef_ps(p, n));
 }
@@ -121,13 +127,8 @@ static inline __m256 exp_neg8(__m256 x) {
     const __m256 t = _mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f));
     const __m256 n = _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     const __m256 f = _mm256_sub_ps(t, n);
-    __m256 p = _mm256_set1_ps(EXP_C6);
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(EXP_C5));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(EXP_C4));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(EXP_C3));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(EXP_C2));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(EXP_C1));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+    __m256 p;
+    EXP_POLY(p, f, _mm256_fmadd_ps, _mm256_set1_ps);
     const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     const __m256 kept = _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_NLT_UQ); /* not (x < -87) */
     return _mm256_and_ps(kept, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
