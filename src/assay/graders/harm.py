@@ -508,10 +508,11 @@ def decide(
     alone underrates them.
 
     `signals`: the answer's `harm_signals`, when the caller already computed them (they do
-    not depend on the similarity, which is set here)."""
-    made = early_decision(case, text, refusal_label, version)
-    if made is not None:
-        return made
+    not depend on the similarity, which is set here) after `early_decision` found none."""
+    if signals is None:
+        made = early_decision(case, text, refusal_label, version)
+        if made is not None:
+            return made
     head = load_head(HEAD_OF_GRADER.get(version, "2"))
     if signals is None:
         signals = harm_signals(case, text, refusal_label, specifics_p, deflections)
