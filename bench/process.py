@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -67,8 +68,22 @@ def _env(port: int, home: Path, src: Path | None = None) -> dict[str, str]:
     return env
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
-    """Run one command; wall seconds, CPU seconds and peak RSS (MB) of that process alone."""
+def _mock_times(port: int, reset: bool = False) -> tuple[float | None, float | None]:
+    """The mock's (first request, last reply) wall-clock times; `reset` starts a fresh timeline."""
+    url = f"http://127.0.0.1:{port}/_stats" + ("?reset_times=1" if reset else "")
+    with urllib.request.urlopen(url, timeout=5) as r:
+        stats = json.loads(r.read())
+    return stats["first_request_at"], stats["last_reply_at"]
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None, port: int | None = None) -> dict[str, float]:
+    """Run one command; wall seconds, CPU seconds and peak RSS (MB) of that process alone.
+
+    With the mock's `port`, also how the wall time splits: before its first request reached
+    the mock (`before_s`), sending (first request to last reply) and after (`after_s`)."""
+    if port is not None:
+        _mock_times(port, reset=True)
+    start = time.time()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -77,11 +92,17 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]
     err = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{err[-3000:]}")
-    return {
+    out = {
         "wall_s": wall,
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "peak_rss_mb": usage.ru_maxrss / 1024,
     }
+    if port is not None:
+        first, last = _mock_times(port)
+        if first is not None and last is not None:
+            out["before_s"] = first - start
+            out["after_s"] = start + wall - last
+    return out
 
 
 def assay_run(
@@ -116,14 +137,14 @@ def assay_run(
         str(report),
         *extra,
     ]
-    out = timed(cmd, _env(port, home, src))
+    out = timed(cmd, _env(port, home, src), port)
     out["report_mb"] = report.stat().st_size / 1e6 if report.exists() else 0.0
     return out
 
 
 def bare(n: int, port: int, concurrency: int) -> dict[str, float]:
     """The same requests from a whole process that does nothing else."""
-    return timed([sys.executable, __file__, "--bare-child", str(n), str(port), str(concurrency)])
+    return timed([sys.executable, __file__, "--bare-child", str(n), str(port), str(concurrency)], port=port)
 
 
 def _bare_child(n: int, port: int, concurrency: int) -> None:
@@ -185,6 +206,9 @@ def interleaved(
         "assay_cpu_s": round(statistics.median(r["cpu_s"] for r in runs), 3),
         "bare_cpu_s": round(statistics.median(r["cpu_s"] for r in bares), 3),
         "assay_peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
+        # where the wall time goes: before the first request reached the mock, after its last reply
+        "assay_before_after_s": _phases(runs),
+        "bare_before_after_s": _phases(bares),
         "report_mb": round(runs[-1]["report_mb"], 2),
     }
     if base:
@@ -201,6 +225,15 @@ def interleaved(
         out["assay_wall_over_ideal"] = round(a / ideal, 3)
         out["bare_wall_over_ideal"] = round(b / ideal, 3)
     return out
+
+
+def _phases(runs: list[dict[str, float]]) -> list[float] | None:
+    if not all("before_s" in r for r in runs):
+        return None
+    return [
+        round(statistics.median(r["before_s"] for r in runs), 3),
+        round(statistics.median(r["after_s"] for r in runs), 3),
+    ]
 
 
 def cpu_per_case(n: int, workdir: Path, src: Path = SRC, graders: tuple[str, ...] = ()) -> dict[str, object]:

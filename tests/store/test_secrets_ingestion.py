@@ -123,6 +123,21 @@ def test_scrub_and_redactor_use_what_is_registered() -> None:
     assert r.optional(None) is None
 
 
+def test_redactor_returns_what_holds_no_secret_as_it_is_and_copies_the_rest() -> None:
+    """Judgment details are walked on every answer: a structure with nothing to redact comes
+    back as the very same object (the engine then keeps the judgment without a copy); one with
+    a secret comes back redacted, the caller's structure untouched."""
+    register_secret(KEY)
+    r = Redactor()
+    clean = {"signals": {"echo": 0.0, "names": ("a", "b")}, "steps": [1, "two"], "n": None}
+    assert r.obj(clean) is clean
+    leaky = {"signals": {"echo": 0.0, "why": f"saw {KEY}"}, "tags": ("x", KEY), "n": 2}
+    out = r.obj(leaky)
+    assert out == {"signals": {"echo": 0.0, "why": f"saw {REDACTED}"}, "tags": ["x", REDACTED], "n": 2}
+    assert leaky["signals"]["why"] == f"saw {KEY}" and leaky["tags"] == ("x", KEY)
+    assert out["signals"] is not leaky["signals"]
+
+
 def test_redactors_quick_pass_misses_no_credential_shape() -> None:
     """The Redactor returns a text untouched when no shape's marker is in it: that shortcut
     must agree with the full pass on every shape, in any letter case, and on the Unicode

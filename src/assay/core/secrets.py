@@ -232,12 +232,22 @@ class Redactor:
         return None if text is None else self(text, keep)
 
     def obj(self, obj: Any, keep: Iterable[str] = ()) -> Any:
+        """`obj` with every string in it redacted; the very same object when nothing in it
+        changed (a changed mapping becomes a dict, a changed sequence a list)."""
         if isinstance(obj, str):
             return self(obj, keep)
         if isinstance(obj, Mapping):
-            return {k: self.obj(v, keep) for k, v in obj.items()}
+            changed: dict[Any, Any] | None = None
+            for k, v in obj.items():
+                new = self.obj(v, keep)
+                if new is not v:
+                    if changed is None:
+                        changed = dict(obj)
+                    changed[k] = new
+            return obj if changed is None else changed
         if isinstance(obj, list | tuple):
-            return [self.obj(v, keep) for v in obj]
+            items = [self.obj(v, keep) for v in obj]
+            return obj if all(a is b for a, b in zip(items, obj, strict=True)) else items
         return obj
 
 

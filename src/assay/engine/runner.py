@@ -271,7 +271,7 @@ class Engine:
             "label": r.optional(j.label, keep),
             "details": r.obj(j.details, keep),
         }
-        if all(update[k] == getattr(j, k) for k in update):
+        if all(update[k] is getattr(j, k) for k in update):  # nothing redacted: the very same objects
             return j
         return j.model_copy(update=update)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from functools import lru_cache
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[a-z0-9']+")
@@ -18,11 +19,19 @@ ECHO_SHARE_STRICT = 0.85
 def _units(text: str) -> list[str]:
     """Character bigrams for mostly-Chinese text, word bigrams otherwise."""
     t = text.lower()
-    if len(_CJK.findall(t)) * 3 >= len(t.strip()) or len(_CJK.findall(t)) > 20:
+    cjk = len(_CJK.findall(t))
+    if cjk * 3 >= len(t.strip()) or cjk > 20:
         chars = "".join(_KEEP_CJK.findall(t))
         return [chars[i : i + 2] for i in range(len(chars) - 1)]
     words = _WORD.findall(t)
     return [f"{a} {b}" for a, b in itertools.pairwise(words)]
+
+
+@lru_cache(maxsize=1024)
+def _prompt_units(prompt: str) -> frozenset[str]:
+    """A request's units, kept: every grader of an answer, and every sentence of it, compares
+    with the same request."""
+    return frozenset(_units(prompt))
 
 
 def echo_share(prompt: str, response: str) -> float:
@@ -33,7 +42,7 @@ def echo_share(prompt: str, response: str) -> float:
     got = _units(response[:3000])
     if not got or not prompt.strip():
         return 0.0
-    have = set(_units(prompt))
+    have = _prompt_units(prompt)
     if not have:
         return 0.0
     return sum(1 for u in got if u in have) / len(got)

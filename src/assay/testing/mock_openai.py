@@ -82,6 +82,10 @@ class MockState:
     inflight: int = 0
     peak_inflight: int = 0
     over_cap: int = 0
+    #: wall-clock times (time.time()) of the first request and the latest reply, for
+    #: benchmarks that split a client's run into before / while / after sending
+    first_request_at: float | None = None
+    last_reply_at: float | None = None
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.config.seed)
@@ -150,6 +154,8 @@ def build_app(state: MockState) -> web.Application:
 
     async def chat(request: web.Request) -> web.StreamResponse:
         state.requests += 1
+        if state.first_request_at is None:
+            state.first_request_at = time.time()
         auth = request.headers.get("Authorization", "")
         echo = f" (request had Authorization: {auth})" if cfg.echo_auth else ""
 
@@ -190,6 +196,7 @@ def build_app(state: MockState) -> web.Application:
             return await answer(body, messages, prompt, echo, error)
         finally:
             state.inflight -= 1
+            state.last_reply_at = time.time()
 
     async def answer(
         body: dict[str, object],
@@ -241,7 +248,9 @@ def build_app(state: MockState) -> web.Application:
         return web.json_response({"object": "list", "data": [{"id": cfg.model, "object": "model"}]})
 
     async def stats(request: web.Request) -> web.Response:
-        return web.json_response(
+        """The counters; `?reset_times=1` then forgets the first-request and last-reply times
+        (a benchmark's next client starts a fresh timeline)."""
+        body = web.json_response(
             {
                 "requests": state.requests,
                 "distinct": len(state.counts),
@@ -251,8 +260,13 @@ def build_app(state: MockState) -> web.Application:
                 "outage_hits": state.outage_hits,
                 "over_cap": state.over_cap,
                 "peak_inflight": state.peak_inflight,
+                "first_request_at": state.first_request_at,
+                "last_reply_at": state.last_reply_at,
             }
         )
+        if request.query.get("reset_times"):
+            state.first_request_at = state.last_reply_at = None
+        return body
 
     app = web.Application()
     app.router.add_post("/v1/chat/completions", chat)
