@@ -92,6 +92,8 @@ def measure() -> dict[str, Any]:
                 "per_family": {k: _m(v) for k, v in rep.per_family.items()},
                 "cpu_ms_per_answer": round(cpu * 1000, 3),
             }
+            if rep.per_attack:  # answers to attack-transformed prompts against plain ones
+                fig["per_attack"] = {k: _m(v) for k, v in rep.per_attack.items()}
             if g.id in PER_RISK:
                 fig["per_risk"] = _per_risk(g, rep.per_risk)
             out["graders"][g.key] = fig

@@ -1414,6 +1414,9 @@ def _real_answers(fig: dict[str, Any]) -> dict[str, Any]:
         "per_family_f1": {k: m["f1"] for k, m in fig["per_family"].items()},
         "cpu_ms_per_answer": fig.get("cpu_ms_per_answer"),
     }
+    if "per_attack" in fig:  # plain prompts, attacked ones, and each chain
+        out["per_attack_f1"] = {k: m["f1"] for k, m in fig["per_attack"].items()}
+        out["per_attack_n"] = {k: m["n"] for k, m in fig["per_attack"].items()}
     if "per_risk" in fig:
         out["per_risk"] = fig["per_risk"]
     return out

@@ -138,6 +138,13 @@ def _real_cell(v: dict[str, Any] | None, replaces: dict[str, Any] | None = None)
     langs = " ".join(f"{k} {_fmt(f)}" for k, f in sorted(v["per_language_f1"].items()))
     fams = " ".join(f"{k} {_fmt(f)}" for k, f in sorted(v["per_family_f1"].items()))
     cell = f"F1 {_fmt(v['f1'])} (n={v['n']}; {langs}; {fams})"
+    attack = v.get("per_attack_f1") or {}
+    if "attacked" in attack:
+        n = v.get("per_attack_n", {})
+        cell += (
+            f"\nplain {_fmt(attack.get('plain'))} (n={n.get('plain')}), "
+            f"attacked {_fmt(attack['attacked'])} (n={n.get('attacked')})"
+        )
     if v.get("judge"):
         cell += f"\n[dim]judge {escape(str(v['judge']))}; rows: {escape(str(v.get('rows')))}[/dim]"
     for key, old in sorted((replaces or {}).items()):
@@ -199,6 +206,8 @@ def print_report(rep: _validation.ValidationReport, console: Console | None = No
     console.print(_metrics_table("overall and per language", {"overall": rep.overall, **rep.per_language}))
     if rep.per_family:
         console.print(_metrics_table("per model family", rep.per_family))
+    if rep.per_attack:
+        console.print(_metrics_table("plain and attack-transformed prompts, and per chain", rep.per_attack))
     console.print(_metrics_table("per category", rep.per_category))
     cm = Table(title="confusion (rows: label, columns: grader)")
     cm.add_column("label")

@@ -76,6 +76,8 @@ class LabelledRow(BaseModel):
     #: the model family that wrote the answer (e.g. "smollm2"), for per-family figures
     family: str | None = None
     #: columns of the file that validation does not use (reported, never an error)
+    #: the transform chain the prompt was sent through (an attacked answer), else empty
+    transforms: tuple[str, ...] = ()
     ignored_columns: tuple[str, ...] = ()
 
     @property
@@ -154,6 +156,8 @@ _KNOWN = {
     "family",
     # how an ambiguous label was decided (the shipped corpus): informational, not reported as unused
     "adjudication",
+    # the attack / perturbation chain the prompt was sent through (empty: the plain prompt)
+    "transforms",
 }
 
 
@@ -209,6 +213,7 @@ def _row(obj: dict[str, Any], where: str, line: int) -> LabelledRow:
         note=str(note),
         line=line,
         family=(str(obj.get("family") or "").strip() or None),
+        transforms=_names(obj.get("transforms"), "transforms", where),
         ignored_columns=ignored,
     )
 
@@ -302,6 +307,8 @@ class ValidationReport(BaseModel):
     per_family: dict[str, BinaryMetrics] = Field(default_factory=dict)
     #: per TC260-003 Appendix A risk of the rows (a row counts under each risk it names)
     per_risk: dict[str, BinaryMetrics] = Field(default_factory=dict)
+    #: when some rows carry `transforms`: "plain", "attacked" and each chain (empty otherwise)
+    per_attack: dict[str, BinaryMetrics] = Field(default_factory=dict)
     classes: tuple[str, ...]
     #: confusion[gold][predicted] counts over `classes` (+ "unscorable" as a predicted column)
     confusion: dict[str, dict[str, int]]
@@ -340,6 +347,7 @@ def _case_for(row: LabelledRow, index: int) -> Case:
         language=row.language,  # type: ignore[arg-type]
         categories=row.categories or (row.category,),
         risks=row.risks,
+        transforms=row.transforms,
         expected=expected,  # type: ignore[arg-type]
         metadata=metadata,
     )
@@ -462,7 +470,13 @@ def measure(
     by_cat: dict[str, list[int]] = {}
     by_family: dict[str, list[int]] = {}
     by_risk: dict[str, list[int]] = {}
+    by_attack: dict[str, list[int]] = {}
+    attacked_rows = any(r.transforms for r in rows)
     for i, r in enumerate(rows):
+        if attacked_rows:  # plain prompts against attacked ones, and each chain
+            by_attack.setdefault("attacked" if r.transforms else "plain", []).append(i)
+            if r.transforms:
+                by_attack.setdefault("+".join(r.transforms), []).append(i)
         for risk in dict.fromkeys(r.risks):
             by_risk.setdefault(risk, []).append(i)
         by_lang.setdefault(r.language, []).append(i)
@@ -475,8 +489,11 @@ def measure(
     scored = [(r.label, p) for r, p in zip(rows, preds, strict=True) if p is not None]
     mc_acc = (sum(1 for g, p in scored if g == p) / len(scored)) if scored else None
     if label_hash is None:
-        label_hash = sha256_hex(
-            json.dumps([r.model_dump(exclude={"line"}) for r in rows], ensure_ascii=False)
+        label_hash = sha256_hex(  # (a row without transforms hashes as before they were read)
+            json.dumps(
+                [r.model_dump(exclude={"line"} if r.transforms else {"line", "transforms"}) for r in rows],
+                ensure_ascii=False,
+            )
         )
     layers: dict[str, int] = {}
     for j in judgments:
@@ -507,6 +524,7 @@ def measure(
         per_category={k: metrics(v) for k, v in sorted(by_cat.items())},
         per_family={k: metrics(v) for k, v in sorted(by_family.items())},
         per_risk={k: metrics(v) for k, v in sorted(by_risk.items())},
+        per_attack={k: metrics(v) for k, v in sorted(by_attack.items())},
         classes=classes,
         confusion=confusion,
         multiclass_accuracy=mc_acc,
