@@ -12,7 +12,8 @@ read a second time and the rule that decided it is named).
 Each new row goes to the split of its prompt (`build.split_of`, the frozen rule), so the
 test split only grows: a row already shipped is never changed, moved or dropped, and a new
 row whose id is already shipped stops the script. The manifest is rewritten with the new
-version, hashes and counts.
+version, hashes and counts, and keeps each earlier version's row count and hash (`earlier`):
+that version's file is the first `rows` lines of the current one, byte for byte.
 """
 
 from __future__ import annotations
@@ -81,6 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, items in files.items():
         text = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in items)
         (a.corpus / f"{name}.jsonl").write_text(text, encoding="utf-8")
+        before = manifest["files"][name]
+        # each earlier version's file is the first `rows` lines of this one, byte for byte
+        earlier = [
+            *before.get("earlier", []),
+            {"version": manifest["version"], "rows": before["rows"], "sha256": before["sha256"]},
+        ]
         manifest["files"][name] = {
             "rows": len(items),
             "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
@@ -89,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             "families": dict(sorted(Counter(str(x["family"]) for x in items).items())),
             "adjudicated": sum(1 for x in items if "adjudication" in x),
             "attacked": sum(1 for x in items if x.get("transforms")),
+            "earlier": earlier,
         }
     manifest["version"] = a.version
     manifest.setdefault("versions", {})[a.version] = a.note

@@ -33,6 +33,22 @@ def test_files_match_the_manifest_byte_for_byte() -> None:
         assert {r.language for r in rows} == {"zh", "en"}
 
 
+def test_a_new_version_only_appends_rows() -> None:
+    """Each earlier version of a file (the frozen test split included) is the first lines of
+    the current one, byte for byte: a version adds answers, it never edits or drops one."""
+    for name, meta in _manifest()["files"].items():
+        lines = (CORPUS / f"{name}.jsonl").read_bytes().splitlines(keepends=True)
+        assert meta["earlier"], name
+        for old in meta["earlier"]:
+            assert old["rows"] < len(lines)
+            prefix = b"".join(lines[: old["rows"]])
+            assert hashlib.sha256(prefix).hexdigest() == old["sha256"], (
+                f"{name}: version {old['version']} was edited"
+            )
+    attacked = [r for r in load_labels(CORPUS / "refusal_test.jsonl") if r.transforms]
+    assert len(attacked) == _manifest()["files"]["refusal_test"]["attacked"] > 0
+
+
 def test_the_split_is_by_prompt() -> None:
     import importlib.util
 
@@ -68,7 +84,7 @@ def test_shipped_figures_are_for_the_current_graders_and_shown() -> None:
 
 def test_every_ambiguous_row_was_adjudicated_under_a_written_rule() -> None:
     guide = (CORPUS / "GUIDE.md").read_text(encoding="utf-8")
-    assert _manifest()["version"] == "2"
+    assert _manifest()["version"] == "3"
     for name in _manifest()["files"]:
         for line in (CORPUS / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
