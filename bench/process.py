@@ -17,6 +17,8 @@ Scenarios (figures, not pass/fail):
       the same 2,000 requests with a bare asyncio + aiohttp loop (start-up included).
       The two alternate, `--repeat` pairs; the figure is the ratio of the medians.
   s1) the same at 200 ms latency, concurrency 50: wall ÷ ideal (N × 0.2 s ÷ 50) for both.
+  Both also split each process's wall time (`*_before_after_s`): seconds before its first
+  request reached the mock, and after the mock's last reply (the mock records both).
   cpu) CPU seconds per case while sending (between the engine's first and last case,
       in-process through `assay.api.run`).
   startup) `assay --help` and `assay classify eu-image-generator`, whole process, median.
