@@ -351,3 +351,39 @@ def test_bundle_resigned_by_an_untrusted_key_is_refused(store: FakeStore, tmp_pa
 
     assert invoke("keys", "untrust", key_id(load_public_key(attacker_pub))).exit_code == 0
     assert invoke("verify", str(forged)).exit_code == 1
+
+
+def test_checking_the_report_format_before_a_run_imports_no_report_module() -> None:
+    """`--format` is checked before anything is sent; the report modules load later, while the
+    run sends (start-up stays short)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys; from assay.cli.core import _check_report_output; "
+        "_check_report_output('html', 'en', None); "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('assay.report.'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout))
+    assert "assay.report.formats" in loaded
+    assert not loaded & {"assay.report.runs", "assay.report.build", "assay.report.model", "assay.report.html"}
+
+
+def test_the_report_is_warmed_once_when_the_run_starts_sending(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assay.cli import _common
+    from assay.report import html
+
+    started: list[str] = []
+    with _common.progress_bar("t", on_start=lambda: started.append("warm")) as bar:
+        bar("start", 0, 3)
+        bar("answered", 1, 3)
+        bar("start", 1, 3)  # a second start event (a resumed run) does not warm again
+        bar("stop", 0, 3)
+    assert started == ["warm"]
+
+    monkeypatch.setattr(html, "_ENV", None)
+    report_runs.warm("html")
+    env = html._ENV
+    assert env is not None and env.cache is not None
+    assert any(key[1] == "report.html.j2" for key in env.cache)  # compiled, cached

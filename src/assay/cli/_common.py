@@ -10,6 +10,7 @@ raw in a file the output is redirected to. Error messages also pass secret redac
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -171,9 +172,11 @@ def quiet() -> bool:
 
 
 @contextmanager
-def progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
+def progress_bar(
+    label: str, on_start: Callable[[], None] | None = None
+) -> Iterator[Callable[[str, int, int], None]]:
     """A rich progress bar with a true rate and ETA; silent when stderr is not a terminal
-    and under `-q`."""
+    and under `-q`. `on_start` is called once, when the engine starts sending."""
     enabled = err_console.is_terminal and not quiet()
     bar = Progress(
         TextColumn("[bold]{task.description}"),
@@ -194,6 +197,8 @@ def progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
     def update(event: str, advance: int, total: int) -> None:
         nonlocal task_id
         if event == "start":
+            if on_start is not None and task_id is None:
+                on_start()
             task_id = bar.add_task(
                 label, total=total, completed=advance, answered=0, t0=time.monotonic(), note=""
             )
@@ -210,6 +215,25 @@ def progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
         yield update
     finally:
         bar.stop()
+
+
+def warm_report_in_background(fmt: str) -> Callable[[], None]:
+    """An `on_start` for `progress_bar`: loads what the run's report will need
+    (`assay.report.runs.warm`) in a daemon thread while the run sends, off the time after
+    its last answer. A failure here is left to the report itself to raise."""
+
+    def start() -> None:
+        def work() -> None:
+            try:
+                from assay.report.runs import warm
+
+                warm(fmt)
+            except Exception:  # warming is an optimisation; writing the report reports errors
+                return
+
+        threading.Thread(target=work, name="assay-report-warm", daemon=True).start()
+
+    return start
 
 
 def is_tty() -> bool:

@@ -10,7 +10,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from assay._lazy import lazy_module
-from assay.cli._common import DbOpt, console, deprecated, err_console, make_app, progress_bar, split_list
+from assay.cli._common import (
+    DbOpt,
+    console,
+    deprecated,
+    err_console,
+    make_app,
+    progress_bar,
+    split_list,
+    warm_report_in_background,
+)
 from assay.cli._ray import (
     ExecutorOpt,
     RayAddressOpt,
@@ -285,7 +294,8 @@ def run_cmd(
         )
     if report:
         report_lang = _check_report_output(report_format, report_lang, out)
-    with progress_bar("assay run") as bar:
+    warm = warm_report_in_background(report_format) if report else None
+    with progress_bar("assay run", on_start=warm) as bar:
         if resume:
             result = api.resume(
                 resume,
@@ -474,7 +484,7 @@ def assess_cmd(
             f" (~{plan.estimate.prompt_tokens + plan.estimate.completion_tokens:,} tokens); regimes {', '.join(plan.regimes)}"
         )
 
-    with progress_bar("assay assess") as bar:
+    with progress_bar("assay assess", on_start=warm_report_in_background(report_format)) as bar:
         assessed = api.assess(
             profile,
             target,
@@ -567,7 +577,7 @@ def _check_report_output(fmt: str, lang: str | None, out: Path | None) -> str:
     the report language (`lang`, else the configured one)."""
     from assay.core.config import default_lang
     from assay.core.files import check_output_dir, check_output_file
-    from assay.report.runs import FORMATS
+    from assay.report.formats import FORMATS
 
     if fmt not in FORMATS:
         raise InputError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}", where="--format")

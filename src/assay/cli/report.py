@@ -85,8 +85,8 @@ def report_cmd(
 ) -> None:
     """Write a run's report: self-contained HTML, Markdown summary, JSON (schema assay.report/2) or JUnit XML."""
     from assay.core.config import default_lang
+    from assay.report.formats import FORMATS
     from assay.report.i18n import check_lang
-    from assay.report.runs import FORMATS
 
     if fmt not in FORMATS:
         raise InputError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}", where="--format")

@@ -10,12 +10,11 @@ from assay.core.errors import InputError
 from assay.core.files import check_output_file, write_atomic
 from assay.core.types import Case, CaseFacts, Judgment, JudgmentFacts, Response, ResponseFacts, Run
 from assay.report.bounded import SAMPLE_CAP, bound_report
-from assay.report.build import build_report_data
+from assay.report.build import build_report_data, default_lookups
+from assay.report.formats import FORMATS
 from assay.report.model import ReportData
 from assay.scoring.results import Assessment
-from assay.scoring.runs import assessment_of, stored_references
-
-FORMATS = {"html": "html", "md": "md", "json": "json", "junit": "xml"}
+from assay.scoring.runs import assessment_of, category_domains, stored_references
 
 
 @runtime_checkable
@@ -110,6 +109,21 @@ def _bounded_from_facts(
     )
     raw = {"run": run, "cases": cases, "responses": answered, "judgments": judgments, "private": private}
     return data, results, raw
+
+
+def warm(fmt: str = "html") -> None:
+    """Load what writing a report needs besides the run itself: the renderer's modules and
+    template, the taxonomy and the regimes' names (each cached per process). The CLI calls it
+    from a background thread while a run sends, so the report after the last answer costs
+    only its own work; nothing here reads or changes a run."""
+    category_domains()
+    default_lookups()
+    if fmt == "html":
+        from assay.report.html import env
+
+        env().get_template("report.html.j2")
+    else:
+        import assay.report.text  # noqa: F401
 
 
 def render(data: ReportData, fmt: str, lang: str) -> str:
