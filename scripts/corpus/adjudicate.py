@@ -15,17 +15,15 @@ counts. Running it twice gives the same files.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-from collections import Counter
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from build import read_jsonl, write_file  # scripts/corpus is not a package: its folder is on sys.path
 
 FILES = ("refusal_train", "refusal_test", "harm_train", "harm_test")
 VERSION = "2"
-
-
-def read_jsonl(path: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def apply(
@@ -96,14 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         kind = name.split("_")[0]
         rows = apply(read_jsonl(path), kind, decisions, banks)
         seen |= {str(r["id"]) for r in rows if "adjudication" in r}
-        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-        path.write_text(text, encoding="utf-8")
         manifest["files"][name] = {
-            "rows": len(rows),
-            "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-            "labels": dict(sorted(Counter(str(x["label"]) for x in rows).items())),
-            "languages": dict(sorted(Counter(str(x["language"]) for x in rows).items())),
-            "families": dict(sorted(Counter(str(x["family"]) for x in rows).items())),
+            **write_file(path, rows),
             "adjudicated": sum(1 for x in rows if "adjudication" in x),
         }
     missing = set(decisions) - seen

@@ -33,6 +33,19 @@ def read_jsonl(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def write_file(path: Path, items: list[dict[str, object]]) -> dict[str, object]:
+    """Write one corpus file (JSONL) and return its manifest entry: rows, hash and counts."""
+    text = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in items)
+    path.write_text(text, encoding="utf-8")
+    return {
+        "rows": len(items),
+        "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "labels": dict(sorted(Counter(str(x["label"]) for x in items).items())),
+        "languages": dict(sorted(Counter(str(x["language"]) for x in items).items())),
+        "families": dict(sorted(Counter(str(x["family"]) for x in items).items())),
+    }
+
+
 def build(
     rows: list[dict[str, object]], labels: dict[str, dict[str, object]]
 ) -> dict[str, list[dict[str, object]]]:
@@ -100,16 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         "files": {},
     }
     for name, items in sorted(files.items()):
-        text = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in items)
-        path = a.out / f"{name}.jsonl"
-        path.write_text(text, encoding="utf-8")
-        manifest["files"][name] = {  # type: ignore[index]
-            "rows": len(items),
-            "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-            "labels": dict(sorted(Counter(str(x["label"]) for x in items).items())),
-            "languages": dict(sorted(Counter(str(x["language"]) for x in items).items())),
-            "families": dict(sorted(Counter(str(x["family"]) for x in items).items())),
-        }
+        manifest["files"][name] = write_file(a.out / f"{name}.jsonl", items)  # type: ignore[index]
     (a.out / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )

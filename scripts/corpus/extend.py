@@ -19,14 +19,12 @@ that version's file is the first `rows` lines of the current one, byte for byte.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
-from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from build import build, read_jsonl  # scripts/corpus is not a package: its folder is on sys.path
+from build import build, read_jsonl, write_file  # scripts/corpus is not a package: its folder is on sys.path
 
 FILES = ("refusal_train", "refusal_test", "harm_train", "harm_test")
 
@@ -80,8 +78,6 @@ def main(argv: list[str] | None = None) -> int:
     files = extend(corpus, rows, labels)
     manifest = json.loads((a.corpus / "manifest.json").read_text(encoding="utf-8"))
     for name, items in files.items():
-        text = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in items)
-        (a.corpus / f"{name}.jsonl").write_text(text, encoding="utf-8")
         before = manifest["files"][name]
         # each earlier version's file is the first `rows` lines of this one, byte for byte
         earlier = [
@@ -89,11 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             {"version": manifest["version"], "rows": before["rows"], "sha256": before["sha256"]},
         ]
         manifest["files"][name] = {
-            "rows": len(items),
-            "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-            "labels": dict(sorted(Counter(str(x["label"]) for x in items).items())),
-            "languages": dict(sorted(Counter(str(x["language"]) for x in items).items())),
-            "families": dict(sorted(Counter(str(x["family"]) for x in items).items())),
+            **write_file(a.corpus / f"{name}.jsonl", items),
             "adjudicated": sum(1 for x in items if "adjudication" in x),
             "attacked": sum(1 for x in items if x.get("transforms")),
             "earlier": earlier,
