@@ -87,7 +87,8 @@ def test_every_case_answered_once_and_graded(mock_server) -> None:
 def test_cases_drawn_lazily_are_all_sent_in_order_and_never_far_ahead(mock_server) -> None:
     """An engine fed by an async iterator (a run's cases read page by page from the store)
     sends every case once, starts them first in first out, and draws a case only when a
-    worker will soon be free: at most three per worker are drawn but not finished."""
+    worker will soon be free: at most four per worker are drawn but not stored (two queued,
+    one in flight, one being stored)."""
     server = mock_server(latency_ms=2)
     cases = make_cases(120)
     sink = ListSink()
@@ -97,13 +98,13 @@ def test_cases_drawn_lazily_are_all_sent_in_order_and_never_far_ahead(mock_serve
     drawn: list[str] = []
     started: list[str] = []
     ahead: list[int] = []
-    real = engine._do_case
+    real = engine._answer
 
-    async def do_case(case: Case, grader_ids: Sequence[str]) -> str:
+    async def answer(case: Case, grader_ids: Sequence[str]) -> object:
         started.append(case.id)
         return await real(case, grader_ids)
 
-    engine._do_case = do_case  # type: ignore[method-assign]
+    engine._answer = answer  # type: ignore[method-assign]
 
     async def source():  # type: ignore[no-untyped-def]
         for c in cases:
@@ -122,7 +123,7 @@ def test_cases_drawn_lazily_are_all_sent_in_order_and_never_far_ahead(mock_serve
     assert sorted(r.case_id for r in sink.responses) == sorted(c.id for c in cases)
     assert started == [c.id for c in cases]
     assert engine.stats.total == 120 and engine.stats.done == 120
-    assert max(ahead) <= 3 * 4
+    assert max(ahead) <= 4 * 4
 
 
 def test_faults_are_retried_and_rate_limits_cut_concurrency(mock_server) -> None:

@@ -22,7 +22,9 @@
 - results go to the group-commit writer as they arrive; when every grader of the run is
   synchronous and the sink can grade (the store's writer), a case is graded in the writer's
   thread just before its commit, off the event loop (one grader call at a time: graders are
-  never called from two threads at once, `grading_lock`);
+  never called from two threads at once, `grading_lock`); a worker sends its next case
+  while its last answer is graded and stored (one per worker at a time), so grading and
+  commits do not add to each case's round trip;
 - `stop()` (Ctrl-C) ends the run cleanly: nothing new is sent, in-flight calls are
   abandoned, everything already answered is committed, and the run can be resumed.
 """
@@ -83,8 +85,9 @@ FAULT_KINDS = frozenset(TargetError.RETRYABLE | {"deadline", "auth"})
 class Sink(Protocol):
     """Where results go (the store's ResultWriter satisfies this).
 
-    `write` returns once the result is durable; a worker takes its next case only then,
-    so at most `concurrency` cases are ever sent but not yet stored.
+    `write` returns once the result is durable. A worker sends its next case meanwhile but
+    hands over no other result until then: at most `concurrency` answers are ever waiting
+    to be stored.
     """
 
     async def write(
@@ -155,6 +158,17 @@ class EngineStats:
         return (self.finished or time.perf_counter()) - self.started
 
 
+@dataclass(slots=True)
+class _Answered:
+    """A case's answer on its way to grading and the store."""
+
+    case: Case
+    response: Response
+    grader_ids: Sequence[str]
+    event: str  # "answered" (by the target now) or "cached"
+    cache_row: tuple[str, str, Response] | None
+
+
 def cache_key(target: str, case: Case, params: GenerationParams) -> str:
     data = {
         "target": target,
@@ -207,6 +221,7 @@ class Engine:
         self.stats = EngineStats()
         self._rng = random.Random(seed)
         self._stop = asyncio.Event()
+        self._storing: set[asyncio.Task[None]] = set()  # answers being graded and stored
         self._unreachable_streak = 0
         self.target_name = str(target.spec)
         self.cache_identity = target.cache_identity()
@@ -308,18 +323,32 @@ class Engine:
                 await queue.put(None)
 
         async def worker() -> None:
+            # a worker's answer is graded and stored while it sends its next case; it waits
+            # for that storage before handing over another, so at most one result per worker
+            # is answered but not yet durable (shielded: a stop never abandons a commit)
+            storing: asyncio.Task[None] | None = None
             while not self._stop.is_set():
                 case = await queue.get()
                 if case is None:
-                    return
+                    break
                 if self.skip is not None and self.skip(case):
                     self.stats.skipped += 1
                     if progress:
                         progress("skipped")
                     continue
-                event = await self._do_case(case, case_graders.get(case.id, ()))
-                if progress:
-                    progress(event)
+                answered = await self._answer(case, case_graders.get(case.id, ()))
+                if storing is not None:
+                    await asyncio.shield(storing)
+                    storing = None
+                if isinstance(answered, str):  # pending: already recorded
+                    if progress:
+                        progress(answered)
+                    continue
+                storing = asyncio.create_task(self._store(answered, progress))
+                self._storing.add(storing)
+                storing.add_done_callback(self._storing.discard)
+            if storing is not None:
+                await asyncio.shield(storing)
 
         # The writer and local-model threads need the GIL briefly and often; a short switch
         # interval keeps commits from waiting 5 ms behind a busy event loop.
@@ -347,13 +376,18 @@ class Engine:
             feeder.cancel()
             for w in workers:
                 w.cancel()
+            # answers handed to the store are committed and counted, even on a stop
+            if self._storing:
+                await asyncio.gather(*self._storing, return_exceptions=True)
             for attacker in self._attackers.values():
                 await attacker.aclose()
             self.stats.finished = time.perf_counter()
         return self.stats
 
     # -- one case ----------------------------------------------------------------------
-    async def _do_case(self, case: Case, grader_ids: Sequence[str]) -> str:
+    async def _answer(self, case: Case, grader_ids: Sequence[str]) -> _Answered | str:
+        """The case's answer (from the cache or the target), redacted; "pending" when a
+        transport fault left it unanswered (that is recorded here, nothing is judged)."""
         key = cache_key(self.cache_identity, case, self.params) if self.config.use_cache else None
         cache_row = None
         response = self.cached.get(key) if key else None
@@ -381,18 +415,26 @@ class Engine:
             self.stats.errors += 1
             kind = response.error_kind or "error"
             self.stats.error_kinds[kind] = self.stats.error_kinds.get(kind, 0) + 1
+        return _Answered(case, response, grader_ids, event, cache_row)
+
+    async def _store(self, a: _Answered, progress: Callable[[str], None] | None = None) -> None:
+        """Grade an answer and store it with its judgments; returns once they are durable."""
+        case, response = a.case, a.response
         if self._grade_in_sink:
             sink: GradingSink = self.sink  # type: ignore[assignment]
             judgments = await sink.write_graded(
-                response, lambda: self._grade_sync(case, response, grader_ids), cache_row
+                response, lambda: self._grade_sync(case, response, a.grader_ids), a.cache_row
             )
         else:
-            judgments = [self.ingest_judgment(case, j) for j in await self._grade(case, response, grader_ids)]
-            await self.sink.write(response, judgments, cache_row)
+            judgments = [
+                self.ingest_judgment(case, j) for j in await self._grade(case, response, a.grader_ids)
+            ]
+            await self.sink.write(response, judgments, a.cache_row)
         self.stats.done += 1
         if self.on_result is not None:
             self.on_result(case, response, judgments)
-        return event
+        if progress:
+            progress(a.event)
 
     def _learn(self, latency_s: float) -> None:
         """Record a successful attempt's latency and tighten the timeouts of those in flight."""

@@ -14,10 +14,12 @@ before the commit: graders then run beside the event loop instead of stalling it
 embedding grader spends its time in C with the GIL released), and a result still costs one
 hand-over, not two.
 
-`write()` returns once the result is committed. The engine's workers await it before
-taking their next case, which gives a simple invariant: at most `concurrency` cases are
-ever sent but not yet durable. A `kill -9` therefore re-sends at most `concurrency`
-cases on resume, and the work held in memory is never more than one transaction's worth.
+`write()` returns once the result is committed. Each of the engine's workers sends its
+next case while its last answer is graded and committed, and waits for that commit before
+handing over another: at most `concurrency` cases are in flight and at most `concurrency`
+more are answered but not yet durable. A `kill -9` therefore re-sends at most twice
+`concurrency` cases on resume, and the work held in memory is never more than one
+transaction's worth.
 """
 
 from __future__ import annotations
