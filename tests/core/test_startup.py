@@ -4,11 +4,13 @@ modules a fresh process has imported, and that a bank file never builds the buil
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -98,3 +100,52 @@ def test_no_builtin_bank_id_looks_like_a_bank_file() -> None:
     from assay.banks.registry import builtin_banks
 
     assert not [b for b in builtin_banks() if b.lower().endswith(BANK_FILE_SUFFIXES) or "/" in b]
+
+
+def _assay(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "assay", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": SRC},
+    )
+
+
+def test_the_command_skips_teardown_but_keeps_its_output_and_status(tmp_path: Path) -> None:
+    """The CLI ends with os._exit after its exit handlers: what it printed to a pipe arrives
+    whole, files it wrote are complete, and the exit status is the command's."""
+    out = _assay("regimes", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["regimes"]  # the whole document, flushed through the pipe
+    plan = tmp_path / "plan.yaml"
+    done = _assay("plan", "cn-public-chatbot", "--out", str(plan))
+    assert done.returncode == 0, done.stderr
+    written = yaml.safe_load(plan.read_text(encoding="utf-8"))  # the file it wrote is whole
+    assert written["level"] == "R2" and written["items"]
+    bad = _assay("classify", str(tmp_path / "missing.yaml"))
+    assert bad.returncode == 2 and "missing.yaml" in bad.stderr
+
+
+def test_exit_status_follows_sys_exit(capsys: pytest.CaptureFixture[str]) -> None:
+    from assay.cli import exit_status
+
+    assert exit_status(None) == 0 and exit_status(0) == 0 and exit_status(2) == 2
+    assert exit_status("stopped: disk full") == 1
+    assert "disk full" in capsys.readouterr().err
+
+
+def test_exit_handlers_run_before_the_process_ends(tmp_path: Path) -> None:
+    """atexit handlers (a temporary folder's clean-up, Ray's shutdown) still run."""
+    marker = tmp_path / "ran"
+    code = (
+        "import atexit, pathlib, sys\n"
+        f"atexit.register(lambda: pathlib.Path({str(marker)!r}).write_text('yes'))\n"
+        "sys.argv = ['assay', '--version']\n"
+        "from assay.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": SRC}
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() and marker.read_text() == "yes"
