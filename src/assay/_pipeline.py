@@ -8,13 +8,15 @@ and the Python API present them their own way.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import logging
 import platform
 import secrets
 import signal
 import threading
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -728,15 +730,11 @@ async def _execute(
         # graders that run a learned model grade where the executor runs them (Ray: actors)
         engine_graders = executor.bind_graders(graders, get_grader)
         executor.start(options.concurrency)
-        if options.check_target:
-            for role, t in (("target", call_target), ("judge", judge)):
-                if t is None or t.spec.kind == "replay":
-                    continue
-                check = await check_target_async(t, options.params)
-                if not check.ok and check.error_kind in FATAL_CHECK_KINDS:
-                    raise InputError(f"{check.error}", where=f"{role} {t.spec}")
+        checks = _check_targets(options, call_target, judge) if options.check_target else None
         if new:
-            store.create_run(run, cases, case_graders, plan_items)
+            # the run is written while the check's request is out, and committed only once
+            # the target (and judge) answered it: a target that fails it leaves nothing stored
+            await _create_checked(store, run, cases, case_graders, plan_items, checks)
             lease = RunLease(store, run.id).acquire()
             log.info(
                 "run %s created: target %s, %d cases, graders %s%s",
@@ -747,6 +745,8 @@ async def _execute(
                 f", judge {run.judge}" if run.judge else "",
             )
         else:
+            if checks is not None:
+                await checks
             run.status = "running"
             store.save_run(run)
             log.info("run %s resumed: %d of %d cases left to send", run.id, len(cases), run.case_count)
@@ -844,6 +844,64 @@ async def _execute(
     finally:
         if lease is not None:
             lease.release()
+
+
+async def _check_targets(options: RunOptions, target: Target, judge: Target | None) -> None:
+    """Ask the target (and the judge) for a word first: bad credentials, a wrong URL or an
+    unknown model stop the run as bad input (exit 2) before anything is sent or stored."""
+    for role, t in (("target", target), ("judge", judge)):
+        if t is None or t.spec.kind == "replay":
+            continue
+        check = await check_target_async(t, options.params)
+        if not check.ok and check.error_kind in FATAL_CHECK_KINDS:
+            raise InputError(f"{check.error}", where=f"{role} {t.spec}")
+
+
+#: most seconds a new run's transaction waits for the target's check: a SQLite store is
+#: locked for writing meanwhile (other writers wait up to 30 s), so a slower check lets
+#: it roll back and writes the run again afterwards
+CHECK_OVERLAP_S = 5.0
+
+
+class _CheckTooSlow(Exception):
+    pass
+
+
+async def _create_checked(
+    store: Store,
+    run: Run,
+    cases: Sequence[Case] | Sequence[StoredCase],
+    case_graders: dict[str, tuple[str, ...]],
+    plan_items: dict[str, str] | None,
+    checks: Coroutine[Any, Any, None] | None,
+) -> None:
+    """Store a new run while `checks` run, committing it only when they pass."""
+    if checks is None:
+        store.create_run(run, cases, case_graders, plan_items)
+        return
+    outcome: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+    def checked() -> None:
+        try:
+            outcome.result(timeout=CHECK_OVERLAP_S)
+        except concurrent.futures.TimeoutError:
+            raise _CheckTooSlow from None
+
+    creating = asyncio.create_task(
+        asyncio.to_thread(store.create_run, run, cases, case_graders, plan_items, ready=checked)
+    )
+    try:
+        await checks
+    except BaseException as exc:
+        outcome.set_exception(exc)  # the writing thread rolls the run back
+        with contextlib.suppress(Exception):
+            await creating
+        raise
+    outcome.set_result(None)
+    try:
+        await creating
+    except _CheckTooSlow:
+        store.create_run(run, cases, case_graders, plan_items)
 
 
 def _lookup_keys(cases: Iterable[Case], run: Run, identity: str, options: RunOptions) -> dict[str, str]:

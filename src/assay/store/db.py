@@ -186,9 +186,14 @@ class Store:
         cases: Iterable[Case | StoredCase],
         graders: Mapping[str, Sequence[str]],
         plan_items: dict[str, str] | None = None,
+        *,
+        ready: Callable[[], object] | None = None,
     ) -> None:
         """Store a new run and the cases it will send (in that order), in one transaction:
-        one prepared insert per 500 cases, each chunk's rows made only when it is written."""
+        one prepared insert per 500 cases, each chunk's rows made only when it is written.
+
+        `ready()` is called last, before the commit (it may wait, e.g. for the target's
+        check); if it raises, nothing of the run is stored."""
         plan_items = plan_items or {}
         dumps = json.dumps
         insert = self._run_cases_sql()
@@ -218,6 +223,8 @@ class Store:
                     conn.execute(
                         t.run_cases.insert(), [_case_row(run.id, i, c, graders, plan_items) for i, c in part]
                     )
+                if ready is not None:
+                    ready()
                 return
             driver: Any = conn.connection.driver_connection
             cur = driver.cursor()
@@ -230,6 +237,8 @@ class Store:
             if chunk:
                 cur.executemany(insert, chunk)
             cur.close()
+            if ready is not None:
+                ready()
 
     def _run_cases_sql(self) -> str | None:
         if self.dialect == "sqlite":
