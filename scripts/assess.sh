@@ -4,6 +4,6 @@
 # an HTML report. Extra arguments go to `assay assess` (e.g. --lang zh for a Chinese report).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh main
 . .venv/bin/activate
 exec assay assess cn-public-chatbot --target local:smollm2 --max-tokens 96 --concurrency 128 "$@"
