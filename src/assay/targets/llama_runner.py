@@ -113,7 +113,11 @@ def row_padding(shape: tuple[int, ...], precision: str, packed: bool) -> list[in
 
         dtype = getattr(torch, precision)
         gen = torch.Generator().manual_seed(0)
-        good = set(range(1, PROBE_ROWS + 1))
+        # the fewest rows, at least MIN_ROWS, from which every count up to PROBE_ROWS rounds
+        # alike (fewer rows take the small kernels, whose agreement can hold on random data
+        # and fail on a model's: seen). Counts are tried from the top down and each draw stops
+        # at its first disagreement: no count below the answer is ever computed
+        least = MIN_ROWS
         with torch.inference_mode():
             for _ in range(2):  # two draws: one may round alike by chance
                 out_features, in_features = shape
@@ -126,13 +130,10 @@ def row_padding(shape: tuple[int, ...], precision: str, packed: bool) -> list[in
                     return _packed_product(rows, w) if packed else torch.nn.functional.linear(rows, w)
 
                 reference = product(x[:PROBE_ROWS])
-                good &= {m for m in good if torch.equal(product(x[:m]), reference[:m])}
-        # the fewest rows from which every count rounds alike; fewer rows take the small
-        # kernels, whose agreement can hold on random data and fail on a model's (seen)
-        least = PROBE_ROWS
-        while least > 1 and least - 1 in good:
-            least -= 1
-        least = max(least, MIN_ROWS)
+                m = PROBE_ROWS - 1
+                while m >= least and torch.equal(product(x[:m]), reference[:m]):
+                    m -= 1
+                least = max(least, m + 1)
         _PADDING[key] = [max(m, least) for m in range(PROBE_ROWS + 1)]
     return _PADDING[key]
 
