@@ -6,4 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh main
 . .venv/bin/activate
+# the set-up left the modules uncompiled: the run compiles what it imports and keeps it
+unset PYTHONDONTWRITEBYTECODE
 exec assay assess cn-public-chatbot --target local:smollm2 --max-tokens 96 --concurrency 128 "$@"
