@@ -196,3 +196,24 @@ def test_a_small_sample_gets_an_extra_the_bank_can_supply(sqlite_url: str) -> No
     assert rr.verdict == Verdict.UNDETERMINED  # 0/100 over-refusals, but the minimum sample is 300
     assert rr.extra_samples_needed == 200 and not rr.bank_exhausted
     assert rr.bank_available == _bank_size() - 100
+
+
+def test_assess_says_how_many_answers_came_from_the_cache(sqlite_url: str, tmp_path: Path) -> None:
+    """A second assessment of the same target replays the first one's answers: its summary
+    line says so instead of counting them as answered by the target now."""
+    from typer.testing import CliRunner
+
+    from assay.cli import app
+
+    def summary(out: str) -> str:
+        return " ".join(out.split())
+
+    args = ["assess", "cn-public-chatbot", "-t", "python:known_bots:refuse", "--db", sqlite_url,
+            "-o", str(tmp_path / "r.html")]  # fmt: skip
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    answered = int(summary(first.stdout).split(" answered (0 from cache)")[0].rsplit(" ", 1)[1])
+    assert answered > 0
+    second = CliRunner().invoke(app, args)
+    assert second.exit_code == 0, second.output
+    assert f"{answered} answered ({answered} from cache)" in summary(second.stdout)

@@ -516,8 +516,9 @@ def assess_cmd(
     run = result.run
     stats = result.stats
     console.print(
-        f"run [bold]{run.id}[/] · {run.status} · {run.stopping} · {stats.done} answered, "
-        f"{stats.skipped} not needed (settled early), {stats.errors} with errors, in {stats.elapsed_s:.1f} s"
+        f"run [bold]{run.id}[/] · {run.status} · {run.stopping} · {stats.done} answered "
+        f"({stats.cached} from cache), {stats.skipped} not needed (settled early), "
+        f"{stats.errors} with errors, in {stats.elapsed_s:.1f} s"
     )
     if result.interrupted:
         _resume_hint(run.id, db)
