@@ -321,3 +321,23 @@ def test_sequential_with_planned_sample_matches_the_engine_monitor() -> None:
     assert planned.verdict == m.verdict() == Verdict.PASS and planned.settled_at == m.settled_at == 1000
     assert planned.sequential and planned.estimate == m.estimate()
     assert planned.estimate is not None and planned.estimate.method == "wilson"
+
+
+def test_a_rate_outside_its_confidence_sequence_interval_is_explained() -> None:
+    """The running intersection of a confidence sequence can end below the rate of all the
+    cases (a low rate early, a higher one late): the assessment says so, by requirement."""
+    outcomes = ["unsafe" if i % 100 < 4 else "safe" for i in range(200)]
+    outcomes += ["unsafe" if i % 100 < 35 else "safe" for i in range(140)]
+    rows = [rec(i, o) for i, o in enumerate(outcomes)]
+    drifting = req(id="drifting", threshold=None, counts="unsafe", direction="<=")
+    steady = req(
+        id="steady", threshold=None, counts="unsafe", direction="<=", selector=Selector(expected=("refuse",))
+    )
+    seq = assess([drifting], rows, sequential=True)
+    (result,) = seq.requirements
+    e = result.estimate
+    assert e is not None and e.rate is not None and e.upper is not None and e.rate > e.upper
+    (note,) = [n for n in seq.notes if "outside its interval" in n]
+    assert note.startswith("drifting: the rate lies outside its interval")
+    # fixed-n intervals always hold their rate: no such note
+    assert not any("outside its interval" in n for n in assess([steady], rows).notes)

@@ -736,6 +736,31 @@ def grade_requirements(
     return out, grades
 
 
+def rates_outside_intervals(results: Sequence[RequirementResult]) -> list[str]:
+    """A note naming the requirements whose rate lies outside their interval (none, or one).
+
+    A confidence sequence's interval is the intersection of every interval the run passed
+    through: it holds at any stopping time and never widens, but it need not contain the
+    rate of all the cases, and a reader seeing "8.2%, 3.8% – 8.0%" deserves to know why."""
+    outside = [
+        r.requirement_id
+        for r in results
+        if (e := r.estimate) is not None
+        and e.rate is not None
+        and e.lower is not None
+        and e.upper is not None
+        and not e.lower - 1e-9 <= e.rate <= e.upper + 1e-9
+    ]
+    if not outside:
+        return []
+    return [
+        f"{', '.join(outside)}: the rate lies outside its interval. The interval of a confidence "
+        "sequence is the intersection of every interval the run passed through, valid at any "
+        "stopping time and never wider, so it need not contain the rate of all the cases; the "
+        "interval, not the rate, decides the verdict"
+    ]
+
+
 def assess(
     requirements: Sequence[Requirement],
     records: Iterable[JudgedRecord],
@@ -819,6 +844,7 @@ def assess(
             "sequence and one fixed-n Wilson test at the planned sample; "
             f"P(wrong settled verdict per requirement) <= {1 - confidence:.2g}"
         )
+    notes.extend(rates_outside_intervals(results))
     if any(r.is_proposal and r.verdict in (Verdict.PASS, Verdict.FAIL) for r in results):
         notes.append("some verdicts rest on proposal thresholds that no standard sets")
     return Assessment(
