@@ -9,6 +9,7 @@ raw in a file the output is redirected to. Error messages also pass secret redac
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -18,7 +19,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -36,9 +37,39 @@ from assay.core.errors import AssayError
 from assay.core.secrets import scrub
 from assay.core.text import json_safe, terminal_safe
 
+#: width of output that goes to no terminal (a log, a pipe, CI) when COLUMNS is not set:
+#: rich's 80 columns cut a requirement id to "tc260-0…" in a results table
+UNSIZED_WIDTH = 160
+
+
+def _width_known(environ: Any) -> bool:
+    """A terminal on a standard stream, or COLUMNS, says how wide the output is."""
+    columns = environ.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        return True
+    for fd in (0, 1, 2):
+        try:
+            if os.get_terminal_size(fd).columns:
+                return True
+        except (AttributeError, ValueError, OSError):
+            continue
+    return False
+
 
 class SafeConsole(Console):
-    """A rich Console that neutralises control and bidi characters in every string."""
+    """A rich Console that neutralises control and bidi characters in every string, and
+    writes `UNSIZED_WIDTH` columns where no terminal or COLUMNS gives a width."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        dims = super().size
+        if self._width is None and not _width_known(self._environ):
+            return ConsoleDimensions(UNSIZED_WIDTH, dims.height)
+        return dims
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
 
     def render_str(self, text: str, **kwargs: Any) -> Text:
         return super().render_str(terminal_safe(text), **kwargs)
