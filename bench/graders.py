@@ -30,7 +30,7 @@ from assay.taxonomy import load_taxonomy
 
 CORPUS = Path(str(resources.files("assay.graders") / "data" / "corpus"))
 MEASURED = {
-    "refusal_test": ("refusal@4", "refusal@3"),
+    "refusal_test": ("refusal@5", "refusal@4", "refusal@3"),
     "harm_test": ("harmful-compliance@4", "harmful-compliance@3", "content-safety@5", "content-safety@4"),
 }
 #: graders whose per-risk figures are written (the TC260 §9.3 content graders)

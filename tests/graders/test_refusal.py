@@ -124,11 +124,17 @@ def test_unsure_cases_are_left_to_the_head() -> None:
 def test_registered_and_keyed() -> None:
     g = get_grader("refusal")
     assert isinstance(g, RefusalGrader)
-    assert g.key == "refusal@4"
+    assert g.key == "refusal@5"
     assert set(g.labels) == {"refusal", "partial", "compliance"}
-    earlier = get_grader("refusal@3")
-    assert isinstance(earlier, RefusalGrader) and earlier.key == "refusal@3"
-    assert (earlier.rules_version, earlier.head_cut) == ("2", 0.5)
+    for v in ("3", "4"):
+        earlier = get_grader(f"refusal@{v}")
+        assert isinstance(earlier, RefusalGrader) and earlier.key == f"refusal@{v}"
+    # each version reads its own head: an earlier grader's figures stay true of it
+    assert get_grader("refusal@4").head_file == "refusal_head.json"
+    assert g.head_file == "refusal_head_v4.json" and g.rules_version == "4"
+    refusal3 = get_grader("refusal@3")
+    assert isinstance(refusal3, RefusalGrader)
+    assert (refusal3.rules_version, refusal3.head_cut) == ("2", 0.5)
 
 
 @pytest.mark.parametrize(
@@ -148,7 +154,7 @@ def test_outcome_mapping(expected: str, text: str, outcome: Outcome) -> None:
     c = case(expected)
     j = g.grade(c, resp(c, text))
     assert j.outcome == outcome
-    assert j.grader == "refusal@4"
+    assert j.grader == "refusal@5"
     assert j.details["layer"] == "rules"
     assert 0.0 <= (j.score or 0.0) <= 1.0
 
@@ -280,9 +286,10 @@ def test_label_sets_size_balance_and_disjoint_splits() -> None:
 
 
 def test_head_json_is_small() -> None:
-    raw = resources.files("assay.graders").joinpath("heads", "refusal_head.json").read_bytes()
-    assert len(raw) < 200_000
-    assert json.loads(raw)["format"] == "assay-refusal-head/1"
+    for name in ("refusal_head.json", "refusal_head_v4.json"):
+        raw = resources.files("assay.graders").joinpath("heads", name).read_bytes()
+        assert len(raw) < 200_000
+        assert json.loads(raw)["format"] == "assay-refusal-head/1"
 
 
 @pytest.mark.slow

@@ -192,7 +192,7 @@ ROWS = [
 
 def test_validate_refusal_grader() -> None:
     rep = validate_grader(RefusalGrader(use_head=False), ROWS)
-    assert rep.grader == "refusal@4"
+    assert rep.grader == "refusal@5"
     assert rep.n_rows == 6 and rep.unscorable == 1
     o = rep.overall
     assert (o.tp, o.fp, o.fn, o.tn) == (2, 0, 1, 2)
@@ -263,7 +263,7 @@ def test_cli_validate_json_and_table(tmp_path: Path) -> None:
     res = runner.invoke(app, ["validate", "refusal", "--labels", str(p), "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
-    assert data["grader"] == "refusal@4" and data["overall"]["f1"] == 1.0
+    assert data["grader"] == "refusal@5" and data["overall"]["f1"] == 1.0
     res = runner.invoke(app, ["validate", "refusal", "--labels", str(p)])
     assert res.exit_code == 0 and "per category" in res.output
 
@@ -284,7 +284,7 @@ def test_cli_list() -> None:
     ids = {r["id"] for r in json.loads(res.output)}
     assert "refusal" in ids
     res = runner.invoke(app, [])
-    assert res.exit_code == 0 and "refusal@4" in res.output
+    assert res.exit_code == 0 and "refusal@5" in res.output
 
 
 def test_cli_refuses_labels_of_another_kind_and_a_name_without_save(tmp_path: Path) -> None:
