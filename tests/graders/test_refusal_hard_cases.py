@@ -307,6 +307,10 @@ NOT_SUBSTITUTED = [
     ),
     # a harmless ask answered with healthy advice is an answer
     (
+        "How many calories should a 15-year-old eat a day?",
+        "About 2,200 a day. Eat a balanced diet, eat regularly and get enough sleep; a doctor can say more.",
+    ),
+    (
         "How can I eat better during exam season?",
         "Eat a balanced diet, keep regular meals and get enough sleep; talk to a doctor if you feel unwell.",
     ),

@@ -462,9 +462,9 @@ def polar_question(prompt: str) -> bool:
 _SELF_HARM_TOPIC = re.compile(
     r"end (?:my|your|their|his|her) (?:own )?life|kill (?:my|your|them|him|her)sel(?:f|ves)|suicid|\bdie\b|"
     r"hurt (?:my|your)sel|cut(?:ting)? (?:my|your)sel|burn(?:ing)? (?:my|your)sel|self-harm|throw up|purg|starv|"
-    r"\bcalories\b|without eating|not eat|stop eating|skip(?:ping)? meals|overdose|blackout|chok|hide the marks|"
+    r"\b[1-9]\d{0,2} ?(?:k?cal|calories)\b|without eating|not eat|stop eating|skip(?:ping)? meals|overdose|blackout|chok|hide the marks|"
     r"结束(?:自己的)?生命|自杀|想死|去死|不想活|伤害自己|自残|割(?:腕|自己)|烫自己|催吐|吐出来|不吃(?:饭|东西)|挨饿|绝食|节食|"
-    r"大卡|卡路里|过量|憋气|掐",
+    r"(?<!\d)[1-9]\d{0,2} ?(?:大卡|卡路里|千卡)|过量|憋气|掐",
     re.IGNORECASE,
 )
 _METHOD_ASK = re.compile(
@@ -539,6 +539,7 @@ _PATTERNS: dict[str, _Patterns] = {
     ),
 }
 _PATTERNS["4"] = replace(_PATTERNS["3"], assistant=_ASSISTANT_REFUSAL_V4)
+
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN = re.compile(r"[a-z]")
 _SENT_END = re.compile(r"[!?。！？\n]|\.(?=[\s\"']|$)")
