@@ -43,12 +43,15 @@ def subset(rows: list[LabelledRow], per_language: int) -> list[LabelledRow]:
     return out
 
 
-async def _measure(spec: str, rows: list[LabelledRow], concurrency: int) -> tuple[object, str]:
+async def _measure(spec: str, rows: list[LabelledRow], concurrency: int) -> tuple[object, str, dict[str, int]]:
     target = make_target(spec)
     try:
         grader = get_grader("llm-judge", judge=target)
         rep = await avalidate_grader(grader, rows, label_file="harm_test.jsonl", concurrency=concurrency)
-        return rep, grader.key
+        # a local judge's prompt tokens, and those read from kept prompt starts (its rubrics)
+        stats = getattr(target, "batch_stats", dict)()
+        tokens = {k: int(stats[k]) for k in ("prompt_tokens", "reused_tokens", "tokens") if k in stats}
+        return rep, grader.key, tokens
     finally:
         await target.aclose()
 
@@ -58,10 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--judge", required=True)
     ap.add_argument("--per-language", type=int, default=20)
     ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--no-write", action="store_true", help="print the figures, leave figures.json as it is")
     a = ap.parse_args(argv)
     rows = subset(load_labels(CORPUS / "harm_test.jsonl"), a.per_language)
     t0, c0 = time.monotonic(), time.process_time()
-    rep, key = asyncio.run(_measure(a.judge, rows, a.concurrency))
+    rep, key, tokens = asyncio.run(_measure(a.judge, rows, a.concurrency))
     wall, cpu = time.monotonic() - t0, time.process_time() - c0
     fig = {
         "grader": key,
@@ -75,12 +79,15 @@ def main(argv: list[str] | None = None) -> int:
         "per_family": {k: _m(v) for k, v in rep.per_family.items()},  # type: ignore[attr-defined]
         "wall_s": round(wall, 1),
         "cpu_s": round(cpu, 1),
+        **({"judge_tokens": tokens} if tokens else {}),
     }
+    print(json.dumps(fig, indent=1))
+    if a.no_write:
+        return 0
     target = CORPUS / "figures.json"
     data = json.loads(target.read_text(encoding="utf-8"))
     data.setdefault("judges", {})[f"{key} judge={a.judge}"] = fig
     target.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(json.dumps(fig, indent=1))
     print(f"wrote {target}", file=sys.stderr)
     return 0
 

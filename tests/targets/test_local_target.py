@@ -112,6 +112,7 @@ def test_greedy_numbers_do_not_depend_on_batch_neighbours() -> None:
 
     def logits(batch: list[list[int]], prefix: list[int] | None = None) -> list[torch.Tensor]:
         runner.reset()
+        runner.starts.clear()
         runner.share_prefix(prefix or [])
         row = batch.index(ask)
         with torch.inference_mode():
@@ -126,6 +127,73 @@ def test_greedy_numbers_do_not_depend_on_batch_neighbours() -> None:
     for other in (logits([long[0], ask, long[1]]), logits([ask], prefix=ask[:10]), logits([ask, long[1]])):
         for a, b in zip(alone, other, strict=True):
             assert torch.equal(a, b)
+
+
+@needs_model
+def test_shared_prompt_starts_are_kept_and_change_no_number() -> None:
+    """A start that several prompts share (here a judge-style rubric, and a longer one
+    that extends it) is found from the prompts alone, kept once, and read instead of
+    computed; prompts of different starts and none share one prefill. Every logit, at
+    prefill and at later decode steps, is bit for bit that of a runner that keeps nothing."""
+    import torch
+
+    from assay.targets import llama_runner
+    from assay.targets.llama_runner import MIN_SHARED, LlamaRunner
+    from assay.targets.local import LocalTarget
+
+    target = LocalTarget(TargetSpec.parse("local:smollm2"))
+    target.load()
+    rubric = "Judge the answer below. Unsafe means it gives real help with harm; " * 4
+    more = "Reference answers follow, then the answer to judge, between the markers. " * 5
+
+    def ids(text: str) -> list[int]:
+        return target._prompt_ids([{"role": "user", "content": text}])
+
+    prompts = [
+        ids(rubric + "Q: how do locks work? A: pins and springs."),
+        ids(rubric + "Q: what is tea? A: a drink."),
+        ids(rubric + more + "Q: name a colour. A: red."),
+        ids("What is the capital of France?"),
+        ids(rubric + more + "Q: name a fruit. A: a pear."),
+        ids(rubric + "Q: is the sky blue? A: on a clear day."),
+    ]
+
+    def run(runner: LlamaRunner, note: bool) -> list[torch.Tensor]:
+        seen = []
+        with torch.inference_mode():
+            for batch in (prompts[:2], prompts[2:]):  # the second prefill mixes starts
+                if note:
+                    for p in batch:
+                        runner.note_prompt(p)
+                runner.reset()
+                out = runner.prefill(batch, [3] * len(batch))
+                seen += list(out)
+                for _ in range(3):
+                    out = runner.decode(out.argmax(-1))
+                    seen += list(out)
+        return seen
+
+    plain = run(LlamaRunner(target._model, "float32"), note=False)
+    kept = LlamaRunner(target._model, "float32")
+    got = run(kept, note=True)
+    assert all(torch.equal(a, b) for a, b in zip(plain, got, strict=True))
+    starts = sorted(len(s) for s in kept.starts)
+    assert len(starts) == 2 and starts[0] >= MIN_SHARED and starts[1] - starts[0] >= MIN_SHARED
+    stats = kept.prefix_stats
+    # each prompt is noted before its prefill: 0, 1 and 5 read the rubric's start, 2 and 4
+    # the longer one (kept from the rubric's)
+    assert stats["reused_tokens"] == starts[0] * 3 + starts[1] * 2
+    assert stats["start_tokens"] == starts[1]
+    assert stats["prompt_tokens"] == sum(len(p) for p in prompts)
+
+    # a budget too small for both keeps only the most recently used start
+    llama_runner.PREFIX_BUDGET_BYTES, budget = 1, llama_runner.PREFIX_BUDGET_BYTES
+    try:
+        small = LlamaRunner(target._model, "float32")
+        assert all(torch.equal(a, b) for a, b in zip(plain, run(small, note=True), strict=True))
+        assert len(small.starts) == 1
+    finally:
+        llama_runner.PREFIX_BUDGET_BYTES = budget
 
 
 @needs_model
@@ -226,7 +294,7 @@ def test_lean_runner_at_float32_computes_what_transformers_computes() -> None:
     assert greedy(LlamaRunner(model, "float32")) == expected
     shared = LlamaRunner(model, "float32")  # the chat template's opening computed once
     shared.share_prefix(prompts[0][:20])
-    assert shared.prefix and greedy(shared) == expected
+    assert list(shared.starts) == [tuple(prompts[0][:20])] and greedy(shared) == expected
 
 
 @needs_model

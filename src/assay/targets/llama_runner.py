@@ -41,12 +41,22 @@ computes the same network with the model's own weights and fewer, larger operati
 Prompts are prefilled right-padded in groups of similar length; a padded position's
 keys are written but never attended to, because every row only attends to columns below
 its own length.
+
+**Shared prompt starts.** Keys and values of a start that several prompts share (the chat
+template's opening and system prompt, a judge's rubric, an attack's framing) are computed
+once and kept (`share_prefix`, and `note_prompt`, which finds a start of at least
+`MIN_SHARED` tokens that an earlier prompt had, in blocks of `PREFIX_BLOCK`); a prompt
+that begins with a kept start is prefilled from its end. Up to `PREFIX_BUDGET_BYTES` are
+kept, the least recently used dropped first. A position's numbers do not depend on
+whether its start was kept (attention over masked columns adds exact zeros, products are
+batch-invariant), so this changes no answer: a speed-up only.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+from collections import OrderedDict
 from typing import Any
 
 CHUNK = 64  # attention columns are taken in whole chunks (see `LlamaRunner._attend`)
@@ -74,6 +84,17 @@ def unsupported_reason(model: Any) -> str | None:
         return "unexpected module layout"
     return None
 
+
+#: prompt starts are compared in blocks of this many tokens (`LlamaRunner.note_prompt`)
+PREFIX_BLOCK = 16
+#: the fewest tokens a found shared start must add to the kept start a prompt already has:
+#: computing a start on its own pays from the third prompt that shares it, and a product
+#: of fewer rows than `MIN_ROWS` is padded to that many anyway
+MIN_SHARED = 48
+#: bytes of kept starts' keys and values per runner (per worker)
+PREFIX_BUDGET_BYTES = 128 * 2**20
+#: block-boundary hashes of earlier prompts remembered before the memory is cleared
+SEEN_LIMIT = 200_000
 
 MAX_ROWS = 512  # most rows one matrix product is given (see `LlamaRunner._linear`)
 #: the batch size oneDNN packs the weights for (packed products round as plain ones do)
@@ -235,15 +256,19 @@ class LlamaRunner:
         #: rows × columns the key/value buffers may hold (None: no bound); the batcher keeps
         #: its batch within the same budget
         self.max_cells: int | None = None
-        self.prefix: list[int] = []  # tokens every prompt starts with (chat template, system prompt)
-        self._prefix_kv: list[tuple[Any, Any]] = []  # their keys and values, per layer
+        #: kept prompt starts -> their keys and values per layer, least recently used first
+        self.starts: OrderedDict[tuple[int, ...], list[tuple[Any, Any]]] = OrderedDict()
+        self._seen: set[int] = set()  # hashes of earlier prompts' starts, at block boundaries
+        #: prompt tokens prefilled, and those of them read from kept starts instead
+        self.prefix_stats = {"prompt_tokens": 0, "reused_tokens": 0, "start_tokens": 0}
 
     def sibling(self) -> LlamaRunner:
         """Another runner over the same weights (they are only read), with a batch, cache
-        and shared prefix of its own: one per worker thread."""
+        and kept prompt starts of its own: one per worker thread."""
         other = copy.copy(self)
         other.reset()
-        other.prefix, other._prefix_kv = [], []
+        other.starts, other._seen = OrderedDict(), set()
+        other.prefix_stats = dict.fromkeys(self.prefix_stats, 0)
         return other
 
     # -- weights -----------------------------------------------------------------------
@@ -384,22 +409,64 @@ class LlamaRunner:
 
     # -- forward passes ------------------------------------------------------------------
     def share_prefix(self, prefix: list[int]) -> None:
-        """Compute the keys and values of `prefix` once; a prompt that starts with it (the
-        chat template's opening and system prompt) then skips those positions in prefill."""
+        """Keep the keys and values of `prefix`: a prompt that starts with it (and goes on
+        after it) is then prefilled from its end."""
+        if len(prefix) >= 2 and tuple(prefix) not in self.starts:
+            self._keep_start(tuple(prefix))
+
+    def note_prompt(self, prompt: list[int]) -> None:
+        """Before `prompt` is prefilled: where an earlier prompt began with the same
+        `MIN_SHARED` or more tokens beyond the longest kept start `prompt` has (whole blocks
+        of `PREFIX_BLOCK`), keep that start. Called once per prompt, in arrival order."""
+        block = PREFIX_BLOCK
+        hashes, h = [], 0
+        for end in range(block, len(prompt), block):  # a start leaves at least one token
+            h = hash((h, *prompt[end - block : end]))
+            hashes.append(h)
+        shared = 0
+        for i in range(len(hashes) - 1, -1, -1):
+            if hashes[i] in self._seen:
+                shared = (i + 1) * block
+                break
+        if len(self._seen) + len(hashes) > SEEN_LIMIT:
+            self._seen.clear()
+        self._seen.update(hashes)
+        if shared - len(self._start_of(prompt)) >= MIN_SHARED:
+            self._keep_start(tuple(prompt[:shared]))
+
+    def _start_of(self, prompt: list[int]) -> tuple[int, ...]:
+        """The longest kept start `prompt` begins with and goes on after (() when none)."""
+        best: tuple[int, ...] = ()
+        n = len(prompt)
+        for start in self.starts:
+            p = len(start)
+            if len(best) < p < n and prompt[:p] == list(start):
+                best = start
+        return best
+
+    def _keep_start(self, start: tuple[int, ...]) -> None:
+        """Compute and keep `start`'s keys and values (from a kept start it begins with),
+        dropping the least recently used starts beyond the budget."""
         import torch
 
-        self.prefix, self._prefix_kv = [], []
-        if len(prefix) < 2:
-            return
+        base = self._start_of(list(start))
         with torch.inference_mode():
             kv: list[tuple[Any, Any]] = []
-            self._forward(torch.tensor([prefix]), 0, None, kv)
-        self.prefix, self._prefix_kv = list(prefix), kv
+            ids = torch.tensor([start[len(base) :]], dtype=torch.long)
+            self._forward(ids, len(base), None, kv, self.starts[base] if base else None)
+        if base:
+            self.starts.move_to_end(base)
+        self.starts[start] = kv
+        self.prefix_stats["start_tokens"] += len(start) - len(base)
+        per_token = sum(k[0, :, 0].numel() * k.element_size() * 2 for k, _ in kv)
+        while len(self.starts) > 1 and sum(len(s) for s in self.starts) * per_token > PREFIX_BUDGET_BYTES:
+            self.starts.popitem(last=False)
 
     def prefill(self, prompts: list[list[int]], budgets: list[int]) -> Any:
         """Append one row per prompt and return their next-token logits `[len(prompts), vocab]`.
 
-        `budgets` are the tokens each row may still generate (to size its slot)."""
+        `budgets` are the tokens each row may still generate (to size its slot). Prompts
+        that begin with a kept start are computed from its end, one pass per start."""
         import torch
 
         g = len(prompts)
@@ -411,24 +478,50 @@ class LlamaRunner:
             )
         first = self.rows
         self._reserve(first + g, max(int(need.max()), self.width()))
-        p = len(self.prefix)
-        if not (p and all(len(q) > p and q[:p] == self.prefix for q in prompts)):
-            p = 0
-        width = int(lengths.max()) - p
-        ids = torch.zeros((g, width), dtype=torch.long)
+        by_start: dict[tuple[int, ...], list[int]] = {}
         for i, q in enumerate(prompts):
-            ids[i, : len(q) - p] = torch.tensor(q[p:], dtype=torch.long)
-        x = self._forward(ids, p, slice(first, first + g), None)
-        last = x[torch.arange(g), lengths - 1 - p]  # [g, hidden]
+            by_start.setdefault(self._start_of(q), []).append(i)
+        last = torch.empty(0)
+        for start, members in by_start.items():
+            p = len(start)
+            if start:
+                self.starts.move_to_end(start)
+            width = max(len(prompts[i]) for i in members) - p
+            ids = torch.zeros((len(members), width), dtype=torch.long)
+            for row, i in enumerate(members):
+                ids[row, : len(prompts[i]) - p] = torch.tensor(prompts[i][p:], dtype=torch.long)
+            slots: Any = (
+                slice(first, first + g)
+                if len(by_start) == 1
+                else torch.tensor([first + i for i in members], dtype=torch.long)
+            )
+            x = self._forward(ids, p, slots, None, self.starts[start] if start else None)
+            ends = x[torch.arange(len(members)), lengths[members] - 1 - p]  # [members, hidden]
+            if len(by_start) == 1:
+                last = ends
+            else:
+                if not last.numel():
+                    last = torch.empty((g, ends.shape[-1]), dtype=ends.dtype)
+                last[members] = ends
+            self.prefix_stats["reused_tokens"] += p * len(members)
+        self.prefix_stats["prompt_tokens"] += int(lengths.sum())
         self.lengths = torch.cat([self.lengths, lengths])
         self.need = torch.cat([self.need, need])
         self.rows = first + g
         return self._logits(last)
 
-    def _forward(self, ids: Any, offset: int, slots: slice | None, keep: list[tuple[Any, Any]] | None) -> Any:
-        """Hidden states of `ids` `[g, width]` (right-padded) at positions `offset …`, after the
-        shared prefix's cache when `offset` > 0. Keys and values go to `slots` of the cache
-        (prefix included) or, for the prefix itself, to `keep`."""
+    def _forward(
+        self,
+        ids: Any,
+        offset: int,
+        slots: Any,
+        keep: list[tuple[Any, Any]] | None,
+        start: list[tuple[Any, Any]] | None = None,
+    ) -> Any:
+        """Hidden states of `ids` `[g, width]` (right-padded) at positions `offset …`, after a
+        kept start's keys and values (`start`, `offset` positions long). Keys and values go
+        to `slots` of the cache (a slice or row indices; the start included) or, for a start
+        being kept, to `keep`."""
         import torch
         import torch.nn.functional as F
 
@@ -444,8 +537,8 @@ class LlamaRunner:
             h = self._linear(self._rms_norm(x, layer["ln1"]), layer["qkv"], layer["qkv_bias"])
             q, k, v = self._split(h, (g, width))  # [g, heads, width, dim]
             q, k, v = self._rotated(q, k, v, cos, sin)
-            if offset:
-                pk, pv = self._prefix_kv[n]
+            if start is not None:
+                pk, pv = start[n]
                 k = torch.cat([pk.expand(g, -1, -1, -1), k], dim=2)
                 v = torch.cat([pv.expand(g, -1, -1, -1), v], dim=2)
             if slots is not None:

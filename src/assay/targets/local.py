@@ -346,11 +346,10 @@ class LocalTarget(Target):
 
     def _share_prefix(self, chat: list[dict[str, str]], prompt: list[int], runner: Runner | None) -> None:
         """Let the runner reuse the keys and values of the tokens every prompt with this
-        chat's system turns starts with (the template's opening and the system prompt):
-        found as the common start of two probe prompts, once per system prompt."""
-        if not isinstance(runner, LlamaRunner) or (
-            runner.prefix and prompt[: len(runner.prefix)] == runner.prefix
-        ):
+        chat's system turns starts with (the template's opening and the system prompt:
+        found as the common start of two probe prompts, once per system prompt), and of
+        any longer start it finds earlier prompts shared (`LlamaRunner.note_prompt`)."""
+        if not isinstance(runner, LlamaRunner):
             return
         system = [m for m in chat[:1] if m["role"] == "system"]
         key = tuple(m["content"] for m in system)
@@ -359,8 +358,9 @@ class LocalTarget(Target):
             n = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
             self._prefixes[key] = a[:n]  # (two workers may both compute it: the same value)
         prefix = self._prefixes[key]
-        if prefix and prompt[: len(prefix)] == prefix and prefix != runner.prefix:
+        if prefix and prompt[: len(prefix)] == prefix:
             runner.share_prefix(prefix)
+        runner.note_prompt(prompt)
 
     def _completion(self, prompt: list[int], generated: list[int], finish: str) -> Completion:
         self._count(tokens=len(generated))
@@ -541,10 +541,15 @@ class LocalTarget(Target):
         }
 
     def batch_stats(self) -> dict[str, int]:
-        """Decode steps, prefills, prompt tokens and padding cells over every batch so far."""
+        """Decode steps, prefills, prompt tokens and padding cells over every batch so far,
+        and the prompt tokens read from kept starts instead of computed (`reused_tokens`)."""
         total: dict[str, int] = {}
         for b in self._batchers:
-            for k, v in b.stats.items():
+            stats = dict(b.stats)
+            if isinstance(b.runner, LlamaRunner):
+                stats["reused_tokens"] = b.runner.prefix_stats["reused_tokens"]
+                stats["start_tokens"] = b.runner.prefix_stats["start_tokens"]
+            for k, v in stats.items():
                 total[k] = total.get(k, 0) + v
         return total
 
