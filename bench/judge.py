@@ -43,7 +43,9 @@ def subset(rows: list[LabelledRow], per_language: int) -> list[LabelledRow]:
     return out
 
 
-async def _measure(spec: str, rows: list[LabelledRow], concurrency: int) -> tuple[object, str, dict[str, int]]:
+async def _measure(
+    spec: str, rows: list[LabelledRow], concurrency: int
+) -> tuple[object, str, dict[str, int]]:
     target = make_target(spec)
     try:
         grader = get_grader("llm-judge", judge=target)
