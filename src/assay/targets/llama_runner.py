@@ -545,7 +545,7 @@ class LlamaRunner:
                 self.keys[n][slots, :, : k.shape[2]] = k
                 self.values[n][slots, :, : v.shape[2]] = v
             if keep is not None:
-                keep.append((k, v))
+                keep.append((k.contiguous(), v.contiguous()))  # not views holding all of q, k, v
             if span > k.shape[2]:  # whole chunks of columns; the padding is masked
                 k = F.pad(k, (0, 0, 0, span - k.shape[2]))
                 v = F.pad(v, (0, 0, 0, span - v.shape[2]))
