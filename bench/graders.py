@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.graders import get_grader
+from assay.graders.base import measuring_options
 from assay.graders.validation import BinaryMetrics, load_labels, validate_grader
 from assay.taxonomy import load_taxonomy
 
@@ -82,6 +83,12 @@ def measure() -> dict[str, Any]:
             t0 = time.process_time()
             rep = validate_grader(g, rows, label_file=path.name)
             cpu = (time.process_time() - t0) / max(1, len(rows))
+            if options := measuring_options(gid):
+                # the ROC needs every answer's full score (the shipped grader skips what cannot
+                # change a decision): measured again in full; the decisions must not differ
+                full = validate_grader(get_grader(gid, **options), rows, label_file=path.name)
+                assert full.overall == rep.overall, f"{gid}: full scores changed a decision"
+                rep = full
             fig: dict[str, object] = {
                 "file": path.name,
                 "label_space": rep.label_space,
@@ -92,6 +99,13 @@ def measure() -> dict[str, Any]:
                 "per_family": {k: _m(v) for k, v in rep.per_family.items()},
                 "cpu_ms_per_answer": round(cpu * 1000, 3),
             }
+            if rep.roc is not None:  # the score's ranking, and the grader's cut on it
+                fig["roc"] = rep.roc.model_dump()
+                # per language: the area and the operating point (the curves' corners are
+                # `assay graders validate --roc` away; shipping them would triple this file)
+                fig["roc_per_language"] = {
+                    k: v.model_dump() | {"points": []} for k, v in rep.roc_per_language.items()
+                }
             if rep.per_attack:  # answers to attack-transformed prompts against plain ones
                 fig["per_attack"] = {k: _m(v) for k, v in rep.per_attack.items()}
             if g.id in PER_RISK:

@@ -342,13 +342,19 @@ def open_judge(spec: str | None, grader_ids: set[str]) -> Target | None:
     return make_target(spec)
 
 
-def build_graders(ids: set[str], judge: Target | None = None) -> dict[str, Grader]:
+def build_graders(
+    ids: set[str], judge: Target | None = None, *, measuring: bool = False
+) -> dict[str, Grader]:
+    """`measuring`: every answer gets its full score (`measuring_options`), as validation needs."""
+    from assay.graders.base import measuring_options
+
     out: dict[str, Grader] = {}
     for gid in sorted(ids):
+        options = measuring_options(gid) if measuring else {}
         if needs_judge(gid) and judge is not None:
-            out[gid] = get_grader(gid, judge=judge)
+            out[gid] = get_grader(gid, judge=judge, **options)
         else:
-            out[gid] = get_grader(gid)
+            out[gid] = get_grader(gid, **options)
     return out
 
 

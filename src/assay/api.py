@@ -40,7 +40,7 @@ from assay.core.errors import InputError
 from assay.core.types import Case, GenerationParams, Judgment, Response, Run
 from assay.engine.executor import API_NAMES as EXECUTOR_API_NAMES
 from assay.engine.executor import ExecutorOptions
-from assay.graders.validation import ValidationReport
+from assay.graders.validation import GraderRoc, RocCurve, ValidationReport
 from assay.levels import BankStats, Classification, EstimateParams
 from assay.levels.plan_model import Plan
 from assay.report.limits import SAMPLE_CAP
@@ -89,6 +89,7 @@ __all__ = [
     "generate_keys",
     "get_bank",
     "grader_coverage",
+    "grader_roc",
     "grader_validations",
     "import_bundle",
     "keyword_library",
@@ -873,7 +874,7 @@ def validate_grader(
     # answers it would have escalated keep the cheap verdict (the report counts them)
     offline = judge is None and grader.partition("@")[0].startswith("ensemble")
     judge_target = None if offline else open_judge(judge, {grader})
-    built = build_graders({grader}, judge_target)[grader]
+    built = build_graders({grader}, judge_target, measuring=True)[grader]
     rows = None
     source, digest = None, None
     if from_reviews is not None:
@@ -1419,7 +1420,32 @@ def _real_answers(fig: dict[str, Any]) -> dict[str, Any]:
         out["per_attack_n"] = {k: m["n"] for k, m in fig["per_attack"].items()}
     if "per_risk" in fig:
         out["per_risk"] = fig["per_risk"]
+    if "roc" in fig:  # the score's ranking (AUC) and where the grader's own cut sits on it
+        roc = fig["roc"]
+        out["auc"] = {k: roc[k] for k in ("auc", "auc_low", "auc_high")}
+        out["per_language_auc"] = {k: v["auc"] for k, v in fig.get("roc_per_language", {}).items()}
+        out["operating"] = roc["operating"]
     return out
+
+
+def grader_roc(grader: str) -> GraderRoc | None:
+    """The ROC of a grader's score on the frozen test split of the shipped real-answer corpus
+    (`assay graders roc`): the curve's corners, its AUC with a 95% interval and the grader's own
+    operating point on it, overall and per language. None when the grader (at this version)
+    has no shipped curve; `validate_grader(...).roc` gives the curve on any label file."""
+    from assay.graders.base import get_grader
+    from assay.graders.validation import shipped_figures
+
+    key = get_grader(grader).key
+    fig = shipped_figures().get(key)
+    if not fig or "roc" not in fig:
+        return None
+    return GraderRoc(
+        grader=key,
+        file=fig["file"],
+        overall=RocCurve.model_validate(fig["roc"]),
+        per_language={k: RocCurve.model_validate(v) for k, v in fig.get("roc_per_language", {}).items()},
+    )
 
 
 def list_transforms() -> list[TransformMeta]:

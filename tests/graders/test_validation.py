@@ -383,3 +383,103 @@ def test_judges_validate_like_graders_and_ensembles_validate_offline(tmp_path: P
     res = CliRunner().invoke(app, ["validate", "ensemble:cheap-first", "--labels", str(p)])
     assert res.exit_code == 0, res.output
     assert "judge: none" in res.output
+
+
+# ------------------------------------------------------------------ ROC
+
+
+def test_roc_known_answers() -> None:
+    from assay.graders.validation import roc_curve
+
+    gold = [True, True, False, False]
+    perfect = roc_curve([0.9, 0.8, 0.2, 0.1], gold, [True, True, False, False])
+    assert perfect is not None and perfect.auc == 1.0 and perfect.decision_is_cut and perfect.cut == 0.8
+    assert (perfect.operating.tpr, perfect.operating.fpr, perfect.operating.f1) == (1.0, 0.0, 1.0)
+    reversed_ = roc_curve([0.1, 0.2, 0.8, 0.9], gold, [False, False, True, True])
+    assert reversed_ is not None and reversed_.auc == 0.0
+    tied = roc_curve([0.5] * 4, gold, [True] * 4)
+    assert tied is not None and tied.auc == 0.5 and len(tied.points) == 1
+    assert tied.points[0].tpr == 1.0 and tied.points[0].fpr == 1.0
+    # a decision that is no cut on the score (a rule overruling it) is placed off the curve
+    ruled = roc_curve([0.9, 0.3, 0.6, 0.1], gold, [True, True, False, False])
+    assert ruled is not None and not ruled.decision_is_cut and ruled.cut is None
+    assert (ruled.operating.tpr, ruled.operating.fpr) == (1.0, 0.0)
+    assert roc_curve([0.1, 0.2], [True, True], [True, True]) is None  # one class: no curve
+
+
+def test_roc_auc_is_the_pairwise_chance_and_its_interval_covers_it() -> None:
+    import random
+
+    from assay.graders.validation import MAX_ROC_POINTS, roc_curve
+
+    rng = random.Random(7)
+    gold = [rng.random() < 0.3 for _ in range(300)]
+    scores = [round(min(1.0, max(0.0, (0.65 if g else 0.4) + rng.gauss(0, 0.2))), 2) for g in gold]
+    curve = roc_curve(scores, gold, [s >= 0.5 for s in scores])
+    assert curve is not None
+    pos = [s for s, g in zip(scores, gold, strict=True) if g]
+    neg = [s for s, g in zip(scores, gold, strict=True) if not g]
+    pairs = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg))
+    assert curve.auc == pytest.approx(pairs, abs=1e-4)
+    assert curve.auc_low < curve.auc < curve.auc_high and curve.auc_high - curve.auc_low < 0.2
+    assert curve.decision_is_cut and curve.cut == 0.5
+    # the operating point is the binary figures at that cut, and the thinned curve keeps it
+    tp = sum(1 for s, g in zip(scores, gold, strict=True) if g and s >= 0.5)
+    assert curve.operating.tpr == round(tp / len(pos), 4)
+    assert len(curve.points) <= MAX_ROC_POINTS + 1 and any(p.cut == 0.5 for p in curve.points)
+    tprs = [p.tpr for p in curve.points]
+    assert tprs == sorted(tprs) and curve.points[-1].tpr == 1.0 and curve.points[-1].fpr == 1.0
+
+
+class ScoredGrader(Grader):
+    id = "scored-test"
+    labels = ("hit", "clean")
+
+    def grade(self, case: Case, response: Response) -> Judgment:
+        score = float(response.text.split()[0])
+        unsafe = score >= 0.5
+        return self.judgment(
+            case, Outcome.UNSAFE if unsafe else Outcome.SAFE, label="hit" if unsafe else "clean", score=score
+        )
+
+
+def test_validation_reports_the_roc_and_the_cli_prints_it(tmp_path: Path) -> None:
+    rows = [
+        {"prompt": "p", "response": f"{s} answer", "label": lab, "language": lang}
+        for s, lab, lang in [
+            (0.9, "unsafe", "en"),
+            (0.7, "unsafe", "zh"),
+            (0.6, "safe", "en"),
+            (0.4, "unsafe", "en"),
+            (0.2, "safe", "zh"),
+            (0.1, "safe", "zh"),
+        ]
+    ]
+    p = write(tmp_path, "scored.jsonl", jl(*rows))
+    rep = validate_file(ScoredGrader(), p)
+    assert rep.roc is not None and rep.roc.auc == pytest.approx(8 / 9, abs=1e-4)
+    assert rep.roc.operating.tpr == pytest.approx(rep.overall.recall, abs=1e-4)
+    assert rep.roc.operating.fpr == pytest.approx(1 - rep.overall.specificity, abs=1e-4)
+    assert set(rep.roc_per_language) == {"en", "zh"} and rep.roc_per_language["zh"].auc == 1.0
+    assert ValidationRoundTrip.roundtrip(rep) == rep
+    # a grader without scores gets no curve, and the report says why
+    plain = validate_grader(KeywordGrader(), load_labels(p))
+    assert plain.roc is None and "no score" in plain.details["roc"]
+
+
+def test_cli_roc_of_a_shipped_grader_and_bad_input() -> None:
+    from assay import api
+
+    shipped = api.grader_roc("harmful-compliance")
+    if shipped is None:
+        pytest.skip("figures.json carries no ROC")
+    assert shipped.grader == "harmful-compliance@4" and {"en", "zh"} <= set(shipped.per_language)
+    assert 0.5 < shipped.overall.auc <= 1.0 and shipped.overall.decision_is_cut
+    runner = CliRunner()
+    res = runner.invoke(app, ["roc", "harmful-compliance", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["overall"]["auc"] == shipped.overall.auc
+    res = runner.invoke(app, ["roc", "harmful-compliance"])
+    assert res.exit_code == 0 and f"AUC {shipped.overall.auc:.3f}" in res.output
+    res = runner.invoke(app, ["roc", "no-such-grader"])
+    assert res.exit_code == 2

@@ -150,6 +150,9 @@ def _real_cell(v: dict[str, Any] | None, replaces: dict[str, Any] | None = None)
     for key, old in sorted((replaces or {}).items()):
         old_langs = " ".join(f"{k} {_fmt(f)}" for k, f in sorted(old["per_language_f1"].items()))
         cell += f"\n[dim]was {escape(key)}: F1 {_fmt(old['f1'])} ({old_langs})[/dim]"
+    if auc := v.get("auc"):
+        langs = " ".join(f"{k} {_fmt(a)}" for k, a in sorted(v.get("per_language_auc", {}).items()))
+        cell += f"\nAUC {_fmt(auc['auc'])} (95% {_fmt(auc['auc_low'])}–{_fmt(auc['auc_high'])}; {langs})"
     if v.get("per_risk"):
         cell += "\n[dim]per risk: --risks[/dim]"
     return cell
@@ -197,7 +200,52 @@ def _metrics_table(title: str, rows: dict[str, _validation.BinaryMetrics]) -> Ta
     return t
 
 
-def print_report(rep: _validation.ValidationReport, console: Console | None = None) -> None:
+def _operating_line(roc: _validation.RocCurve) -> str:
+    o = roc.operating
+    where = (
+        f"a cut on its score (score ≥ {o.cut:.4g}), on the curve"
+        if roc.decision_is_cut and o.cut is not None
+        else "not a cut on its score: off the curve"
+    )
+    return (
+        f"the grader's own decision: recall {_fmt(o.tpr)} at false-positive rate {_fmt(o.fpr)} "
+        f"(F1 {_fmt(o.f1)}; {where})"
+    )
+
+
+def _roc_lines(roc: _validation.RocCurve, per_language: dict[str, _validation.RocCurve]) -> list[str]:
+    langs = "; ".join(
+        f"{escape(k)} {_fmt(c.auc)} ({_fmt(c.auc_low)}–{_fmt(c.auc_high)})" for k, c in per_language.items()
+    )
+    return [
+        f"ROC of the score: AUC {_fmt(roc.auc)} (95% {_fmt(roc.auc_low)}–{_fmt(roc.auc_high)}, DeLong; "
+        f"{roc.n_positive} positive, {roc.n_negative} negative answers)"
+        + (f"; per language: {langs}" if langs else ""),
+        _operating_line(roc),
+    ]
+
+
+def _roc_table(title: str, roc: _validation.RocCurve) -> Table:
+    t = Table(title=title)
+    for col in ("score ≥", "recall (TPR)", "false-positive rate", "precision", "F1", "called positive", ""):
+        t.add_column(col, justify="right" if col else "left")
+    op = roc.operating
+
+    def row(p: _validation.RocPoint, cut: str, mark: str) -> None:
+        cells = [cut, _fmt(p.tpr), _fmt(p.fpr), _fmt(p.precision), _fmt(p.f1), str(p.flagged)]
+        t.add_row(*(f"[bold]{c}[/bold]" for c in cells) if mark else cells, mark)
+
+    for p in roc.points:
+        own = roc.decision_is_cut and p.cut == op.cut
+        row(p, "n/a" if p.cut is None else f"{p.cut:.4g}", "◀ the grader's cut" if own else "")
+    if not roc.decision_is_cut:
+        row(op, "—", "◀ the grader's decision (no cut)")
+    return t
+
+
+def print_report(
+    rep: _validation.ValidationReport, console: Console | None = None, *, roc_table: bool = False
+) -> None:
     console = console or make_console()
     console.print(
         f"[bold]{escape(rep.grader)}[/bold] on {escape(rep.label_file or '<rows>')} "
@@ -226,6 +274,13 @@ def print_report(rep: _validation.ValidationReport, console: Console | None = No
             f"judge: {escape(str(rep.details.get('judge', 'n/a')))}; {rep.details['escalated']} answer(s) escalated, "
             f"{rep.details.get('escalation_failed', 0)} kept the cheap verdict because the judge gave none"
         )
+    if rep.roc is not None:
+        for line in _roc_lines(rep.roc, rep.roc_per_language):
+            console.print(line)
+        if roc_table:
+            console.print(_roc_table("ROC of the score", rep.roc))
+    elif "roc" in rep.details:
+        console.print(f"[dim]ROC {escape(str(rep.details['roc']))}[/dim]")
     ignored = rep.details.get("ignored_columns")
     if ignored:
         console.print(f"[dim]columns not used by validation: {escape(', '.join(ignored))}[/dim]")
@@ -252,9 +307,10 @@ def validate(
     name: str | None = typer.Option(
         None, "--name", help="Name to store the figures under (default: the label file's name)."
     ),
+    roc: bool = typer.Option(False, "--roc", help="also print the ROC curve of the grader's score"),
     db: DbOpt = None,
 ) -> None:
-    """Measure a grader against labelled responses (accuracy, precision, recall, F1, Cohen's kappa); nothing is stored unless --save."""
+    """Measure a grader against labelled responses (accuracy, precision, recall, F1, Cohen's kappa, the ROC of its score); nothing is stored unless --save."""
     from assay import api
 
     if name is not None and not save:
@@ -265,4 +321,30 @@ def validate(
     if as_json:
         echo_json(rep.model_dump_json(indent=1))
     else:
-        print_report(rep)
+        print_report(rep, roc_table=roc)
+
+
+@app.command("roc")
+def roc_command(
+    grader: str = typer.Argument(..., help="grader id, e.g. harmful-compliance or refusal@5"),
+    as_json: bool = typer.Option(False, "--json", help="print the curve as JSON"),
+) -> None:
+    """The ROC of a grader's score on the frozen real-answer test split (shipped figures): AUC
+    with its 95% interval, the curve, and where the grader's own cut-off sits on it. For a
+    label file of your own: `assay graders validate GRADER --labels FILE --roc`."""
+    from assay import api
+
+    shipped = api.grader_roc(grader)
+    if shipped is None:
+        raise InputError(
+            f"no shipped ROC for {grader}: measure one with `assay graders validate {grader} --labels FILE --roc`",
+            where="GRADER",
+        )
+    if as_json:
+        echo_json(shipped.model_dump_json(indent=1))
+        return
+    console = make_console()
+    console.print(f"[bold]{escape(shipped.grader)}[/bold] on the frozen test split ({escape(shipped.file)})")
+    for line in _roc_lines(shipped.overall, shipped.per_language):
+        console.print(line)
+    console.print(_roc_table("ROC of the score", shipped.overall))

@@ -345,6 +345,24 @@ def get_grader(grader_id: str, **options: Any) -> Grader:
     return grader
 
 
+def measuring_options(grader_id: str) -> dict[str, Any]:
+    """Options that make a grader give every answer its full score, for measuring it: a
+    grader that skips work which cannot change a judgment (`lazy`, the harm graders' embedding
+    of answers whose decision no similarity could move) gives those answers the score of the
+    end nearer its cut-off, which keeps each decision but not the score's ranking (the ROC)."""
+    import inspect
+
+    gid = grader_id.partition("@")[0]
+    if gid not in GRADERS.ids():
+        return {}
+    factory = GRADERS.get(gid)
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {"lazy": False} if "lazy" in params else {}
+
+
 def coverage_table() -> dict[str, dict[str, CoverageMethod]]:
     """Every registered grader id → its `covers` declaration (what plans check coverage with)."""
     return {e.id: dict(getattr(e.obj, "covers", {})) for e in GRADERS.entries()}

@@ -274,6 +274,134 @@ class BinaryMetrics(BaseModel):
         return self.recall
 
 
+class RocPoint(BaseModel):
+    """One cut-off on a grader's score: every answer scoring at least `cut` is called positive."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cut: float | None  # None: the grader's own decision where it is not a cut on the score
+    tpr: float  # recall at this cut
+    fpr: float  # 1 − specificity at this cut
+    precision: float | None
+    f1: float | None
+    flagged: int  # answers called positive at this cut
+
+
+class RocCurve(BaseModel):
+    """How well a grader's score ranks positive answers above negative ones, over every
+    cut-off, with the grader's own decision placed on it.
+
+    `auc` is the empirical area under the curve (the chance that a random positive answer
+    scores above a random negative one, ties counted half), with a 95% interval from DeLong's
+    variance. `operating` is the grader's own decision on these rows (its recall and
+    false-positive rate: the figures the binary metrics report). `decision_is_cut` says
+    whether that decision is a cut on the score (every answer called positive scores above
+    every one called negative): only then does the operating point lie on the curve, and
+    moving along it is a matter of choosing another cut. `points` keeps the curve's corners,
+    thinned to at most `MAX_ROC_POINTS`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    n_positive: int
+    n_negative: int
+    auc: float
+    auc_low: float
+    auc_high: float
+    decision_is_cut: bool
+    cut: float | None  # the lowest score called positive, when the decision is a cut
+    operating: RocPoint
+    points: list[RocPoint] = Field(default_factory=list)  # (the shipped per-language curves keep none)
+
+
+class GraderRoc(BaseModel):
+    """A grader's ROC on one label file: over all its rows and per language."""
+
+    model_config = ConfigDict(frozen=True)
+
+    grader: str  # id@version
+    file: str
+    overall: RocCurve
+    per_language: dict[str, RocCurve] = Field(default_factory=dict)
+
+
+#: most points a stored curve keeps (its corners, thinned evenly; the operating point is kept)
+MAX_ROC_POINTS = 41
+
+
+def _auc_delong(pos: Sequence[float], neg: Sequence[float]) -> tuple[float, float]:
+    """Empirical AUC and its DeLong variance (placements by sorting: O(n log n))."""
+    from bisect import bisect_left, bisect_right
+
+    sn, sp = sorted(neg), sorted(pos)
+    m, n = len(pos), len(neg)
+    # placement of each positive among the negatives, and of each negative among the positives
+    v10 = [(bisect_left(sn, x) + 0.5 * (bisect_right(sn, x) - bisect_left(sn, x))) / n for x in pos]
+    v01 = [(m - bisect_right(sp, y) + 0.5 * (bisect_right(sp, y) - bisect_left(sp, y))) / m for y in neg]
+    auc = sum(v10) / m
+
+    def var(v: list[float]) -> float:
+        mean = sum(v) / len(v)
+        return sum((x - mean) ** 2 for x in v) / (len(v) - 1) if len(v) > 1 else 0.0
+
+    return auc, var(v10) / m + var(v01) / n
+
+
+def roc_curve(scores: Sequence[float], gold: Sequence[bool], called: Sequence[bool]) -> RocCurve | None:
+    """The ROC of `scores` against the labels `gold` (True: positive), with the grader's
+    decisions `called` (True: called positive) as the operating point. None when either
+    class is missing (no curve exists)."""
+    rows = list(zip(scores, gold, called, strict=True))
+    n_pos = sum(1 for _, g, _ in rows if g)
+    n_neg = len(rows) - n_pos
+    if not n_pos or not n_neg:
+        return None
+    auc, variance = _auc_delong([s for s, g, _ in rows if g], [s for s, g, _ in rows if not g])
+    half = 1.959964 * variance**0.5
+
+    def point(cut: float | None, tp: int, fp: int) -> RocPoint:
+        flagged = tp + fp
+        return RocPoint(
+            cut=None if cut is None else round(cut, 6),
+            tpr=round(tp / n_pos, 4),
+            fpr=round(fp / n_neg, 4),
+            precision=round(tp / flagged, 4) if flagged else None,
+            f1=round(2 * tp / (flagged + n_pos), 4),
+            flagged=flagged,
+        )
+
+    corners: list[RocPoint] = []
+    tp = fp = 0
+    ordered = sorted(rows, key=lambda r: -r[0])
+    for i, (s, g, _) in enumerate(ordered):
+        tp += g
+        fp += not g
+        if i + 1 == len(ordered) or ordered[i + 1][0] < s:  # a corner: the last row at this score
+            corners.append(point(s, tp, fp))
+    called_pos = [s for s, _, c in rows if c]
+    called_neg = [s for s, _, c in rows if not c]
+    is_cut = not called_pos or not called_neg or min(called_pos) > max(called_neg)
+    cut = min(called_pos) if called_pos and is_cut else None
+    op_tp = sum(1 for _, g, c in rows if g and c)
+    operating = point(cut, op_tp, len(called_pos) - op_tp)
+    keep = corners
+    if len(corners) > MAX_ROC_POINTS:
+        step = (len(corners) - 1) / (MAX_ROC_POINTS - 1)
+        keep = [corners[round(k * step)] for k in range(MAX_ROC_POINTS)]
+        if cut is not None and not any(p.cut == operating.cut for p in keep):
+            keep = sorted([*keep, operating], key=lambda p: -(p.cut or 0.0))
+    return RocCurve(
+        n_positive=n_pos,
+        n_negative=n_neg,
+        auc=round(auc, 4),
+        auc_low=round(max(0.0, auc - half), 4),
+        auc_high=round(min(1.0, auc + half), 4),
+        decision_is_cut=is_cut,
+        cut=cut,
+        operating=operating,
+        points=keep,
+    )
+
+
 def cohen_kappa(gold: Sequence[str], pred: Sequence[str]) -> float | None:
     """Cohen's κ for any number of classes."""
     n = len(gold)
@@ -309,6 +437,10 @@ class ValidationReport(BaseModel):
     per_risk: dict[str, BinaryMetrics] = Field(default_factory=dict)
     #: when some rows carry `transforms`: "plain", "attacked" and each chain (empty otherwise)
     per_attack: dict[str, BinaryMetrics] = Field(default_factory=dict)
+    #: the ROC of the judgments' scores over the scored rows (None when a judgment has no
+    #: score or one class is missing), and per language
+    roc: RocCurve | None = None
+    roc_per_language: dict[str, RocCurve] = Field(default_factory=dict)
     classes: tuple[str, ...]
     #: confusion[gold][predicted] counts over `classes` (+ "unscorable" as a predicted column)
     confusion: dict[str, dict[str, int]]
@@ -511,6 +643,22 @@ def measure(
     ignored = sorted({c for r in rows for c in r.ignored_columns})
     if ignored:
         details["ignored_columns"] = ignored
+    scored_idx = [i for i, p in enumerate(preds) if p is not None]
+    unscored = sum(1 for i in scored_idx if judgments[i].score is None)
+    if unscored:
+        details["roc"] = f"not computed: {unscored} scored judgment(s) carry no score"
+
+    def roc(idx: Iterable[int]) -> RocCurve | None:
+        idx = [i for i in idx if preds[i] is not None]
+        if unscored or not idx:
+            return None
+        return roc_curve(
+            [float(judgments[i].score) for i in idx],  # type: ignore[arg-type]
+            [rows[i].positive for i in idx],
+            [preds[i] in ("refusal", "partial", "unsafe") for i in idx],
+        )
+
+    roc_per_language = {k: c for k, v in sorted(by_lang.items()) if (c := roc(v)) is not None}
     return ValidationReport(
         grader=grader.key,
         label_file=label_file,
@@ -525,6 +673,8 @@ def measure(
         per_family={k: metrics(v) for k, v in sorted(by_family.items())},
         per_risk={k: metrics(v) for k, v in sorted(by_risk.items())},
         per_attack={k: metrics(v) for k, v in sorted(by_attack.items())},
+        roc=roc(all_idx),
+        roc_per_language=roc_per_language,
         classes=classes,
         confusion=confusion,
         multiclass_accuracy=mc_acc,
