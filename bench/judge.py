@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         "judge": a.judge,
         "file": "harm_test.jsonl",
         "rows": "all" if a.per_language <= 0 else f"first {a.per_language} per language by sha256(id)",
+        # the split grows with each corpus version: say which one these figures are of
+        "corpus_version": json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))["version"],
         "n": rep.n_rows,  # type: ignore[attr-defined]
         "unscorable": rep.unscorable,  # type: ignore[attr-defined]
         "overall": _m(rep.overall),  # type: ignore[attr-defined]
