@@ -57,6 +57,7 @@ TWINS: dict[str, str] = {
     "keywords match": "keyword_library",
     "graders list": "list_graders",
     "graders validate": "validate_grader",
+    "graders roc": "grader_roc",
     "labels check": "check_labels",
     "keys generate": "generate_keys",
     "keys trust": "trust_key",
