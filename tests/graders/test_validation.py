@@ -482,4 +482,4 @@ def test_cli_roc_of_a_shipped_grader_and_bad_input() -> None:
     res = runner.invoke(app, ["roc", "harmful-compliance"])
     assert res.exit_code == 0 and f"AUC {shipped.overall.auc:.3f}" in res.output
     res = runner.invoke(app, ["roc", "no-such-grader"])
-    assert res.exit_code == 2
+    assert res.exit_code == 2 and "GRADER: unknown grader 'no-such-grader'" in res.output

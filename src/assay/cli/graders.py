@@ -8,6 +8,8 @@ subcommand lists the graders.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -286,6 +288,17 @@ def print_report(
         console.print(f"[dim]columns not used by validation: {escape(', '.join(ignored))}[/dim]")
 
 
+@contextmanager
+def _grader_argument() -> Iterator[None]:
+    """An unknown grader is named as these commands spell it: the GRADER argument."""
+    try:
+        yield
+    except InputError as e:
+        if e.where != "--grader":
+            raise
+        raise InputError(str(e).removeprefix(f"{e.where}: "), where="GRADER") from None
+
+
 @app.command("validate")
 def validate(
     grader: str = typer.Argument(..., help="grader id, e.g. refusal or refusal@3"),
@@ -315,9 +328,10 @@ def validate(
 
     if name is not None and not save:
         raise InputError("--name names stored figures: add --save", where="--name")
-    rep = api.validate_grader(
-        grader, labels, from_reviews=from_reviews, judge=judge, save=save, name=name, db=db
-    )
+    with _grader_argument():
+        rep = api.validate_grader(
+            grader, labels, from_reviews=from_reviews, judge=judge, save=save, name=name, db=db
+        )
     if as_json:
         echo_json(rep.model_dump_json(indent=1))
     else:
@@ -334,7 +348,8 @@ def roc_command(
     label file of your own: `assay graders validate GRADER --labels FILE --roc`."""
     from assay import api
 
-    shipped = api.grader_roc(grader)
+    with _grader_argument():
+        shipped = api.grader_roc(grader)
     if shipped is None:
         raise InputError(
             f"no shipped ROC for {grader}: measure one with `assay graders validate {grader} --labels FILE --roc`",
