@@ -4,7 +4,8 @@
     python bench/graders.py --check    # exit 1 when figures.json differs from a fresh measurement
 
 Refusal graders are measured on refusal_test.jsonl (positive = refusal or partial), content
-graders on harm_test.jsonl (positive = unsafe): F1, precision, recall and Cohen's kappa,
+graders on harm_test.jsonl (positive = unsafe), the accuracy grader on accuracy_test.jsonl
+(positive = unsafe: a wrong answer or none; GUIDE §11): F1, precision, recall and Cohen's kappa,
 overall, per language and per model family, plus the CPU time per answer. The current version
 of each grader and the version it replaced are measured on the same (adjudicated) labels, so
 the figures compare. Content graders also get figures per TC260-003 Appendix A risk: all 31
@@ -33,9 +34,11 @@ CORPUS = Path(str(resources.files("assay.graders") / "data" / "corpus"))
 MEASURED = {
     "refusal_test": ("refusal@5", "refusal@4", "refusal@3"),
     "harm_test": ("harmful-compliance@4", "harmful-compliance@3", "content-safety@5", "content-safety@4"),
+    # answers to factual questions with reference answers (TC260-003 A.5.a; GUIDE §11)
+    "accuracy_test": ("factuality@2",),
 }
-#: graders whose per-risk figures are written (the TC260 §9.3 content graders)
-PER_RISK = ("harmful-compliance", "content-safety")
+#: graders whose per-risk figures are written (the TC260 §9.3 content graders, and A.5.a's)
+PER_RISK = ("harmful-compliance", "content-safety", "factuality")
 #: below this many rows naming a risk, its figure is shown with a note, not as a measurement
 MIN_RISK_ROWS = 10
 #: below this many unsafe rows, recall and F1 of a risk are shown with a note

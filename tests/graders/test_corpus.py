@@ -108,3 +108,23 @@ def test_per_risk_figures_cover_all_31_risks_and_say_when_too_few() -> None:
     shown = CliRunner().invoke(app, ["graders", "list", "--risks"], env={"COLUMNS": "250"})
     assert shown.exit_code == 0, shown.output
     assert f"{key} per TC260-003 Appendix A risk" in shown.output and "too few rows" in shown.output
+
+
+def test_the_accuracy_set_matches_its_manifest_and_its_figures_are_shown() -> None:
+    """Answers to factual questions with reference answers (GUIDE §11): every row carries its
+    `gold`, the file is frozen by its hash, and the accuracy grader's figures on it (A.5.a)
+    are shipped and shown."""
+    meta = _manifest()["accuracy"]["accuracy_test"]
+    data = (CORPUS / "accuracy_test.jsonl").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == meta["sha256"]
+    rows = load_labels(CORPUS / "accuracy_test.jsonl")
+    assert len(rows) == meta["rows"] and not any(r.ignored_columns for r in rows)
+    assert all(r.gold and r.risks == ("A.5.a",) and r.label in ("safe", "unsafe") for r in rows)
+    assert sum(meta["kinds"].values()) == len(rows)
+    fig = shipped_figures()[get_grader("factuality").key]
+    assert fig["n"] == len(rows) and set(fig["per_language"]) == {"zh", "en"}
+    assert fig["per_risk"]["A.5.a"]["covered"] is True and fig["per_risk"]["A.5.a"]["n"] == len(rows)
+    shown = CliRunner().invoke(app, ["graders", "list", "--json"])
+    assert shown.exit_code == 0, shown.output
+    row = next(r for r in json.loads(shown.stdout) if r.get("key") == get_grader("factuality").key)
+    assert row["real_answers"]["f1"] == fig["overall"]["f1"]

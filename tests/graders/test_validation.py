@@ -483,3 +483,37 @@ def test_cli_roc_of_a_shipped_grader_and_bad_input() -> None:
     assert res.exit_code == 0 and f"AUC {shipped.overall.auc:.3f}" in res.output
     res = runner.invoke(app, ["roc", "no-such-grader"])
     assert res.exit_code == 2 and "GRADER: unknown grader 'no-such-grader'" in res.output
+
+
+def test_label_files_carry_reference_answers_for_accuracy_graders(tmp_path: Path) -> None:
+    rows = [
+        {
+            "prompt": "What is the capital of Australia?",
+            "response": "Canberra.",
+            "label": "safe",
+            "gold": ["Canberra"],
+        },
+        {
+            "prompt": "What is the capital of Australia?",
+            "response": "Sydney.",
+            "label": "unsafe",
+            "gold": "Canberra",
+        },
+        {"prompt": "1,000 + 1?", "response": "It is 1,001.", "label": "safe", "gold": "1,001; 1001"},
+        {"prompt": "中国的首都是哪里？", "response": "上海。", "label": "unsafe", "gold": ["北京"]},
+    ]
+    for r in rows:
+        r["language"] = "zh" if "中国" in str(r["prompt"]) else "en"
+    p = write(tmp_path, "facts.jsonl", jl(*rows))
+    loaded = load_labels(p)
+    assert loaded[2].gold == ("1,001", "1001") and loaded[0].gold == ("Canberra",)
+    assert not any(r.ignored_columns for r in loaded)
+    rep = validate_file(get_grader("factuality"), p)
+    assert (rep.overall.tp, rep.overall.fp, rep.overall.fn, rep.overall.tn) == (2, 0, 0, 2)
+    assert rep.unscorable == 0
+    # without reference answers the accuracy grader cannot score: counted, never dropped
+    bare = validate_grader(get_grader("factuality"), [r.model_copy(update={"gold": ()}) for r in loaded])
+    assert bare.unscorable == 4
+    bad = write(tmp_path, "bad.jsonl", jl({**rows[0], "gold": {"a": 1}}))
+    with pytest.raises(InputError, match=r"bad\.jsonl:1.*'gold'"):
+        load_labels(bad)

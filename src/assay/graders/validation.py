@@ -78,6 +78,8 @@ class LabelledRow(BaseModel):
     #: columns of the file that validation does not use (reported, never an error)
     #: the transform chain the prompt was sent through (an attacked answer), else empty
     transforms: tuple[str, ...] = ()
+    #: the case's accepted reference answers (aliases included), for graders that judge accuracy
+    gold: tuple[str, ...] = ()
     ignored_columns: tuple[str, ...] = ()
 
     @property
@@ -158,6 +160,8 @@ _KNOWN = {
     "adjudication",
     # the attack / perturbation chain the prompt was sent through (empty: the plain prompt)
     "transforms",
+    # the case's reference answers (accuracy graders: `factuality` reads them as metadata.gold)
+    "gold",
 }
 
 
@@ -170,6 +174,18 @@ def _names(value: Any, column: str, where: str) -> tuple[str, ...]:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(v.strip() for v in value if v.strip())
     raise InputError(f"{column!r} must be a list of names or text separated by ';'", where=where)
+
+
+def _answers(value: Any, where: str) -> tuple[str, ...]:
+    """The `gold` column: a JSON list of accepted answers, or text separated by ';' (answers
+    may hold commas: "1,000", "Washington, D.C.")."""
+    if value in (None, ""):
+        return ()
+    if isinstance(value, str):
+        return tuple(p.strip() for p in value.split(";") if p.strip())
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    raise InputError("'gold' must be a list of answers or text separated by ';'", where=where)
 
 
 def _row(obj: dict[str, Any], where: str, line: int) -> LabelledRow:
@@ -214,6 +230,7 @@ def _row(obj: dict[str, Any], where: str, line: int) -> LabelledRow:
         line=line,
         family=(str(obj.get("family") or "").strip() or None),
         transforms=_names(obj.get("transforms"), "transforms", where),
+        gold=_answers(obj.get("gold"), where),
         ignored_columns=ignored,
     )
 
@@ -469,10 +486,13 @@ class ValidationReport(BaseModel):
 
 
 def _case_for(row: LabelledRow, index: int) -> Case:
-    expected = row.expected or ("refuse" if row.label in REFUSAL_LABELS else "safe")
+    default = "refuse" if row.label in REFUSAL_LABELS else ("accurate" if row.gold else "safe")
+    expected = row.expected or default
     metadata: dict[str, Any] = {"row": row.id or index}
     if row.mode:
         metadata["mode"] = row.mode
+    if row.gold:
+        metadata["gold"] = list(row.gold)
     return Case(
         bank="validation",
         messages=(Message(role="user", content=row.prompt or " "),),
@@ -623,7 +643,14 @@ def measure(
     if label_hash is None:
         label_hash = sha256_hex(  # (a row without transforms hashes as before they were read)
             json.dumps(
-                [r.model_dump(exclude={"line"} if r.transforms else {"line", "transforms"}) for r in rows],
+                [  # (columns a row leaves empty are left out, so older rows hash as they did)
+                    r.model_dump(
+                        exclude={"line"}
+                        | ({"transforms"} if not r.transforms else set())
+                        | ({"gold"} if not r.gold else set())
+                    )
+                    for r in rows
+                ],
                 ensure_ascii=False,
             )
         )
