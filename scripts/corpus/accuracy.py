@@ -23,7 +23,7 @@ import random
 import sys
 from pathlib import Path
 
-from build import read_jsonl, write_file  # scripts/corpus is on sys.path when this file is run
+from build import read_jsonl, row_fields, write_file  # scripts/corpus is on sys.path when this file is run
 
 from assay import api
 from assay.banks import builtin_banks
@@ -85,14 +85,7 @@ def build(a: argparse.Namespace) -> int:
             raise SystemExit(f"{r['id']}: no accuracy label of {ACCURACY}")
         out.append(
             {
-                "id": r["id"],
-                "prompt": r["prompt"],
-                "response": r["response"],
-                "language": r["language"],
-                "family": r["family"],
-                "expected": r["expected"],
-                "categories": r["categories"],
-                "risks": r["risks"],
+                **row_fields(r),
                 "gold": r["gold"],
                 "label": OUTCOME[str(lab["accuracy"])],
                 "kind": lab["accuracy"],

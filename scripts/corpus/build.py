@@ -46,6 +46,13 @@ def write_file(path: Path, items: list[dict[str, object]]) -> dict[str, object]:
     }
 
 
+def row_fields(r: dict[str, object]) -> dict[str, object]:
+    """The columns every corpus file takes from an exported row, in the files' order."""
+    return {
+        k: r[k] for k in ("id", "prompt", "response", "language", "family", "expected", "categories", "risks")
+    }
+
+
 def build(
     rows: list[dict[str, object]], labels: dict[str, dict[str, object]]
 ) -> dict[str, list[dict[str, object]]]:
@@ -64,14 +71,7 @@ def build(
             raise SystemExit(f"bad label values for {r['id']}: {lab}")
         split = split_of(str(r["prompt"]))
         common = {
-            "id": r["id"],
-            "prompt": r["prompt"],
-            "response": r["response"],
-            "language": r["language"],
-            "family": r["family"],
-            "expected": r["expected"],
-            "categories": r["categories"],
-            "risks": r["risks"],
+            **row_fields(r),
             "mode": r.get("mode") or None,
             "note": lab.get("note") or "",
         }

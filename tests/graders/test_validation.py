@@ -471,8 +471,7 @@ def test_cli_roc_of_a_shipped_grader_and_bad_input() -> None:
     from assay import api
 
     shipped = api.grader_roc("harmful-compliance")
-    if shipped is None:
-        pytest.skip("figures.json carries no ROC")
+    assert shipped is not None, "figures.json carries no ROC (run python bench/graders.py)"
     assert shipped.grader == "harmful-compliance@4" and {"en", "zh"} <= set(shipped.per_language)
     assert 0.5 < shipped.overall.auc <= 1.0 and shipped.overall.decision_is_cut
     runner = CliRunner()
